@@ -1,0 +1,130 @@
+"""What the registry says, derived: anchors, coverage, corroboration, contest, overstatement.
+
+Pure functions on models; no HTML and no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .anchoring import Anchor, SourceText, normalize
+from .models import Claim, Evidence, Registry, Source
+
+# Wording that marks a passage as hedged; a supporting passage without any is "flat".
+_HEDGES = re.compile(
+    r"\b(may|might|could|can|possibly|potential(?:ly)?|perhaps|likely|suggests?|suggested|"
+    r"thought|believed?|hypothes\w*|propos\w*|theoretical(?:ly)?|some studies|some research|"
+    r"appears?|seems?|uncertain|unclear|not fully understood|preliminary|limited|report(?:s|ed)?)\b",
+    re.IGNORECASE,
+)
+_WEAK_GRADES = {"preliminary", "theoretical", "anecdotal", "unsupported"}
+
+
+@dataclass(frozen=True)
+class AnchoredEvidence:
+    claim: Claim
+    index: int
+    evidence: Evidence
+    anchor: Anchor | None  # None when the source is unknown
+
+
+@dataclass(frozen=True)
+class Coverage:
+    source_id: str
+    sentences: tuple[tuple[int, int], ...]  # substantive sentences: spans in the body
+    covered: tuple[bool, ...]
+    excluded: int  # sentences left out as boilerplate
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * sum(self.covered) / len(self.sentences) if self.sentences else 100.0
+
+    def uncovered(self) -> tuple[tuple[int, int], ...]:
+        return tuple(s for s, ok in zip(self.sentences, self.covered, strict=True) if not ok)
+
+
+def source_texts(sources: Iterable[Source]) -> dict[str, SourceText]:
+    return {source.id: SourceText(source.body) for source in sources}
+
+
+def anchor_all(
+    claims: Iterable[Claim], texts: Mapping[str, SourceText]
+) -> tuple[AnchoredEvidence, ...]:
+    """Every evidence item of every claim, located in its source."""
+    return tuple(
+        AnchoredEvidence(
+            claim,
+            i,
+            item,
+            texts[item.source].find(item.quote) if item.source in texts else None,
+        )
+        for claim in claims
+        for i, item in enumerate(claim.evidence)
+    )
+
+
+def boilerplate_spans(source: Source, text: SourceText) -> list[tuple[int, int]]:
+    spans = []
+    for passage in source.boilerplate:
+        anchor = text.find(passage)
+        if anchor.exact:
+            spans.append((anchor.start, anchor.end))
+    return spans
+
+
+def coverage(
+    source: Source, text: SourceText, anchored: Iterable[AnchoredEvidence]
+) -> Coverage:
+    """A sentence counts as covered when exact quotes overlap at least half of it."""
+    excluded = boilerplate_spans(source, text)
+    sentences, dropped = [], 0
+    for start, end in text.sentences:
+        if any(_overlap((start, end), b) * 2 >= end - start for b in excluded):
+            dropped += 1
+        else:
+            sentences.append((start, end))
+    spans = sorted(
+        (a.anchor.start, a.anchor.end)
+        for a in anchored
+        if a.evidence.source == source.id and a.anchor and a.anchor.exact
+    )
+    covered = tuple(sum(_overlap(s, q) for q in spans) * 2 >= s[1] - s[0] for s in sentences)
+    return Coverage(source.id, tuple(sentences), covered, dropped)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def corroboration(claim: Claim) -> int:
+    """How many distinct sources support the claim."""
+    return len({e.source for e in claim.evidence if e.stance == "supports"})
+
+
+def contradictions(claims: Iterable[Claim]) -> dict[str, tuple[str, ...]]:
+    """Contradiction links made symmetric: naming it on one side is enough."""
+    linked: dict[str, set[str]] = defaultdict(set)
+    for claim in claims:
+        for other in claim.contradicts:
+            if other != claim.id:
+                linked[claim.id].add(other)
+                linked[other].add(claim.id)
+    return {cid: tuple(sorted(others)) for cid, others in linked.items()}
+
+
+def is_contested(claim: Claim, contradicted: Mapping[str, tuple[str, ...]]) -> bool:
+    return bool(contradicted.get(claim.id)) or any(e.stance == "disputes" for e in claim.evidence)
+
+
+def is_hedged(passage: str) -> bool:
+    return bool(_HEDGES.search(normalize(passage)))
+
+
+def is_overstated(claim: Claim) -> bool:
+    """A weakly graded claim that some source states flatly, without a hedge."""
+    return claim.strength in _WEAK_GRADES and any(
+        e.stance == "supports" and not is_hedged(e.quote) for e in claim.evidence
+    )

@@ -1,0 +1,132 @@
+"""Finding a quote in its source: text normalisation and rapidfuzz matching.
+
+Returns spans and scores; deciding what is an error is `checks.py`'s job.
+A quote passes when it is an exact substring after normalising whitespace, case,
+curly versus straight quotes and apostrophes, dash variants and Markdown syntax.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+
+CLOSE_SCORE = 90.0  # at or above: "close match", the editor pastes the source's text
+
+_CHARS = {
+    **dict.fromkeys("‘’‚‛′`´", "'"),
+    **dict.fromkeys("“”„‟″«»", '"'),
+    **dict.fromkeys("‐‑‒–—―−", "-"),
+    **dict.fromkeys("\u00a0\u2007\u202f\u2009\u200a", " "),
+}
+_TABLE = str.maketrans(_CHARS)  # one character to one: indices survive
+_MARKDOWN = re.compile(r"[*_#|\\]")  # inline and heading syntax, dropped inside words
+_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-+*•>]|#{1,6})[ \t]+")  # list, quote, heading
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+_WORD = re.compile(r"\S+")
+
+
+def _blank_markers(text: str) -> str:
+    """Replace line-start Markdown markers with spaces, keeping every index."""
+    return _LINE_MARKER.sub(lambda m: " " * len(m.group()), text)
+
+
+def normalize(text: str) -> str:
+    """The comparison form of a quote: what matching ignores is gone."""
+    words = (_MARKDOWN.sub("", w) for w in _blank_markers(text.translate(_TABLE)).split())
+    return " ".join(w for w in words if w).lower()
+
+
+@dataclass(frozen=True)
+class Anchor:
+    start: int  # character offsets in the source body
+    end: int
+    score: float  # 100 for an exact (normalised) match
+    exact: bool
+
+
+class SourceText:
+    """A source body prepared for many look-ups: normalised once, with a map back."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        pieces: list[str] = []
+        self._norm_starts: list[int] = []  # where each segment starts in `norm`
+        self._orig_starts: list[int] = []  # and in `body`
+        length = 0
+        prepared = _blank_markers(body.translate(_TABLE))
+        for word in _WORD.finditer(prepared):
+            first = True
+            for seg in re.finditer(r"[^*_#|\\]+", word.group()):
+                if first and pieces:
+                    pieces.append(" ")
+                    length += 1
+                first = False
+                self._norm_starts.append(length)
+                self._orig_starts.append(word.start() + seg.start())
+                text = seg.group().lower()
+                pieces.append(text if len(text) == len(seg.group()) else seg.group())
+                length += len(seg.group())
+        self.norm = "".join(pieces)
+
+    def to_body(self, index: int) -> int:
+        """A position in `norm` to a position in `body`."""
+        if not self._norm_starts:
+            return 0
+        seg = max(bisect.bisect_right(self._norm_starts, index) - 1, 0)
+        return self._orig_starts[seg] + (index - self._norm_starts[seg])
+
+    def find(self, quote: str) -> Anchor:
+        """Where the quote is: an exact span, else rapidfuzz's best alignment and score."""
+        needle = normalize(quote)
+        if not needle:
+            return Anchor(0, 0, 0.0, False)
+        at = self.norm.find(needle)
+        if at >= 0:
+            return Anchor(self.to_body(at), self.to_body(at + len(needle) - 1) + 1, 100.0, True)
+        found = fuzz.partial_ratio_alignment(needle, self.norm)
+        if found is None:
+            return Anchor(0, 0, 0.0, False)
+        start, end = self._widen(found.dest_start, found.dest_end)
+        return Anchor(self.to_body(start), self.to_body(end - 1) + 1, found.score, False)
+
+    def _widen(self, start: int, end: int) -> tuple[int, int]:
+        """Stretch an alignment to whole words so the text shown can be pasted."""
+        while start > 0 and self.norm[start - 1] != " ":
+            start -= 1
+        while end < len(self.norm) and self.norm[end] != " ":
+            end += 1
+        return start, max(end, start + 1)
+
+    def passage(self, anchor: Anchor) -> str:
+        """The source's own words at an anchor, on one line."""
+        return " ".join(self.body[anchor.start : anchor.end].split())
+
+    @cached_property
+    def sentences(self) -> tuple[tuple[int, int], ...]:
+        return sentence_spans(self.body)
+
+
+def sentence_spans(body: str) -> tuple[tuple[int, int], ...]:
+    """Sentences of a Markdown body as (start, end) offsets. Headings and table rules are
+    not sentences; each list item and table row is at least one."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in body.splitlines(keepends=True):
+        start, text = offset, line
+        offset += len(line)
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#") or not re.search(r"[A-Za-z]", stripped):
+            continue
+        marker = _LINE_MARKER.match(text) or re.match(r"[ \t]*\d+\.[ \t]+", text)
+        lead = marker.end() if marker else len(text) - len(text.lstrip())
+        body_text = text[lead:].rstrip()
+        cursor = 0
+        for cut in _SENTENCE_END.finditer(body_text):
+            spans.append((start + lead + cursor, start + lead + cut.start()))
+            cursor = cut.end()
+        spans.append((start + lead + cursor, start + lead + len(body_text)))
+    return tuple(spans)

@@ -1,0 +1,129 @@
+"""Command line: parse arguments, print reports, choose the exit code. Nothing else prints."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .pipeline import Checked, check_project
+from .problems import Problem
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)  # exits with 2 on a usage error
+    root = Path(args.root).resolve()
+    if not (root / "content").is_dir():
+        print(
+            f"error: {root} is not a project: it has no content/ folder "
+            "(run from the repository root or pass --root)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    command = args.command or "build"
+    if command == "check":
+        return _check(root, strict=args.strict)
+    if command == "coverage":
+        return _coverage(root, args.source, show_all=args.all)
+    if command == "build":
+        from .builder import build_command
+
+        return build_command(root, Path(args.out) if args.out else root / "_site")
+    parser.error(f"unknown command {command!r}")
+    return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="naltrexone-site",
+        description="Validate the claim registry and build the naltrexone evidence map.",
+    )
+    parser.add_argument("--root", default=".", help="the project folder (default: .)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build = commands.add_parser("build", help="build the site (the default command)")
+    build.add_argument("--out", help="output folder (default: _site)")
+    check = commands.add_parser("check", help="validate the registry and report every problem")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    cov = commands.add_parser(
+        "coverage", help="per-source share of sentences anchored by a quote; list the rest"
+    )
+    cov.add_argument("source", nargs="?", help="a source id: list its uncovered sentences")
+    cov.add_argument("--all", action="store_true", help="with a source: list covered ones too")
+    parser.set_defaults(out=None)
+    return parser
+
+
+def print_problems(problems: Sequence[Problem]) -> None:
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    for problem in problems:
+        print(problem)
+        if annotate:
+            print(github_annotation(problem))
+
+
+def github_annotation(problem: Problem) -> str:
+    """The problem as a GitHub Actions workflow command, shown on the pull request's diff."""
+    loc = problem.location
+    where = f"file={loc.path}"
+    if loc.line:
+        where += f",line={loc.line},col={loc.col or 1}"
+    text = str(problem).split(": ", 1)[1] if ": " in str(problem) else str(problem)
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{problem.severity.value} {where}::{text}"
+
+
+def summary(checked: Checked) -> str:
+    ctx = checked.context
+    counted = (
+        f"{len(ctx.registry.claims)} claims, {len(ctx.registry.sources)} sources: " if ctx else ""
+    )
+    return (
+        f"{counted}{checked.errors} error{'s' * (checked.errors != 1)}, "
+        f"{checked.warnings} warning{'s' * (checked.warnings != 1)}"
+    )
+
+
+def _check(root: Path, strict: bool) -> int:
+    checked = check_project(root)
+    print_problems(checked.problems)
+    print(summary(checked))
+    if checked.errors or (strict and checked.warnings):
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
+    checked = check_project(root)
+    ctx = checked.context
+    if ctx is None:
+        print_problems(checked.problems)
+        print(summary(checked))
+        return EXIT_PROBLEMS
+    if source_id is None:
+        for sid, cov in sorted(ctx.coverage.items()):
+            print(
+                f"{sid}: {cov.percent:.1f}% ({sum(cov.covered)} of {len(cov.sentences)} "
+                f"sentences anchored; {cov.excluded} excluded as boilerplate)"
+            )
+        return EXIT_OK
+    if source_id not in ctx.coverage:
+        known = ", ".join(sorted(ctx.coverage))
+        print(f"error: '{source_id}' is not a known source (known: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    cov = ctx.coverage[source_id]
+    source = next(s for s in ctx.registry.sources if s.id == source_id)
+    for (start, end), ok in zip(cov.sentences, cov.covered, strict=True):
+        if show_all or not ok:
+            line = source.body_line + source.body.count("\n", 0, start)
+            mark = "covered" if ok else "uncovered"
+            print(f"{source.path}:{line}: {mark}: {' '.join(source.body[start:end].split())}")
+    print(
+        f"{source_id}: {cov.percent:.1f}% ({sum(cov.covered)} of {len(cov.sentences)} "
+        "sentences anchored)"
+    )
+    return EXIT_OK

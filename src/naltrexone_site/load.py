@@ -1,0 +1,261 @@
+"""Files into typed models, with every parse problem located."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .models import Claim, Evidence, Overview, Registry, Settings, Source, Taxonomy, Term
+from .problems import Location, Problem, error
+from .schema import (
+    CLAIM_FIELDS,
+    OVERVIEW_FIELDS,
+    SOURCE_FIELDS,
+    Field,
+    as_ids,
+    validate,
+)
+from .yamlio import decode, parse_yaml, split_front_matter
+
+CLAIM_LIMIT = 64 * 1024  # bytes; a claim is a few hundred
+SOURCE_LIMIT = 1024 * 1024
+TAXONOMY_FILES = {
+    "mechanisms": "mechanisms.yaml",
+    "doses": "doses.yaml",
+    "strengths": "strengths.yaml",
+    "source_kinds": "source-kinds.yaml",
+    "stances": "stances.yaml",
+    "claim_kinds": "claim-kinds.yaml",
+}
+_TERM_FIELDS = {f for f in Term.__dataclass_fields__}
+_SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
+
+
+@dataclass
+class Loaded:
+    """The registry as far as it could be read, and what stopped the rest."""
+
+    registry: Registry | None
+    problems: list[Problem] = field(default_factory=list)
+    claim_files: tuple[str, ...] = ()  # every claim file's stem, parsed or not
+
+
+def project_files(root: Path) -> list[Path]:
+    """Every input file of the build, sorted: what a cache key or a watcher must cover."""
+    found = [root / "content" / "site.yaml"]
+    found += sorted((root / "content" / "taxonomy").glob("*.yaml"))
+    found += sorted((root / "content" / "sources").glob("*.md"))
+    found += sorted((root / "content" / "mechanisms").glob("*.md"))
+    found += sorted((root / "claims").glob("*.yaml"))
+    return found
+
+
+def load_registry(root: Path) -> Loaded:
+    problems: list[Problem] = []
+    settings = _load_settings(root, problems)
+    taxonomy = _load_taxonomy(root, problems)
+    sources = tuple(
+        s for p in sorted((root / "content" / "sources").glob("*.md")) if (s := _load_source(root, p, problems))
+    )
+    overviews = tuple(
+        o
+        for p in sorted((root / "content" / "mechanisms").glob("*.md"))
+        if (o := _load_overview(root, p, problems))
+    )
+    claim_paths = sorted((root / "claims").glob("*.yaml"))
+    claims = tuple(c for p in claim_paths if (c := load_claim(root, p, problems)))
+    registry = None
+    if settings and taxonomy:
+        registry = Registry(settings, taxonomy, sources, claims, overviews)
+    return Loaded(registry, problems, tuple(p.stem for p in claim_paths))
+
+
+def rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | None:
+    name = rel(root, path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
+        return None
+    text, found = decode(raw, name, limit)
+    problems += found
+    return text
+
+
+def load_claim(root: Path, path: Path, problems: list[Problem]) -> Claim | None:
+    name = rel(root, path)
+    text = _read(root, path, CLAIM_LIMIT, problems)
+    if text is None:
+        return None
+    parsed = parse_yaml(text, name)
+    problems += parsed.problems
+    data = parsed.data
+    if parsed.problems:
+        return None
+    if not isinstance(data, dict):
+        problems.append(_not_a_mapping(name, data))
+        return None
+    found = list(validate(data, CLAIM_FIELDS, name, parsed.positions))
+    problems += found
+    if found:
+        return None
+    return Claim(
+        id=data["id"],
+        statement=data["statement"],
+        kind=data["kind"],
+        mechanism=as_ids(data["mechanism"]),
+        dose=data["dose"],
+        strength=data["strength"],
+        evidence=tuple(
+            Evidence(e["source"], e["quote"], e["stance"], tuple(e.get("cites") or ()))
+            for e in data["evidence"]
+        ),
+        contradicts=as_ids(data.get("contradicts")),
+        related=as_ids(data.get("related")),
+        conditions=tuple(data.get("conditions") or ()),
+        note=data.get("note"),
+        reviewed=data.get("reviewed"),
+        path=name,
+        positions=parsed.positions,
+    )
+
+
+def _front_matter(
+    root: Path, path: Path, fields: tuple[Field, ...], problems: list[Problem]
+) -> tuple[dict[str, Any], str, int, dict[str, tuple[int, int]]] | None:
+    name = rel(root, path)
+    text = _read(root, path, SOURCE_LIMIT, problems)
+    if text is None:
+        return None
+    head, body, body_line, found = split_front_matter(text, name)
+    problems += found
+    if found:
+        return None
+    parsed = parse_yaml(head, name, line_offset=1)
+    problems += parsed.problems
+    if parsed.problems:
+        return None
+    if not isinstance(parsed.data, dict):
+        problems.append(_not_a_mapping(name, parsed.data))
+        return None
+    found = list(validate(parsed.data, fields, name, parsed.positions))
+    problems += found
+    return (None if found else (parsed.data, body, body_line, parsed.positions))
+
+
+def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | None:
+    loaded = _front_matter(root, path, SOURCE_FIELDS, problems)
+    if loaded is None:
+        return None
+    data, body, body_line, positions = loaded
+    return Source(
+        id=data["id"],
+        title=data["title"],
+        publisher=data.get("publisher"),
+        published=data.get("published"),
+        kind=data["kind"],
+        commercial_interest=data.get("commercial_interest"),
+        cites_literature=data["cites_literature"],
+        references=tuple(data.get("references") or ()),
+        seed=data["seed"],
+        removed=tuple(data.get("removed") or ()),
+        boilerplate=tuple(data.get("boilerplate") or ()),
+        note=data.get("note"),
+        body=body,
+        path=rel(root, path),
+        body_line=body_line,
+        positions=positions,
+    )
+
+
+def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview | None:
+    loaded = _front_matter(root, path, OVERVIEW_FIELDS, problems)
+    if loaded is None:
+        return None
+    data, body, body_line, positions = loaded
+    return Overview(data["id"], body, data.get("reviewed"), rel(root, path), body_line, positions)
+
+
+def _not_a_mapping(name: str, data: Any) -> Problem:
+    found = "a list" if isinstance(data, list) else "a single value"
+    return error(
+        Location(name, 1, 1),
+        "",
+        f"expected a mapping of fields, found {found}",
+        "write one 'field: value' per line, see docs/registry-format.md",
+    )
+
+
+def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
+    path = root / "content" / "site.yaml"
+    text = _read(root, path, SOURCE_LIMIT, problems) if path.exists() else None
+    if text is None:
+        if not path.exists():
+            problems.append(error(Location(rel(root, path)), "", "the site settings file is missing"))
+        return None
+    parsed = parse_yaml(text, rel(root, path))
+    problems += parsed.problems
+    data = parsed.data if isinstance(parsed.data, dict) else {}
+    missing = [k for k in (*_SETTINGS_REQUIRED, "disclaimer") if not isinstance(data.get(k), str)]
+    for key in missing:
+        problems.append(
+            error(Location(rel(root, path), 1, 1), key, "required setting is missing or not text")
+        )
+    reviewed = data.get("last_reviewed")
+    if not isinstance(reviewed, date):
+        problems.append(
+            error(Location(rel(root, path), 1, 1), "last_reviewed", "expected a date (YYYY-MM-DD)")
+        )
+    if missing or parsed.problems or not isinstance(reviewed, date):
+        return None
+    return Settings(
+        **{k: data[k] for k in _SETTINGS_REQUIRED},
+        last_reviewed=reviewed,
+        disclaimer=" ".join(data["disclaimer"].split()),
+        coverage_minimum=int(data.get("coverage_minimum", 90)),
+    )
+
+
+def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
+    parts: dict[str, tuple[Term, ...]] = {}
+    for key, filename in TAXONOMY_FILES.items():
+        path = root / "content" / "taxonomy" / filename
+        name = rel(root, path)
+        if not path.exists():
+            problems.append(error(Location(name), "", "taxonomy file is missing"))
+            continue
+        text = _read(root, path, SOURCE_LIMIT, problems)
+        parsed = parse_yaml(text, name) if text is not None else None
+        if parsed is None:
+            continue
+        problems += parsed.problems
+        terms: list[Term] = []
+        for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
+            where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) for k in ("id", "label", "definition")
+            ):
+                problems.append(
+                    error(where, f"[{i}]", "each entry needs id, label and definition as text")
+                )
+                continue
+            unknown = sorted(set(entry) - _TERM_FIELDS)
+            if unknown:
+                problems.append(error(where, f"[{i}].{unknown[0]}", "unknown field"))
+                continue
+            terms.append(Term(**entry))
+        if not terms and not parsed.problems:
+            problems.append(error(Location(name), "", "expected a list of entries"))
+        parts[key] = tuple(terms)
+    if len(parts) != len(TAXONOMY_FILES) or not all(parts.values()):
+        return None
+    return Taxonomy(**parts)

@@ -1,0 +1,147 @@
+"""Typed values passed between the pipeline's stages. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from .problems import Location
+
+# (line, col) of each field, keyed by its dotted path ("evidence[0].quote").
+Positions = Mapping[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a taxonomy: a mechanism, dose, strength, source kind, stance or claim kind."""
+
+    id: str
+    label: str
+    definition: str
+    group: str = ""  # mechanisms: "mechanism" or "topic"
+    short: str = ""  # doses: the column heading
+    rank: int = 0  # strengths: 1 is strongest
+    letter: str = ""  # strengths: the badge letter, a cue that does not rely on colour
+    grade: str = ""  # strengths: the GRADE certainty level
+    schema_org: str = ""  # strengths: the schema.org evidence level
+    wording: str = ""  # strengths: how a claim of this strength should be worded
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    mechanisms: tuple[Term, ...]
+    doses: tuple[Term, ...]
+    strengths: tuple[Term, ...]
+    source_kinds: tuple[Term, ...]
+    stances: tuple[Term, ...]
+    claim_kinds: tuple[Term, ...]
+
+    def terms(self, name: str) -> tuple[Term, ...]:
+        terms: tuple[Term, ...] = getattr(self, name)
+        return terms
+
+    def lookup(self, name: str) -> dict[str, Term]:
+        return {term.id: term for term in self.terms(name)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str
+    tagline: str
+    base_url: str
+    repository_url: str
+    branch: str
+    language: str
+    last_reviewed: date
+    disclaimer: str
+    coverage_minimum: int = 90  # per cent of a source's substantive sentences
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str | None
+    published: date | None
+    kind: str
+    commercial_interest: str | None
+    cites_literature: bool
+    references: tuple[str, ...]
+    seed: str
+    removed: tuple[str, ...]
+    boilerplate: tuple[str, ...]
+    note: str | None
+    body: str  # Markdown, as published
+    path: str
+    body_line: int  # line of the file on which the body starts
+    positions: Positions = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, field_path: str = "") -> Location:
+        return locate(self.path, self.positions, field_path)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    quote: str
+    stance: str
+    cites: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    statement: str
+    kind: str
+    mechanism: tuple[str, ...]
+    dose: str
+    strength: str
+    evidence: tuple[Evidence, ...]
+    contradicts: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    note: str | None = None
+    reviewed: date | None = None
+    path: str = ""
+    positions: Positions = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, field_path: str = "") -> Location:
+        return locate(self.path, self.positions, field_path)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """An editor-written overview of one mechanism or topic (content/mechanisms/<id>.md)."""
+
+    id: str
+    body: str
+    reviewed: date | None
+    path: str
+    body_line: int
+    positions: Positions = field(default_factory=dict, compare=False, repr=False)
+
+    def at(self, field_path: str = "") -> Location:
+        return locate(self.path, self.positions, field_path)
+
+
+@dataclass(frozen=True)
+class Registry:
+    settings: Settings
+    taxonomy: Taxonomy
+    sources: tuple[Source, ...]
+    claims: tuple[Claim, ...]
+    overviews: tuple[Overview, ...]
+
+
+def locate(path: str, positions: Positions, field_path: str) -> Location:
+    """The location of a field, falling back to its nearest located parent."""
+    key = field_path
+    while True:
+        if key in positions:
+            line, col = positions[key]
+            return Location(path, line, col)
+        if not key:
+            return Location(path, 1, 1) if positions else Location(path)
+        cut = max(key.rfind("."), key.rfind("["))
+        key = key[:cut] if cut > 0 else ""

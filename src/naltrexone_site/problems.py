@@ -1,0 +1,49 @@
+"""Problems found in the registry, located to a file, line and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str  # relative to the project root, with forward slashes
+    line: int = 0  # 1-based; 0 when the problem concerns the whole file
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.col or 1}"
+        return self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: Severity
+    location: Location
+    field: str  # the offending field, dotted (evidence[1].quote); "" for the whole file
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        field = f"{self.field}: " if self.field else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.location}: {self.severity.value}: {field}{self.message}{hint}"
+
+    @property
+    def sort_key(self) -> tuple[Location, str, str]:
+        return (self.location, self.field, self.message)
+
+
+def error(location: Location, field: str, message: str, hint: str = "") -> Problem:
+    return Problem(Severity.ERROR, location, field, message, hint)
+
+
+def warning(location: Location, field: str, message: str, hint: str = "") -> Problem:
+    return Problem(Severity.WARNING, location, field, message, hint)

@@ -1,0 +1,269 @@
+"""The one declaration of the registry's file formats.
+
+Validation (`validate`) and the JSON Schema that editors' tools use (`json_schema`) are
+both generated from the field lists below, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rapidfuzz import process
+
+from .models import Positions, Taxonomy, locate
+from .problems import Problem, error
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+ID_RE = re.compile(ID_PATTERN)
+ID_HINT = "use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound'"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # id | text | markdown | date | bool | ids | texts | numbers | evidence
+    description: str
+    required: bool = False
+    nullable: bool = False
+    ref: str = ""  # the taxonomy (or "sources", "claims") that the value's ids must name
+
+
+EVIDENCE_FIELDS: tuple[Field, ...] = (
+    Field("source", "id", "The id of the source article.", required=True, ref="sources"),
+    Field("quote", "text", "A verbatim passage from the source.", required=True),
+    Field("stance", "id", "How the passage bears on the claim.", required=True, ref="stances"),
+    Field("cites", "numbers", "Numbers in the source's reference list that it cites for this."),
+)
+
+CLAIM_FIELDS: tuple[Field, ...] = (
+    Field("id", "id", "The claim's id; equals the file name.", required=True),
+    Field("statement", "markdown", "A neutral paraphrase of the claim.", required=True),
+    Field("kind", "id", "What sort of claim this is.", required=True, ref="claim_kinds"),
+    Field("mechanism", "ids", "Mechanisms or topics (rows of the map).", True, ref="mechanisms"),
+    Field("dose", "id", "The dose the source ties the claim to.", required=True, ref="doses"),
+    Field("strength", "id", "The editors' grade of the evidence.", required=True, ref="strengths"),
+    Field("evidence", "evidence", "Passages from sources that bear on the claim.", required=True),
+    Field("contradicts", "ids", "Claims this one contradicts.", ref="claims"),
+    Field("related", "ids", "Related claims.", ref="claims"),
+    Field("conditions", "texts", "Conditions the claim is about."),
+    Field("note", "markdown", "Editor's note: why the grade, caveats.", nullable=True),
+    Field("reviewed", "date", "When an editor last reviewed the claim.", nullable=True),
+)
+
+SOURCE_FIELDS: tuple[Field, ...] = (
+    Field("id", "id", "The source's id; equals the file name.", required=True),
+    Field("title", "text", "The article's title.", required=True),
+    Field("publisher", "text", "The publisher, where the article states one.", nullable=True),
+    Field("published", "date", "The publication date, where stated.", nullable=True),
+    Field("kind", "id", "What sort of publication.", required=True, ref="source_kinds"),
+    Field("commercial_interest", "text", "What the publisher sells, if anything.", nullable=True),
+    Field("cites_literature", "bool", "Whether the text itself cites studies.", required=True),
+    Field("references", "texts", "The article's reference list, verbatim, in order."),
+    Field("seed", "text", "The captured file the text came from.", required=True),
+    Field("removed", "texts", "What was left out of the body, and why."),
+    Field("boilerplate", "texts", "Verbatim passages excluded from coverage."),
+    Field("note", "markdown", "Editor's note on the source.", nullable=True),
+)
+
+OVERVIEW_FIELDS: tuple[Field, ...] = (
+    Field("id", "id", "The mechanism or topic id; equals the file name.", True, ref="mechanisms"),
+    Field("reviewed", "date", "When an editor last reviewed the overview.", nullable=True),
+)
+
+_TYPE_WORDS = {
+    "id": "an id",
+    "text": "text",
+    "markdown": "text",
+    "date": "a date (YYYY-MM-DD)",
+    "bool": "true or false",
+    "ids": "a list of ids",
+    "texts": "a list of text items",
+    "numbers": "a list of whole numbers",
+    "evidence": "a list of evidence items",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, date):
+        return "a date"
+    return type(value).__name__
+
+
+def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
+    """The closest valid name, for 'did you mean' hints."""
+    match = process.extractOne(word, choices, score_cutoff=cutoff)
+    return match[0] if match else None
+
+
+def validate(
+    data: Mapping[str, Any],
+    fields: tuple[Field, ...],
+    path: str,
+    positions: Positions,
+    prefix: str = "",
+) -> Iterator[Problem]:
+    """Required, unknown and wrongly typed fields. References are checked later."""
+    names = [f.name for f in fields]
+    for name in data:
+        if name not in names:
+            guess = nearest(str(name), names)
+            hint = f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(names)}"
+            yield error(
+                locate(path, positions, prefix + str(name)),
+                prefix + str(name),
+                "unknown field",
+                hint,
+            )
+    for spec in fields:
+        key = prefix + spec.name
+        if spec.name not in data:
+            if spec.required:
+                yield error(
+                    locate(path, positions, prefix.rstrip(".")),
+                    key,
+                    "required field is missing",
+                    f"add '{spec.name}:' with {_TYPE_WORDS[spec.type]}: {spec.description.lower()}",
+                )
+            continue
+        yield from _check_type(data[spec.name], spec, path, positions, key)
+
+
+def _check_type(
+    value: Any, spec: Field, path: str, positions: Positions, key: str
+) -> Iterator[Problem]:
+    where = locate(path, positions, key)
+    if value is None:
+        if not spec.nullable:
+            yield error(where, key, "is empty", f"give {_TYPE_WORDS[spec.type]}")
+        return
+    expected = _TYPE_WORDS[spec.type]
+
+    def wrong() -> Problem:
+        return error(where, key, f"expected {expected}, found {_kind_of(value)}")
+
+    if spec.type in ("text", "markdown"):
+        if not isinstance(value, str):
+            yield error(
+                where,
+                key,
+                f"expected text, found {_kind_of(value)}",
+                "put the value in quotes",
+            )
+        elif not value.strip():
+            yield error(where, key, "is empty", "write the text or remove the field")
+    elif spec.type == "id":
+        if not isinstance(value, str):
+            yield wrong()
+        elif spec.ref == "" and not ID_RE.match(value):
+            yield error(where, key, f"'{value}' is not a valid id", ID_HINT)
+    elif spec.type == "date":
+        if not isinstance(value, date):
+            yield error(where, key, f"expected a date, found {_kind_of(value)}", "write 2026-11-21")
+    elif spec.type == "bool":
+        if not isinstance(value, bool):
+            yield error(where, key, f"expected true or false, found {_kind_of(value)}")
+    elif spec.type in ("ids", "texts"):
+        items = [value] if isinstance(value, str) and spec.type == "ids" else value
+        if not isinstance(items, list):
+            yield wrong()
+            return
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                yield error(
+                    locate(path, positions, f"{key}[{i}]"),
+                    f"{key}[{i}]",
+                    f"expected text, found {_kind_of(item)}",
+                )
+        if spec.required and not items:
+            yield error(where, key, "the list is empty", "name at least one")
+    elif spec.type == "numbers":
+        if not isinstance(value, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+        ):
+            yield error(where, key, "expected a list of whole numbers from 1", "write [1, 3]")
+    elif spec.type == "evidence":
+        if not isinstance(value, list):
+            yield wrong()
+            return
+        if not value:
+            yield error(where, key, "the list is empty", "add at least one source passage")
+        for i, item in enumerate(value):
+            item_key = f"{key}[{i}]"
+            if not isinstance(item, dict):
+                yield error(
+                    locate(path, positions, item_key),
+                    item_key,
+                    f"expected a mapping with source, quote and stance, found {_kind_of(item)}",
+                )
+                continue
+            yield from validate(item, EVIDENCE_FIELDS, path, positions, item_key + ".")
+
+
+def as_ids(value: Any) -> tuple[str, ...]:
+    """A single id or a list of ids, as a tuple (validation has already run)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def json_schema(fields: tuple[Field, ...], taxonomy: Taxonomy, title: str) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) for editors' tools, enums filled from the taxonomy."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "additionalProperties": False,
+        "required": [f.name for f in fields if f.required],
+        "properties": {f.name: _property(f, taxonomy) for f in fields},
+    }
+
+
+def _property(spec: Field, taxonomy: Taxonomy) -> dict[str, Any]:
+    one_id: dict[str, Any] = {"type": "string", "pattern": ID_PATTERN}
+    if spec.ref and spec.ref not in ("sources", "claims"):
+        one_id = {"enum": [t.id for t in taxonomy.terms(spec.ref)]}
+    prop: dict[str, Any]
+    if spec.type == "id":
+        prop = dict(one_id)
+    elif spec.type in ("text", "markdown"):
+        prop = {"type": "string", "minLength": 1}
+    elif spec.type == "date":
+        prop = {"type": "string", "format": "date"}
+    elif spec.type == "bool":
+        prop = {"type": "boolean"}
+    elif spec.type == "ids":
+        array = {"type": "array", "items": one_id, "uniqueItems": True}
+        if spec.required:
+            array["minItems"] = 1
+        prop = {"anyOf": [one_id, array]}
+    elif spec.type == "texts":
+        prop = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    elif spec.type == "numbers":
+        prop = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+    else:  # evidence
+        prop = {
+            "type": "array",
+            "minItems": 1,
+            "items": json_schema(EVIDENCE_FIELDS, taxonomy, "Evidence item"),
+        }
+        del prop["items"]["$schema"]
+    if spec.nullable:
+        prop = {"anyOf": [prop, {"type": "null"}]}
+    prop["description"] = spec.description
+    return prop

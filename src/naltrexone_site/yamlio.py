@@ -1,0 +1,214 @@
+"""Safe YAML and front-matter parsing that keeps line numbers.
+
+Only plain data is accepted: mappings, lists, strings, numbers, booleans, null and
+dates. Duplicate keys, aliases and explicit tags are refused with a located problem
+rather than silently accepted (PyYAML keeps the last duplicate and expands aliases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import Location, Problem, error
+
+YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+@dataclass
+class Parsed:
+    """A parsed document: its data, where each field sits, and what went wrong."""
+
+    data: Any = None
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def decode(raw: bytes, path: str, limit: int) -> tuple[str | None, list[Problem]]:
+    """Bytes to text, refusing oversized, non-UTF-8 and empty files."""
+    if len(raw) > limit:
+        return None, [
+            error(
+                Location(path),
+                "",
+                f"file is {len(raw):,} bytes, over the {limit:,}-byte limit",
+                "split it into smaller files",
+            )
+        ]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [
+            error(
+                Location(path, line, col),
+                "",
+                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                "save the file with UTF-8 encoding",
+            )
+        ]
+    if not text.strip():
+        return None, [error(Location(path), "", "file is empty", "see docs/registry-format.md")]
+    return text, []
+
+
+def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
+    """Parse one YAML document. `line_offset` shifts line numbers (for front matter)."""
+    result = Parsed()
+    if "&" in text or "*" in text:  # cheap pre-test; the event scan is only paid when needed
+        for event in yaml.parse(text, Loader=YamlLoader) if _parses(text) else ():
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = event.start_mark
+                result.problems.append(
+                    error(
+                        Location(path, mark.line + 1 + line_offset, mark.column + 1),
+                        "",
+                        "YAML anchors and aliases (&name, *name) are not allowed",
+                        "write the value out in full",
+                    )
+                )
+                return result
+    loader = YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            result.problems.append(
+                error(Location(path), "", "file is empty", "see docs/registry-format.md")
+            )
+            return result
+        result.data = _Walker(loader, path, line_offset, result).value(node, "")
+    except yaml.MarkedYAMLError as exc:
+        result.problems.append(_syntax_problem(exc, text, path, line_offset))
+    except yaml.YAMLError as exc:  # unmarked errors are rare; keep the user's words
+        result.problems.append(error(Location(path), "", f"YAML error: {exc}"))
+    finally:
+        loader.dispose()
+    return result
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Problem]]:
+    """Split `---` front matter from a Markdown body: (yaml, body, body_line, problems)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return "", text, 1, [
+            error(
+                Location(path, 1, 1),
+                "",
+                "the file does not start with '---' front matter",
+                "put the metadata between two '---' lines at the top",
+            )
+        ]
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2, []
+    return "", "", 1, [
+        error(
+            Location(path, 1, 1),
+            "",
+            "the front matter is not closed",
+            "end the metadata with a line holding only '---'",
+        )
+    ]
+
+
+def _parses(text: str) -> bool:
+    try:
+        for _ in yaml.parse(text, Loader=YamlLoader):
+            pass
+    except yaml.YAMLError:
+        return False  # the composer reports the syntax error with its position
+    return True
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 + offset if mark else 0
+    col = mark.column + 1 if mark else 0
+    problem = (exc.problem or str(exc)).strip()
+    hint = "check the indentation and quoting on this line and the one above"
+    source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    indent = source_line[: len(source_line) - len(source_line.lstrip())]
+    if "\t" in indent or "\\t" in problem:
+        problem, hint = "a tab character is used for indentation", "indent with spaces, not tabs"
+    elif "expected a single document" in str(exc):
+        problem, hint = "the file holds more than one YAML document", "remove the '---' separator"
+    return error(Location(path, line, col), "", f"YAML syntax error: {problem}", hint)
+
+
+class _Walker:
+    """Turns composed nodes into plain values, recording positions and refusing what is unsafe."""
+
+    def __init__(self, loader: Any, path: str, line_offset: int, result: Parsed) -> None:
+        self.loader = loader
+        self.path = path
+        self.offset = line_offset
+        self.result = result
+
+    def where(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1 + self.offset, node.start_mark.column + 1
+
+    def value(self, node: yaml.Node, key: str) -> Any:
+        self.result.positions.setdefault(key, self.where(node))
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.result.problems.append(
+                error(
+                    Location(self.path, *self.where(node)),
+                    key,
+                    f"the YAML tag '{tag}' is not allowed",
+                    "remove the tag: a claim holds only text, numbers, dates and lists",
+                )
+            )
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, key)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, f"{key}[{i}]") for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node)
+
+    def mapping(self, node: yaml.MappingNode, key: str) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            name = self.value(key_node, key + ".<key>") if key_node.tag in _PLAIN_TAGS else None
+            if not isinstance(name, str | int | bool | float) or name is None:
+                self.result.problems.append(
+                    error(
+                        Location(self.path, *self.where(key_node)),
+                        key,
+                        "a field name must be plain text",
+                        "write the field name as a word followed by a colon",
+                    )
+                )
+                continue
+            child = f"{key}.{name}" if key else str(name)
+            if name in out:
+                self.result.problems.append(
+                    error(
+                        Location(self.path, *self.where(key_node)),
+                        child,
+                        f"duplicate key '{name}' (first at line {first_line[name]})",
+                        "keep one of them",
+                    )
+                )
+                continue
+            first_line[name] = self.where(key_node)[0]
+            self.result.positions[child] = self.where(key_node)
+            out[name] = self.value(value_node, child)
+        self.result.positions.pop(key + ".<key>", None)
+        return out
