@@ -105,6 +105,13 @@ class SourceText:
         """The source's own words at an anchor, on one line."""
         return " ".join(self.body[anchor.start : anchor.end].split())
 
+    def context(self, anchor: Anchor) -> tuple[int, int]:
+        """The whole sentence or sentences an anchor falls in, as a span of the body."""
+        around = [s for s in self.sentences if s[0] < anchor.end and anchor.start < s[1]]
+        if not around:
+            return anchor.start, anchor.end
+        return around[0][0], around[-1][1]
+
     @cached_property
     def sentences(self) -> tuple[tuple[int, int], ...]:
         return sentence_spans(self.body)

@@ -52,8 +52,14 @@ def run_checks(ctx: Context) -> list[Problem]:
 def _unknown(
     where: Location, field: str, value: str, what: str, choices: Iterable[str]
 ) -> Problem:
-    guess = nearest(value, sorted(choices))
-    hint = f"did you mean '{guess}'?" if guess else f"see the list of {what}s"
+    options = sorted(choices)
+    guess = nearest(value, options)
+    if guess:
+        hint = f"did you mean '{guess}'?"
+    elif len(options) <= 8:
+        hint = f"choose one of: {', '.join(options)}"
+    else:
+        hint = f"see the list of {what}s"
     return error(where, field, f"'{value}' is not a known {what}", hint)
 
 
@@ -156,6 +162,8 @@ def check_anchoring(ctx: Context) -> Iterator[Problem]:
                 "paste the source's exact words",
             )
         else:
+            start, end = text.context(anchor)
+            passage = " ".join(text.body[start:end].split())
             yield error(
                 item.claim.at(key),
                 key,
@@ -194,8 +202,10 @@ def check_relations(ctx: Context) -> Iterator[Problem]:
 
 
 def check_grades(ctx: Context) -> Iterator[Problem]:
+    stances = ctx.registry.taxonomy.lookup("stances")
     for claim in ctx.registry.claims:
-        if not any(e.stance == "supports" for e in claim.evidence):
+        known = all(e.stance in stances for e in claim.evidence)  # else reported as unknown
+        if known and not any(e.stance == "supports" for e in claim.evidence):
             yield warning(
                 claim.at("evidence"),
                 "evidence",
@@ -224,7 +234,7 @@ def check_duplicates(ctx: Context) -> Iterator[Problem]:
         for w in sorted(ws, key=lambda w: (frequency[w], w))[:3]:
             buckets[w].append(i)
     pairs = {(a, b) for bucket in buckets.values() for a in bucket for b in bucket if a < b}
-    statements = [" ".join(sorted(ws)) for ws in words]
+    statements = [" ".join(c.statement.lower().split()) for c in claims]
     for a, b in sorted(pairs):
         first, second = claims[a], claims[b]
         if second.id in first.contradicts or first.id in second.contradicts:

@@ -15,6 +15,18 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a disk or permission problem, not a fault in the registry
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits with 2 on a usage error
     root = Path(args.root).resolve()
@@ -30,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(root, strict=args.strict)
     if command == "coverage":
         return _coverage(root, args.source, show_all=args.all)
+    if command == "schema":
+        return _schema(root, check_only=args.check)
     if command == "build":
         from .builder import build_command
 
@@ -54,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     cov.add_argument("source", nargs="?", help="a source id: list its uncovered sentences")
     cov.add_argument("--all", action="store_true", help="with a source: list covered ones too")
+    schema = commands.add_parser(
+        "schema", help="write the JSON Schemas for editors' tools to schema/"
+    )
+    schema.add_argument("--check", action="store_true", help="exit 1 if the files are stale")
     parser.set_defaults(out=None)
     return parser
 
@@ -80,12 +98,16 @@ def github_annotation(problem: Problem) -> str:
 def summary(checked: Checked) -> str:
     ctx = checked.context
     counted = (
-        f"{len(ctx.registry.claims)} claims, {len(ctx.registry.sources)} sources: " if ctx else ""
+        f"{plural(len(ctx.registry.claims), 'claim')}, "
+        f"{plural(len(ctx.registry.sources), 'source')}: "
+        if ctx
+        else ""
     )
-    return (
-        f"{counted}{checked.errors} error{'s' * (checked.errors != 1)}, "
-        f"{checked.warnings} warning{'s' * (checked.warnings != 1)}"
-    )
+    return f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _check(root: Path, strict: bool) -> int:
@@ -127,3 +149,25 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         "sentences anchored)"
     )
     return EXIT_OK
+
+
+def _schema(root: Path, check_only: bool) -> int:
+    from .load import load_registry
+    from .schema import schema_files
+
+    loaded = load_registry(root)
+    if loaded.registry is None:
+        print_problems(loaded.problems)
+        return EXIT_PROBLEMS
+    stale = []
+    for name, text in schema_files(loaded.registry.taxonomy).items():
+        path = root / "schema" / name
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not check_only:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    verb = "stale" if check_only else "written"
+    print(f"schema/: {', '.join(stale) + ' ' + verb if stale else 'up to date'}")
+    return EXIT_PROBLEMS if (check_only and stale) else EXIT_OK

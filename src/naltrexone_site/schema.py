@@ -6,6 +6,7 @@ both generated from the field lists below, so they cannot drift apart.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -138,7 +139,8 @@ def validate(
                     locate(path, positions, prefix.rstrip(".")),
                     key,
                     "required field is missing",
-                    f"add '{spec.name}:' with {_TYPE_WORDS[spec.type]}: {spec.description.lower()}",
+                    f"add '{spec.name}:' with {_TYPE_WORDS[spec.type]}: "
+                    f"{spec.description.lower().rstrip('.')}",
                 )
             continue
         yield from _check_type(data[spec.name], spec, path, positions, key)
@@ -199,7 +201,12 @@ def _check_type(
             yield error(where, key, "expected a list of whole numbers from 1", "write [1, 3]")
     elif spec.type == "evidence":
         if not isinstance(value, list):
-            yield wrong()
+            yield error(
+                where,
+                key,
+                f"expected a list of evidence items, found {_kind_of(value)}",
+                "start each item with '- ', as in '- source: ...'",
+            )
             return
         if not value:
             yield error(where, key, "the list is empty", "add at least one source passage")
@@ -267,3 +274,14 @@ def _property(spec: Field, taxonomy: Taxonomy) -> dict[str, Any]:
         prop = {"anyOf": [prop, {"type": "null"}]}
     prop["description"] = spec.description
     return prop
+
+
+def schema_files(taxonomy: Taxonomy) -> dict[str, str]:
+    """The checked-in JSON Schemas, as file name -> text (stable key order, final newline)."""
+    schemas = {
+        "claim.schema.json": json_schema(CLAIM_FIELDS, taxonomy, "Naltrexone evidence map: claim"),
+        "source.schema.json": json_schema(
+            SOURCE_FIELDS, taxonomy, "Naltrexone evidence map: source front matter"
+        ),
+    }
+    return {name: json.dumps(s, indent=2, ensure_ascii=False) + "\n" for name, s in schemas.items()}

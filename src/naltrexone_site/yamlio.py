@@ -143,6 +143,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int
     hint = "check the indentation and quoting on this line and the one above"
     source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
     indent = source_line[: len(source_line) - len(source_line.lstrip())]
+    if exc.context and exc.context_mark and exc.problem_mark:
+        opened = exc.context_mark.line + 1 + offset
+        problem = f"{problem} {exc.context} that starts at line {opened}"
+        if "quoted scalar" in exc.context:
+            hint = f"close the quotation mark opened on line {opened}"
     if "\t" in indent or "\\t" in problem:
         problem, hint = "a tab character is used for indentation", "indent with spaces, not tabs"
     elif "expected a single document" in str(exc):

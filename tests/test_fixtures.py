@@ -1,0 +1,150 @@
+"""Every fault an editor can make has a fixture in tests/fixtures/claims/ and a pinned message.
+
+Each fixture is checked beside the small valid project in tests/fixtures/project/, whose
+own claims are clean, so the output below is exactly what the fixture causes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from naltrexone_site.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+# fixture file -> (exit code, complete output of `check`)
+EXPECTED: dict[str, tuple[int, str]] = {
+    "Base-Claim.yaml": (
+        1,
+        "claims/Base-Claim.yaml:1:1: error: id: 'Base-Claim' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "alias-bomb.yaml": (
+        1,
+        "claims/alias-bomb.yaml:2:4: error: YAML anchors and aliases (&name, *name) are not allowed (write the value out in full)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "duplicate-id.yaml": (
+        1,
+        "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' (rename the file to 'base-claim.yaml' or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
+    "duplicate-key.yaml": (
+        1,
+        "claims/duplicate-key.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "empty-file.yaml": (
+        1,
+        "claims/empty-file.yaml: error: file is empty (see docs/registry-format.md)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "file-over-size-limit.yaml": (
+        1,
+        "claims/file-over-size-limit.yaml: error: file is 74,081 bytes, over the 65,536-byte limit (split it into smaller files)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "id-not-file-name.yaml": (
+        1,
+        "claims/id-not-file-name.yaml:1:1: error: id: 'some-other-name' does not match the file name 'id-not-file-name.yaml' (rename the file to 'some-other-name.yaml' or set 'id: id-not-file-name')\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "id-with-path.yaml": (
+        1,
+        "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "missing-required-field.yaml": (
+        1,
+        "claims/missing-required-field.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/missing-required-field.yaml:7:5: error: evidence[0].stance: required field is missing (add 'stance:' with an id: how the passage bears on the claim)\n3 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
+    "near-duplicate-statement.yaml": (
+        0,
+        "claims/near-duplicate-statement.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (93% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\n4 claims, 1 source: 0 errors, 1 warning\n",
+    ),
+    "not-utf8.yaml": (
+        1,
+        "claims/not-utf8.yaml:2:23: error: file is not valid UTF-8 (byte 0xff) (save the file with UTF-8 encoding)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "python-object-tag.yaml": (
+        1,
+        "claims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "quote-not-in-source.yaml": (
+        1,
+        "claims/quote-not-in-source.yaml:9:5: error: evidence[0].quote: the quote is not in source 'test-source'; best candidate (46% match): \"Naltrexone’s ability to block opioid receptors in the brain directly impacts the brain’s reward system.\" (copy the passage from content/sources/test-source.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "quote-one-word-changed.yaml": (
+        1,
+        'claims/quote-one-word-changed.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: "Naltrexone’s ability to block opioid receptors in the brain directly impacts the brain’s reward system." (paste the source\'s exact words)\n4 claims, 1 source: 1 error, 0 warnings\n',
+    ),
+    "quote-straight-apostrophes.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
+    "statement-with-script.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
+    "tab-indentation.yaml": (
+        1,
+        "claims/tab-indentation.yaml:4:1: error: YAML syntax error: a tab character is used for indentation (indent with spaces, not tabs)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "unknown-enum-value.yaml": (
+        1,
+        "claims/unknown-enum-value.yaml:3:1: error: kind: 'pharmacolgy' is not a known claim kind (did you mean 'pharmacology'?)\nclaims/unknown-enum-value.yaml:5:1: error: dose: 'ldn' is not a known dose (choose one of: both, low, standard, unspecified)\nclaims/unknown-enum-value.yaml:6:1: error: strength: 'strong' is not a known strength (choose one of: anecdotal, clinical, established, preliminary, theoretical, unsupported)\nclaims/unknown-enum-value.yaml:10:5: error: evidence[0].stance: 'support' is not a known stance (did you mean 'supports'?)\n4 claims, 1 source: 4 errors, 0 warnings\n",
+    ),
+    "unknown-field.yaml": (
+        1,
+        "claims/unknown-field.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (known fields: source, quote, stance, cites)\n3 claims, 1 source: 3 errors, 0 warnings\n",
+    ),
+    "unknown-references.yaml": (
+        1,
+        "claims/unknown-references.yaml:4:31: error: mechanism: 'dopamin' is not a known mechanism (did you mean 'dopamine'?)\nclaims/unknown-references.yaml:8:5: error: evidence[0].source: 'test-sorce' is not a known source (did you mean 'test-source'?)\nclaims/unknown-references.yaml:11:15: error: contradicts: 'base-clam' is not a known claim (did you mean 'base-claim'?)\n4 claims, 1 source: 3 errors, 0 warnings\n",
+    ),
+    "wrong-type.yaml": (
+        1,
+        "claims/wrong-type.yaml:2:1: error: statement: expected text, found a list (put the value in quotes)\nclaims/wrong-type.yaml:7:1: error: evidence: expected a list of evidence items, found a mapping (start each item with '- ', as in '- source: ...')\nclaims/wrong-type.yaml:11:1: error: reviewed: expected a date, found text (write 2026-11-21)\n3 claims, 1 source: 3 errors, 0 warnings\n",
+    ),
+    "yaml-syntax-error.yaml": (
+        1,
+        "claims/yaml-syntax-error.yaml:4:1: error: YAML syntax error: found unexpected end of stream while scanning a quoted scalar that starts at line 2 (close the quotation mark opened on line 2)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+}
+
+
+def project_with(tmp_path: Path, fixture: str) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    shutil.copy(FIXTURES / "claims" / fixture, root / "claims" / fixture)
+    return root
+
+
+def test_every_fixture_is_pinned() -> None:
+    assert sorted(p.name for p in (FIXTURES / "claims").iterdir()) == sorted(EXPECTED)
+
+
+def test_base_project_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(FIXTURES / "project"), "check", "--strict"]) == 0
+    assert capsys.readouterr().out == "3 claims, 1 source: 0 errors, 0 warnings\n"
+
+
+@pytest.mark.parametrize("fixture", sorted(EXPECTED))
+def test_fixture_problems(fixture: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, output = EXPECTED[fixture]
+    root = project_with(tmp_path, fixture)
+    assert main(["--root", str(root), "check"]) == code
+    assert capsys.readouterr().out == output
+
+
+def test_cli_never_prints_a_traceback(tmp_path: Path) -> None:
+    """Every fixture through the real command line, as an editor would run it."""
+    for fixture in sorted(EXPECTED):
+        root = project_with(tmp_path / fixture, fixture)
+        for command in (
+            ["check"],
+            ["check", "--strict"],
+            ["coverage"],
+            ["build", "--out", str(tmp_path / "out")],
+        ):
+            run = subprocess.run(
+                [sys.executable, str(REPO / "build.py"), "--root", str(root), *command],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            both = run.stdout + run.stderr
+            assert "Traceback" not in both, (fixture, command, both)
+            assert run.returncode in (0, 1), (fixture, command, both)
