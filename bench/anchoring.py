@@ -22,12 +22,51 @@ from rapidfuzz import fuzz  # noqa: E402
 
 from naltrexone_site.anchoring import SourceText, normalize  # noqa: E402
 
-WORDS = (
-    "naltrexone opioid receptor blockade dopamine release reward pathway endorphin rebound "
-    "immune inflammation cortisol stress serotonin mood depression anxiety craving relapse "
-    "alcohol dependence low dose standard clinical study patients brain signalling may could "
-    "thought to increase decrease modulate pleasure pain fibromyalgia sleep nausea headache"
-).split()
+WORDS = [
+    "naltrexone",
+    "opioid",
+    "receptor",
+    "blockade",
+    "dopamine",
+    "release",
+    "reward",
+    "pathway",
+    "endorphin",
+    "rebound",
+    "immune",
+    "inflammation",
+    "cortisol",
+    "stress",
+    "serotonin",
+    "mood",
+    "depression",
+    "anxiety",
+    "craving",
+    "relapse",
+    "alcohol",
+    "dependence",
+    "low",
+    "dose",
+    "standard",
+    "clinical",
+    "study",
+    "patients",
+    "brain",
+    "signalling",
+    "may",
+    "could",
+    "thought",
+    "to",
+    "increase",
+    "decrease",
+    "modulate",
+    "pleasure",
+    "pain",
+    "fibromyalgia",
+    "sleep",
+    "nausea",
+    "headache",
+]
 
 
 def sentence(rng: random.Random) -> str:
@@ -38,7 +77,9 @@ def sentence(rng: random.Random) -> str:
     return " ".join(words) + "."
 
 
-def make_corpus(n_sources: int, n_quotes: int, seed: int = 7) -> tuple[list[str], list[tuple[int, str]]]:
+def make_corpus(
+    n_sources: int, n_quotes: int, seed: int = 7
+) -> tuple[list[str], list[tuple[int, str]]]:
     rng = random.Random(seed)
     sources = []
     for _ in range(n_sources):
@@ -98,14 +139,20 @@ def main() -> int:
     ours = statistics.median(times)
     per_quote_peer = statistics.median(peer) / args.peer_quotes
     per_quote_ours = ours / args.quotes
-    print(f"{args.quotes:,} quotes (mean {qlen:.0f} chars) in {args.sources} sources "
-          f"(mean {size / 1000:.1f} KB); {exact:,} exact, {args.quotes - exact:,} fuzzy")
-    print(f"anchoring, median of {args.runs}: {ours:.3f} s "
-          f"(min {min(times):.3f}, max {max(times):.3f}); target <= 1.000 s: "
-          f"{'met' if ours <= 1.0 else 'NOT met'}")
-    print(f"peer without the fast path (rapidfuzz on every quote, {args.peer_quotes} quotes): "
-          f"{per_quote_peer * 1e3:.3f} ms/quote vs {per_quote_ours * 1e3:.4f} ms/quote: "
-          f"{per_quote_peer / per_quote_ours:.0f}x slower")
+    print(
+        f"{args.quotes:,} quotes (mean {qlen:.0f} chars) in {args.sources} sources "
+        f"(mean {size / 1000:.1f} KB); {exact:,} exact, {args.quotes - exact:,} fuzzy"
+    )
+    print(
+        f"anchoring, median of {args.runs}: {ours:.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}); target <= 1.000 s: "
+        f"{'met' if ours <= 1.0 else 'NOT met'}"
+    )
+    print(
+        f"peer without the fast path (rapidfuzz on every quote, {args.peer_quotes} quotes): "
+        f"{per_quote_peer * 1e3:.3f} ms/quote vs {per_quote_ours * 1e3:.4f} ms/quote: "
+        f"{per_quote_peer / per_quote_ours:.0f}x slower"
+    )
     return 0 if ours <= 1.0 else 1
 
 

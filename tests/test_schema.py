@@ -32,7 +32,9 @@ def _plain(value: object) -> object:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "claims").glob("*.yaml"))[:400], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "claims").glob("*.yaml"))[:400], ids=lambda p: p.name
+)
 def test_registry_claims_satisfy_the_editor_schema(path: Path) -> None:
     schema = json.loads((REPO / "schema" / "claim.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(_plain(yaml.safe_load(path.read_text(encoding="utf-8"))), schema)
@@ -40,9 +42,15 @@ def test_registry_claims_satisfy_the_editor_schema(path: Path) -> None:
 
 def test_editor_schema_rejects_what_check_rejects() -> None:
     schema = json.loads((REPO / "schema" / "claim.schema.json").read_text(encoding="utf-8"))
-    bad = {"id": "x", "statement": "s", "kind": "mechanism", "mechanism": ["dopamin"],
-           "dose": "low", "strength": "established",
-           "evidence": [{"source": "a", "quote": "q", "stance": "supports"}]}
+    bad = {
+        "id": "x",
+        "statement": "s",
+        "kind": "mechanism",
+        "mechanism": ["dopamin"],
+        "dose": "low",
+        "strength": "established",
+        "evidence": [{"source": "a", "quote": "q", "stance": "supports"}],
+    }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
     bad["mechanism"] = ["dopamine"]

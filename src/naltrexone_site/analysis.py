@@ -11,13 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .anchoring import Anchor, SourceText, normalize
-from .models import Claim, Evidence, Registry, Source
+from .models import Claim, Evidence, Source
 
 # Wording that marks a passage as hedged; a supporting passage without any is "flat".
 _HEDGES = re.compile(
     r"\b(may|might|could|can|possibly|potential(?:ly)?|perhaps|likely|suggests?|suggested|"
     r"thought|believed?|hypothes\w*|propos\w*|theoretical(?:ly)?|some studies|some research|"
-    r"appears?|seems?|uncertain|unclear|not fully understood|preliminary|limited|report(?:s|ed)?)\b",
+    r"appears?|seems?|uncertain|unclear|not fully understood|preliminary|limited|"
+    r"report(?:s|ed)?)\b",
     re.IGNORECASE,
 )
 _WEAK_GRADES = {"preliminary", "theoretical", "anecdotal", "unsupported"}
@@ -75,9 +76,7 @@ def boilerplate_spans(source: Source, text: SourceText) -> list[tuple[int, int]]
     return spans
 
 
-def coverage(
-    source: Source, text: SourceText, anchored: Iterable[AnchoredEvidence]
-) -> Coverage:
+def coverage(source: Source, text: SourceText, anchored: Iterable[AnchoredEvidence]) -> Coverage:
     """A sentence counts as covered when exact quotes overlap at least half of it."""
     excluded = boilerplate_spans(source, text)
     sentences, dropped = [], 0

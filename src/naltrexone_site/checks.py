@@ -17,8 +17,33 @@ from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, nearest
 
 DUPLICATE_SCORE = 90.0  # token_sort_ratio of two statements at or above: near-duplicates
 _STOPWORDS = frozenset(
-    "the and that with from this into than their there these those which while about "
-    "naltrexone ldn dose low standard may can could effects effect".split()
+    [
+        "the",
+        "and",
+        "that",
+        "with",
+        "from",
+        "this",
+        "into",
+        "than",
+        "their",
+        "there",
+        "these",
+        "those",
+        "which",
+        "while",
+        "about",
+        "naltrexone",
+        "ldn",
+        "dose",
+        "low",
+        "standard",
+        "may",
+        "can",
+        "could",
+        "effects",
+        "effect",
+    ]
 )
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
 
@@ -49,9 +74,7 @@ def run_checks(ctx: Context) -> list[Problem]:
     return [problem for check in checks for problem in check(ctx)]
 
 
-def _unknown(
-    where: Location, field: str, value: str, what: str, choices: Iterable[str]
-) -> Problem:
+def _unknown(where: Location, field: str, value: str, what: str, choices: Iterable[str]) -> Problem:
     options = sorted(choices)
     guess = nearest(value, options)
     if guess:
@@ -95,7 +118,9 @@ def check_ids(ctx: Context) -> Iterator[Problem]:
                 f"rename the file to '{source.id}.md' or set 'id: {stem}'",
             )
         if source.id.lower() in seen:
-            yield error(source.at("id"), "id", f"'{source.id}' is already used by {seen[source.id.lower()]}")
+            yield error(
+                source.at("id"), "id", f"'{source.id}' is already used by {seen[source.id.lower()]}"
+            )
         seen.setdefault(source.id.lower(), source.path)
 
 
@@ -110,16 +135,18 @@ def check_references(ctx: Context) -> Iterator[Problem]:
             values = getattr(claim, name)
             for i, value in enumerate((values,) if isinstance(values, str) else values):
                 key = name if isinstance(values, str) else f"{name}[{i}]"
-                choices = claim_ids if ref == "claims" else taxonomy.lookup(ref).keys()
-                if value not in choices:
-                    yield _unknown(claim.at(key), name, value, _WHAT[ref], choices)
+                known: Iterable[str] = claim_ids if ref == "claims" else taxonomy.lookup(ref)
+                if value not in known:
+                    yield _unknown(claim.at(key), name, value, _WHAT[ref], known)
         for i, item in enumerate(claim.evidence):
             key = f"evidence[{i}]"
             for name, ref in evidence_refs.items():
                 value = getattr(item, name)
-                choices = sources.keys() if ref == "sources" else taxonomy.lookup(ref).keys()
+                choices: Iterable[str] = sources if ref == "sources" else taxonomy.lookup(ref)
                 if value not in choices:
-                    yield _unknown(claim.at(f"{key}.{name}"), f"{key}.{name}", value, _WHAT[ref], choices)
+                    yield _unknown(
+                        claim.at(f"{key}.{name}"), f"{key}.{name}", value, _WHAT[ref], choices
+                    )
             source = sources.get(item.source)
             for n in item.cites:
                 if source is not None and n > len(source.references):
@@ -157,7 +184,7 @@ def check_anchoring(ctx: Context) -> Iterator[Problem]:
             yield error(
                 item.claim.at(key),
                 key,
-                f'the quote differs from the source ({anchor.score:.0f}% match); '
+                f"the quote differs from the source ({anchor.score:.0f}% match); "
                 f'the source says: "{passage}"',
                 "paste the source's exact words",
             )
@@ -191,7 +218,9 @@ def check_relations(ctx: Context) -> Iterator[Problem]:
                 f"'{other}' is listed as both contradicting and related",
                 "keep it under 'contradicts' only",
             )
-        for source, count in Counter((e.source, " ".join(e.quote.split())) for e in claim.evidence).items():
+        for source, count in Counter(
+            (e.source, " ".join(e.quote.split())) for e in claim.evidence
+        ).items():
             if count > 1:
                 yield warning(
                     claim.at("evidence"),

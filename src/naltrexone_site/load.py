@@ -57,7 +57,9 @@ def load_registry(root: Path) -> Loaded:
     settings = _load_settings(root, problems)
     taxonomy = _load_taxonomy(root, problems)
     sources = tuple(
-        s for p in sorted((root / "content" / "sources").glob("*.md")) if (s := _load_source(root, p, problems))
+        s
+        for p in sorted((root / "content" / "sources").glob("*.md"))
+        if (s := _load_source(root, p, problems))
     )
     overviews = tuple(
         o
@@ -149,7 +151,7 @@ def _front_matter(
         return None
     found = list(validate(parsed.data, fields, name, parsed.positions))
     problems += found
-    return (None if found else (parsed.data, body, body_line, parsed.positions))
+    return None if found else (parsed.data, body, body_line, parsed.positions)
 
 
 def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | None:
@@ -200,7 +202,9 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     text = _read(root, path, SOURCE_LIMIT, problems) if path.exists() else None
     if text is None:
         if not path.exists():
-            problems.append(error(Location(rel(root, path)), "", "the site settings file is missing"))
+            problems.append(
+                error(Location(rel(root, path)), "", "the site settings file is missing")
+            )
         return None
     parsed = parse_yaml(text, rel(root, path))
     problems += parsed.problems

@@ -73,10 +73,10 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     if "&" in text or "*" in text:  # cheap pre-test; the event scan is only paid when needed
         for event in yaml.parse(text, Loader=YamlLoader) if _parses(text) else ():
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                mark = event.start_mark
+                line, col = _mark(event.start_mark)
                 result.problems.append(
                     error(
-                        Location(path, mark.line + 1 + line_offset, mark.column + 1),
+                        Location(path, line + line_offset, col),
                         "",
                         "YAML anchors and aliases (&name, *name) are not allowed",
                         "write the value out in full",
@@ -105,25 +105,39 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Proble
     """Split `---` front matter from a Markdown body: (yaml, body, body_line, problems)."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
-        return "", text, 1, [
-            error(
-                Location(path, 1, 1),
-                "",
-                "the file does not start with '---' front matter",
-                "put the metadata between two '---' lines at the top",
-            )
-        ]
+        return (
+            "",
+            text,
+            1,
+            [
+                error(
+                    Location(path, 1, 1),
+                    "",
+                    "the file does not start with '---' front matter",
+                    "put the metadata between two '---' lines at the top",
+                )
+            ],
+        )
     for index in range(1, len(lines)):
         if lines[index].strip() == "---":
             return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2, []
-    return "", "", 1, [
-        error(
-            Location(path, 1, 1),
-            "",
-            "the front matter is not closed",
-            "end the metadata with a line holding only '---'",
-        )
-    ]
+    return (
+        "",
+        "",
+        1,
+        [
+            error(
+                Location(path, 1, 1),
+                "",
+                "the front matter is not closed",
+                "end the metadata with a line holding only '---'",
+            )
+        ],
+    )
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
 
 
 def _parses(text: str) -> bool:
@@ -141,7 +155,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int
     col = mark.column + 1 if mark else 0
     problem = (exc.problem or str(exc)).strip()
     hint = "check the indentation and quoting on this line and the one above"
-    source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    source_line = (
+        text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    )
     indent = source_line[: len(source_line) - len(source_line.lstrip())]
     if exc.context and exc.context_mark and exc.problem_mark:
         opened = exc.context_mark.line + 1 + offset
