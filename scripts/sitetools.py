@@ -39,12 +39,9 @@ def launch_args() -> dict[str, object]:
 
 def build_site(out: Path, root: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
     """Run `python build.py build --out OUT` from the repository; return the finished process."""
-    env = dict(os.environ)
-    env.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     return subprocess.run(
         [sys.executable, "build.py", "build", "--out", str(out)],
         cwd=root,
-        env=env,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

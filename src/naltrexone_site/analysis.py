@@ -5,6 +5,7 @@ Pure functions on models; no HTML and no I/O.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -85,13 +86,30 @@ def coverage(source: Source, text: SourceText, anchored: Iterable[AnchoredEviden
             dropped += 1
         else:
             sentences.append((start, end))
-    spans = sorted(
+    merged = _merge(
         (a.anchor.start, a.anchor.end)
         for a in anchored
         if a.evidence.source == source.id and a.anchor and a.anchor.exact
     )
-    covered = tuple(sum(_overlap(s, q) for q in spans) * 2 >= s[1] - s[0] for s in sentences)
-    return Coverage(source.id, tuple(sentences), covered, dropped)
+    starts = [start for start, _ in merged]
+    covered = []
+    for start, end in sentences:
+        first = max(bisect.bisect_right(starts, start) - 1, 0)
+        last = bisect.bisect_left(starts, end)
+        quoted = sum(_overlap((start, end), span) for span in merged[first:last])
+        covered.append(quoted * 2 >= end - start)
+    return Coverage(source.id, tuple(sentences), tuple(covered), dropped)
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans joined, sorted: each character of the body counted once."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:

@@ -254,13 +254,17 @@ def check_grades(ctx: Context) -> Iterator[Problem]:
 
 
 def check_duplicates(ctx: Context) -> Iterator[Problem]:
-    """Near-duplicate statements, scored only within candidate pairs that share a rare word."""
+    """Near-duplicate statements. Scoring all pairs is quadratic, so candidates are the
+    pairs that share one of their three rarest words (prefix filtering); words common
+    to more than one statement in a hundred are too common to pick candidates by."""
     claims = sorted(ctx.registry.claims, key=lambda c: c.id)
     words = [_content_words(c.statement) for c in claims]
     frequency = Counter(w for ws in words for w in ws)
+    common = max(50, len(claims) // 100)
     buckets: dict[str, list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
-        for w in sorted(ws, key=lambda w: (frequency[w], w))[:3]:
+        rare = [w for w in ws if frequency[w] <= common] or list(ws)
+        for w in sorted(rare, key=lambda w: (frequency[w], w))[:3]:
             buckets[w].append(i)
     pairs = {(a, b) for bucket in buckets.values() for a in bucket for b in bucket if a < b}
     statements = [" ".join(c.statement.lower().split()) for c in claims]

@@ -1,0 +1,86 @@
+"""When each claim changed and why: one `git log` pass over the whole registry.
+
+The build calls `claim_history(root)` once and looks claims up in the mapping, so the
+cost is one process however many claims there are. Without git, outside a repository,
+or when git fails for any reason, the mapping is empty and pages simply omit history.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+SHORT = 10  # hex digits of a commit shown and linked; fixed so output does not drift
+_RECORD, _UNIT = "\x1e", "\x1f"
+_CLAIM_PATH = re.compile(r"^claims/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+# Settings that would change git's output; pinned so the result depends on the repository only.
+_PINNED = (
+    "-c", "core.quotepath=off",
+    "-c", "log.showSignature=false",
+    "-c", "log.follow=false",
+    "-c", "log.mailmap=false",
+)  # fmt: skip
+
+
+class Change(NamedTuple):
+    """One commit that touched a claim file."""
+
+    date: str  # committer date, YYYY-MM-DD: when the change landed
+    commit: str  # the first SHORT hex digits of the commit hash
+    subject: str  # the commit message's first line
+
+
+History = Mapping[str, tuple[Change, ...]]
+
+
+def claim_history(root: Path, timeout: float = 60.0) -> dict[str, tuple[Change, ...]]:
+    """Every claim id under `root/claims/` -> the commits that touched its file, newest first.
+
+    Paths are taken relative to `root`, so a project inside a larger repository works too.
+    """
+    command = [
+        "git", *_PINNED, "log", "--no-color", "--no-renames", "--relative", "--name-only",
+        f"--format={_RECORD}%H{_UNIT}%cs{_UNIT}%s", "--", "claims/",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["LC_ALL"] = "C"
+    try:
+        run = subprocess.run(
+            command,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):  # no git, no folder, or too slow
+        return {}
+    if run.returncode != 0:  # not a repository, or one without commits
+        return {}
+    return parse_log(run.stdout.decode("utf-8", errors="replace"))
+
+
+def parse_log(output: str) -> dict[str, tuple[Change, ...]]:
+    """Parse the log written by `claim_history`'s format. Order is git's: newest first."""
+    found: dict[str, list[Change]] = {}
+    for record in output.split(_RECORD):
+        head, _, names = record.partition("\n")
+        fields = head.split(_UNIT, 2)
+        if len(fields) != 3:
+            continue
+        full, date, subject = fields
+        change = Change(date, full[:SHORT], subject.strip())
+        for name in sorted(set(names.split("\n"))):
+            match = _CLAIM_PATH.match(name.strip())
+            if match:
+                found.setdefault(match.group(1), []).append(change)
+    return {claim: tuple(changes) for claim, changes in sorted(found.items())}
+
+
+def last_changed(changes: Sequence[Change]) -> str | None:
+    """The most recent date among a claim's changes (None when it has none)."""
+    return max((c.date for c in changes), default=None)

@@ -1,0 +1,328 @@
+"""What the pages show, as values: the evidence map, claims by mechanism and dose, the
+dose comparison, conflicts and claims per source in text order.
+
+Pure functions on the checked registry; no HTML and no I/O. `analyse` computes all of it
+once, so rendering a page never scans the whole registry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .analysis import (
+    AnchoredEvidence,
+    Coverage,
+    contradictions,
+    corroboration,
+    is_contested,
+    is_overstated,
+)
+from .anchoring import Anchor, SourceText
+from .checks import Context
+from .models import Claim, Evidence, Overview, Registry, Source, Term
+
+COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
+BOTH = "both"  # counted in the standard and the low column
+T = TypeVar("T")
+
+
+def columns_of(dose: str) -> tuple[str, ...]:
+    return ("standard", "low") if dose == BOTH else (dose,)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A claim's derived marks: never typed by editors."""
+
+    corroboration: int  # distinct sources that support it
+    contested: bool  # a source disputes it or a contradicting claim exists
+    overstated: bool  # a weak grade stated flatly by a source
+    contradictions: tuple[str, ...]  # both directions, sorted
+    related: tuple[str, ...]  # both directions, sorted, without the contradictions
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: Term
+    dose: str
+    claims: tuple[Claim, ...]  # strongest first
+    strengths: tuple[tuple[Term, int], ...]  # the strength mix, strongest first, no zeros
+    contested: int  # claims in the cell that are contested
+
+    @property
+    def count(self) -> int:
+        return len(self.claims)
+
+
+@dataclass(frozen=True)
+class Row:
+    term: Term
+    cells: tuple[Cell, ...]  # in COLUMNS order
+
+
+@dataclass(frozen=True)
+class Opposite:
+    """Two contradicting claims, one about the standard dose and one about LDN."""
+
+    standard: Claim
+    low: Claim
+
+
+@dataclass(frozen=True)
+class DoseComparison:
+    row: Term
+    standard: tuple[Claim, ...]  # claims about the standard dose or both doses
+    low: tuple[Claim, ...]
+    opposite: tuple[Opposite, ...]
+
+    @property
+    def difference(self) -> str:
+        """'opposite', 'standard-only', 'low-only', or '' when nothing sets the doses apart."""
+        if self.opposite:
+            return "opposite"
+        if self.standard and not self.low:
+            return "standard-only"
+        if self.low and not self.standard:
+            return "low-only"
+        return ""
+
+
+@dataclass(frozen=True)
+class StatedRange:
+    """What one source says about the low dose: its dosing claims' quotes, in text order."""
+
+    source: Source
+    items: tuple[tuple[Claim, int, Evidence], ...]
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    first: Claim
+    second: Claim
+
+
+@dataclass(frozen=True)
+class Dispute:
+    claim: Claim
+    index: int
+    item: Evidence
+
+
+@dataclass(frozen=True)
+class SourceClaim:
+    """A claim drawn from a source, with its evidence items from that source in text order."""
+
+    claim: Claim
+    items: tuple[tuple[int, Evidence, Anchor], ...]
+
+    @property
+    def start(self) -> int:
+        return self.items[0][2].start
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the pages need, computed once."""
+
+    registry: Registry
+    terms: Mapping[str, Mapping[str, Term]]  # taxonomy name -> id -> term
+    claims: Mapping[str, Claim]  # by id, in id order
+    sources: Mapping[str, Source]  # by id, in id order
+    overviews: Mapping[str, Overview]
+    texts: Mapping[str, SourceText]
+    anchors: Mapping[tuple[str, int], Anchor]  # (claim id, evidence index) -> anchor
+    coverage: Mapping[str, Coverage]
+    marks: Mapping[str, Marks]
+    groups: Mapping[tuple[str, str], tuple[Claim, ...]]  # (row id, column) -> claims
+    rows: tuple[Row, ...]
+    comparisons: tuple[DoseComparison, ...]
+    ranges: tuple[StatedRange, ...]
+    contradictions: tuple[Contradiction, ...]
+    disputes: tuple[Dispute, ...]
+    by_source: Mapping[str, tuple[SourceClaim, ...]]
+    warnings: int
+
+
+def analyse(ctx: Context, warnings: int = 0) -> Site:
+    registry = ctx.registry
+    taxonomy = registry.taxonomy
+    names = ("mechanisms", "doses", "strengths", "source_kinds", "stances", "claim_kinds")
+    terms = {name: taxonomy.lookup(name) for name in names}
+    claims = {c.id: c for c in sorted(registry.claims, key=lambda c: c.id)}
+    marks = derive_marks(claims.values())
+    ranks = {t.id: t.rank for t in taxonomy.strengths}
+    groups = group_claims(claims.values(), ranks)
+    rows = ordered_rows(taxonomy.mechanisms)
+    anchors = {(a.claim.id, a.index): a.anchor for a in ctx.anchored if a.anchor is not None}
+    by_source = claims_by_source(ctx.anchored)
+    return Site(
+        registry=registry,
+        terms=terms,
+        claims=claims,
+        sources={s.id: s for s in sorted(registry.sources, key=lambda s: s.id)},
+        overviews={o.id: o for o in registry.overviews},
+        texts=ctx.texts,
+        anchors=anchors,
+        coverage=ctx.coverage,
+        marks=marks,
+        groups=groups,
+        rows=evidence_map(rows, groups, marks, taxonomy.strengths),
+        comparisons=dose_comparisons(rows, groups, claims, marks),
+        ranges=dose_ranges(registry.sources, by_source),
+        contradictions=contradiction_pairs(claims, marks),
+        disputes=disputes(claims.values()),
+        by_source=by_source,
+        warnings=warnings,
+    )
+
+
+def derive_marks(claims: Iterable[Claim]) -> dict[str, Marks]:
+    claims = list(claims)
+    contradicted = contradictions(claims)
+    related: dict[str, set[str]] = defaultdict(set)
+    for claim in claims:
+        for other in claim.related:
+            if other != claim.id:
+                related[claim.id].add(other)
+                related[other].add(claim.id)
+    return {
+        claim.id: Marks(
+            corroboration=corroboration(claim),
+            contested=is_contested(claim, contradicted),
+            overstated=is_overstated(claim),
+            contradictions=contradicted.get(claim.id, ()),
+            related=tuple(sorted(related[claim.id] - set(contradicted.get(claim.id, ())))),
+        )
+        for claim in claims
+    }
+
+
+def group_claims(
+    claims: Iterable[Claim], ranks: Mapping[str, int]
+) -> dict[tuple[str, str], tuple[Claim, ...]]:
+    """Claims by (mechanism or topic, dose column), strongest first, then by id."""
+    grouped: dict[tuple[str, str], list[Claim]] = defaultdict(list)
+    for claim in claims:
+        for row in dict.fromkeys(claim.mechanism):
+            for column in columns_of(claim.dose):
+                grouped[(row, column)].append(claim)
+    return {
+        key: tuple(sorted(found, key=lambda c: (ranks.get(c.strength, 99), c.id)))
+        for key, found in sorted(grouped.items())
+    }
+
+
+def ordered_rows(mechanisms: Sequence[Term]) -> tuple[Term, ...]:
+    """Mechanisms first, then topics; taxonomy order within each group."""
+    return tuple(sorted(mechanisms, key=lambda t: t.group != "mechanism"))
+
+
+def evidence_map(
+    rows: Sequence[Term],
+    groups: Mapping[tuple[str, str], tuple[Claim, ...]],
+    marks: Mapping[str, Marks],
+    strengths: Sequence[Term],
+) -> tuple[Row, ...]:
+    def cell(row: Term, column: str) -> Cell:
+        found = groups.get((row.id, column), ())
+        mix = [(s, sum(c.strength == s.id for c in found)) for s in strengths]
+        return Cell(
+            row,
+            column,
+            found,
+            tuple((s, n) for s, n in sorted(mix, key=lambda x: x[0].rank) if n),
+            sum(marks[c.id].contested for c in found),
+        )
+
+    return tuple(Row(row, tuple(cell(row, column) for column in COLUMNS)) for row in rows)
+
+
+def dose_comparisons(
+    rows: Sequence[Term],
+    groups: Mapping[tuple[str, str], tuple[Claim, ...]],
+    claims: Mapping[str, Claim],
+    marks: Mapping[str, Marks],
+) -> tuple[DoseComparison, ...]:
+    opposite: dict[str, list[Opposite]] = defaultdict(list)
+    for claim in claims.values():
+        if claim.dose != "standard":
+            continue
+        for other_id in marks[claim.id].contradictions:
+            other = claims.get(other_id)
+            if other is not None and other.dose == "low":
+                for row in dict.fromkeys((*claim.mechanism, *other.mechanism)):
+                    opposite[row].append(Opposite(claim, other))
+    return tuple(
+        DoseComparison(
+            row,
+            groups.get((row.id, "standard"), ()),
+            groups.get((row.id, "low"), ()),
+            tuple(sorted(opposite[row.id], key=lambda o: (o.standard.id, o.low.id))),
+        )
+        for row in rows
+    )
+
+
+def dose_ranges(
+    sources: Iterable[Source], by_source: Mapping[str, tuple[SourceClaim, ...]]
+) -> tuple[StatedRange, ...]:
+    """For every source, its low-dose dosing claims' quotes: the ranges it states."""
+    return tuple(
+        StatedRange(
+            source,
+            tuple(
+                (found.claim, index, item)
+                for found in by_source.get(source.id, ())
+                if found.claim.kind == "dosing" and found.claim.dose == "low"
+                for index, item, _ in found.items
+            ),
+        )
+        for source in sorted(sources, key=lambda s: s.title.lower())
+    )
+
+
+def contradiction_pairs(
+    claims: Mapping[str, Claim], marks: Mapping[str, Marks]
+) -> tuple[Contradiction, ...]:
+    return tuple(
+        Contradiction(claims[a], claims[b])
+        for a in claims
+        for b in marks[a].contradictions
+        if a < b and b in claims
+    )
+
+
+def disputes(claims: Iterable[Claim]) -> tuple[Dispute, ...]:
+    return tuple(
+        Dispute(claim, i, item)
+        for claim in claims
+        for i, item in enumerate(claim.evidence)
+        if item.stance == "disputes"
+    )
+
+
+def claims_by_source(anchored: Iterable[AnchoredEvidence]) -> dict[str, tuple[SourceClaim, ...]]:
+    """Per source, every claim with evidence from it, ordered by where its first quote is."""
+    found: dict[str, dict[str, list[tuple[int, Evidence, Anchor]]]] = defaultdict(dict)
+    claims: dict[str, Claim] = {}
+    for a in anchored:
+        if a.anchor is None:
+            continue
+        claims[a.claim.id] = a.claim
+        found[a.evidence.source].setdefault(a.claim.id, []).append((a.index, a.evidence, a.anchor))
+    result = {}
+    for source_id, items in sorted(found.items()):
+        entries = [
+            SourceClaim(claims[cid], tuple(sorted(its, key=lambda x: (x[2].start, x[0]))))
+            for cid, its in items.items()
+        ]
+        result[source_id] = tuple(sorted(entries, key=lambda e: (e.start, e.claim.id)))
+    return result
+
+
+def chunks(items: Sequence[T], size: int) -> tuple[tuple[T, ...], ...]:
+    """Items in pages of at most `size`; always at least one (maybe empty) page."""
+    return tuple(tuple(items[i : i + size]) for i in range(0, len(items), size)) or ((),)

@@ -1,0 +1,288 @@
+"""`serve`: build, serve on the loopback interface, rebuild on change, reload the open page.
+
+The watcher polls the inputs' modification times and sizes (stdlib only, every 0.5 s) and
+rebuilds in the main thread. A build that fails keeps the last good site in place (the
+build is atomic) and its problems are printed and shown in a banner on every page; the
+open page reloads itself by polling `/__reload`, which returns a build counter. Nothing
+is fetched from any other host.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import TemplateError, TemplateSyntaxError
+
+from .builder import build
+from .cli import summary
+from .load import rel
+from .output import OutputError
+
+WATCHED = ("content", "claims", "templates", "schema")
+INTERVAL = 0.5  # seconds between two looks at the inputs
+Snapshot = dict[str, tuple[int, int]]
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Status:
+    """The outcome of the latest build attempt, as the browser and the terminal see it."""
+
+    generation: int = 0  # counts build attempts; a change tells open pages to reload
+    ok: bool = False  # the latest attempt replaced the site
+    problems: tuple[str, ...] = ()  # its problems, one line each (warnings too when ok)
+    summary: str = "not built yet"
+
+
+def snapshot(root: Path) -> Snapshot:
+    """(mtime, size) of every watched file; editors' swap and backup files are skipped."""
+    found: Snapshot = {}
+    for folder in WATCHED:
+        for path in sorted((root / folder).rglob("*")):
+            name = path.name
+            if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")):
+                continue
+            try:
+                stat = path.stat()
+            except OSError:  # removed while we looked
+                continue
+            if path.is_file():
+                found[rel(root, path)] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def changed(before: Snapshot, after: Snapshot) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
+    """Build once: (site replaced?, problem lines, summary line). Never raises on bad input."""
+    started = time.perf_counter()
+    try:
+        outcome = build(root, out)
+    except TemplateSyntaxError as exc:
+        where = rel(root, Path(exc.filename)) if exc.filename else exc.name or "a template"
+        return False, (f"{where}:{exc.lineno}: error: {exc.message}",), "a template is broken"
+    except TemplateError as exc:
+        return False, (f"error: a template failed: {exc.message}",), "a template failed"
+    except OutputError as exc:
+        return False, (f"error: {exc}",), "the site cannot be written"
+    except OSError as exc:
+        return False, (f"error: {exc.filename or out}: {exc.strerror}",), "a file cannot be read"
+    except Exception as exc:  # a bug must not stop the preview; show it and keep serving
+        return False, (f"error: the build failed: {type(exc).__name__}: {exc}",), "build failed"
+    lines = tuple(str(p) for p in outcome.checked.problems)
+    text = summary(outcome.checked)
+    if outcome.built:
+        text = f"{text}; {outcome.pages} pages in {time.perf_counter() - started:.2f} s"
+    return outcome.built, lines, text
+
+
+@dataclass
+class Preview:
+    """The preview: the state shared by the watcher (main thread) and the HTTP threads."""
+
+    root: Path
+    out: Path
+    report: Report = print
+    status: Status = field(default_factory=Status)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _seen: Snapshot = field(default_factory=dict)
+
+    def rebuild(self) -> Status:
+        self._seen = snapshot(self.root)
+        ok, lines, text = attempt(self.root, self.out)
+        with self._lock:
+            self.status = Status(self.status.generation + 1, ok, lines, text)
+        for line in lines:
+            self.report(line)
+        if ok:
+            self.report(f"[{time.strftime('%H:%M:%S')}] built: {text}")
+        else:
+            self.report(f"[{time.strftime('%H:%M:%S')}] not rebuilt: {text}; still serving "
+                        "the last good site")  # fmt: skip
+        return self.status
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Build, then listen (port 0: any free port). Returns the URL; raises OSError."""
+        self.rebuild()
+        handler = partial(_Handler, preview=self)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        bound_host, bound_port = self._server.server_address[:2]
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
+        return f"http://{shown}:{bound_port}/"
+
+    def poll(self) -> bool:
+        """Rebuild if an input changed since the last build. True when it rebuilt."""
+        now = snapshot(self.root)
+        if now == self._seen:
+            return False
+        time.sleep(0.1)  # let an editor finish writing (many save in several steps)
+        names = changed(self._seen, snapshot(self.root))
+        self.report(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+        self.rebuild()
+        return True
+
+    def watch(self, stop: threading.Event, interval: float = INTERVAL) -> None:
+        while not stop.wait(interval):
+            self.poll()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def serve(root: Path, out: Path | None, host: str, port: int, report: Report = print) -> int:
+    """The `serve` command: runs until Ctrl-C. A temporary output folder is removed after."""
+    scratch = None
+    if out is None:
+        scratch = Path(tempfile.mkdtemp(prefix="naltrexone-serve-"))
+        out = scratch / "site"
+    preview = Preview(root, out, report)
+    try:
+        try:
+            url = preview.start(host, port)
+        except OSError as exc:
+            report(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} (try --port 0)")
+            return 1
+        report(f"serving {url} (watching {', '.join(f + '/' for f in WATCHED)}; "
+               "Ctrl-C to stop)")  # fmt: skip
+        preview.watch(threading.Event())
+    except KeyboardInterrupt:
+        report("stopped")
+    finally:
+        preview.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the output folder; HTML gets the reload script and the problem banner."""
+
+    def __init__(self, *args: Any, preview: Preview, **kwargs: Any) -> None:
+        self.preview = preview
+        super().__init__(*args, directory=str(preview.out), **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        route = urlsplit(self.path).path
+        status = self.preview.status
+        if route == "/__reload":
+            body = {
+                "generation": status.generation,
+                "ok": status.ok,
+                "problems": list(status.problems),
+                "summary": status.summary,
+            }
+            return self._send(200, "application/json", json.dumps(body).encode())
+        if route in _ASSETS:
+            kind, text = _ASSETS[route]
+            return self._send(200, kind, text.encode())
+        site = self.preview.out
+        try:
+            if not (site / "index.html").is_file():
+                return self._page(503, _PLACEHOLDER.encode(), status)
+            target = Path(self.translate_path(self.path))
+            if target.is_dir():
+                if not route.endswith("/"):
+                    return super().do_GET()  # redirects to the address with a slash
+                target = target / "index.html"
+            if target.suffix in (".html", ".htm") and target.is_file():
+                return self._page(200, target.read_bytes(), status)
+            if not target.exists() and (site / "404.html").is_file():
+                return self._page(404, (site / "404.html").read_bytes(), status)
+        except OSError:  # the site was swapped while we read it
+            return self._page(503, _PLACEHOLDER.encode(), status)
+        return super().do_GET()
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the terminal is for build results
+
+    def _page(self, code: int, page: bytes, status: Status) -> None:
+        self._send(code, "text/html; charset=utf-8", inject(page, status))
+
+    def _send(self, code: int, kind: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def inject(page: bytes, status: Status) -> bytes:
+    """Add the problem banner (when there are problems) and the reload script to a page."""
+    parts = [f'<script src="/__serve/reload.js" data-generation="{status.generation}" defer>'
+             "</script>"]  # fmt: skip
+    if status.problems or not status.ok:
+        if status.ok:  # warnings: folded, the page stays readable
+            head, state, opened = f"Built with warnings: {status.summary}", "ok", ""
+        else:
+            head = f"Not rebuilt: {status.summary}. Showing the last good site; fix and save."
+            state, opened = "failed", " open"
+        items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in status.problems)
+        parts.insert(
+            0,
+            '<link rel="stylesheet" href="/__serve/overlay.css">'
+            f'<aside id="serve-problems" class="{state}" role="alert"><details{opened}>'
+            f"<summary>{html.escape(head)}</summary><ul>{items}</ul></details></aside>",
+        )
+    chunk = "\n".join(parts).encode()
+    at = page.lower().rfind(b"</body>")
+    return page + chunk if at < 0 else page[:at] + chunk + page[at:]
+
+
+_PLACEHOLDER = (
+    "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>No site yet</title></head>"
+    "<body><h1>No site yet</h1><p>The build has not succeeded yet.</p></body></html>"
+)
+_RELOAD_JS = """(function () {
+  "use strict";
+  var tag = document.querySelector("script[data-generation]");
+  var seen = tag ? tag.getAttribute("data-generation") : null;
+  function poll() {
+    fetch("/__reload", { cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (status) {
+        if (String(status.generation) !== seen) { window.location.reload(); return; }
+        window.setTimeout(poll, 500);
+      })
+      .catch(function () { window.setTimeout(poll, 2000); });
+  }
+  window.setTimeout(poll, 500);
+})();
+"""
+_OVERLAY_CSS = """#serve-problems { position: fixed; inset: 0 0 auto 0; z-index: 2147483647;
+  max-height: 50vh; overflow: auto; margin: 0; padding: 0.75rem 1rem;
+  font: 14px/1.4 system-ui, sans-serif; background: #7a0010; color: #fff;
+  box-shadow: 0 2px 8px rgb(0 0 0 / 40%); }
+#serve-problems.ok { background: #5c4400; }
+#serve-problems summary { cursor: pointer; font-weight: bold; }
+#serve-problems ul { margin: 0.5rem 0 0; padding-left: 1.25rem; }
+#serve-problems code { font: 13px/1.4 ui-monospace, monospace; white-space: pre-wrap;
+  color: inherit; background: none; }
+"""
+_ASSETS = {
+    "/__serve/reload.js": ("text/javascript; charset=utf-8", _RELOAD_JS),
+    "/__serve/overlay.css": ("text/css; charset=utf-8", _OVERLAY_CSS),
+}

@@ -1,0 +1,192 @@
+/* Full-text search and filters for the browse page.
+ *
+ * Why hand-written and not Pagefind: the team decided the build must stay deterministic
+ * and fast (10,000 claims in at most 3 s for the whole build) and must not depend on a
+ * binary step. A claim is one sentence, so a plain substring search over a small generated
+ * index is enough. The index is search-index.js, a script that sets a global (not a JSON
+ * file fetched at run time), so search also works when the site is opened from file://.
+ *
+ * Without JavaScript the form stays hidden and the complete claim list shows, in pages.
+ * Results are built with DOM methods and textContent only: no claim text becomes HTML.
+ */
+(function () {
+  "use strict";
+
+  var data = window.NALTREXONE_SEARCH;
+  var form = document.getElementById("claim-search");
+  if (!data || !form) {
+    return;
+  }
+  var PAGE = 100; // results shown at a time
+  var root = form.getAttribute("data-root") || "";
+  var input = document.getElementById("q");
+  var controls = {
+    mechanism: document.getElementById("f-mechanism"),
+    dose: document.getElementById("f-dose"),
+    strength: document.getElementById("f-strength"),
+    source: document.getElementById("f-source"),
+    contested: document.getElementById("f-contested")
+  };
+  var status = document.getElementById("search-status");
+  var results = document.getElementById("search-results");
+  var staticList = document.getElementById("static-list");
+  var moreWrap = document.getElementById("search-more-wrap");
+  var more = document.getElementById("search-more");
+
+  function indexOf(list, id) {
+    for (var i = 0; i < list.length; i++) {
+      if (list[i][0] === id) {
+        return i;
+      }
+    }
+    return -1;
+  }
+  var doseBoth = indexOf(data.doses, "both");
+  var doseStandard = indexOf(data.doses, "standard");
+  var doseLow = indexOf(data.doses, "low");
+
+  // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text]
+  var haystacks = data.claims.map(function (c) {
+    return (c[1] + " " + c[7]).toLowerCase();
+  });
+
+  var matches = [];
+  var shown = 0;
+
+  var lists = {
+    mechanism: data.mechanisms,
+    dose: data.doses,
+    strength: data.strengths,
+    source: data.sources
+  };
+
+  function selected(name) {
+    var value = controls[name].value;
+    return value ? indexOf(lists[name], value) : -1;
+  }
+
+  function doseMatches(dose, wanted) {
+    if (wanted < 0 || dose === wanted) {
+      return true;
+    }
+    return dose === doseBoth && (wanted === doseStandard || wanted === doseLow);
+  }
+
+  function run() {
+    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var mechanism = selected("mechanism");
+    var dose = selected("dose");
+    var strength = selected("strength");
+    var source = selected("source");
+    var contested = controls.contested.checked;
+    var active = terms.length || mechanism >= 0 || dose >= 0 || strength >= 0 || source >= 0 || contested;
+    if (!active) {
+      results.hidden = true;
+      moreWrap.hidden = true;
+      staticList.hidden = false;
+      status.textContent = "";
+      return;
+    }
+    matches = [];
+    for (var i = 0; i < data.claims.length; i++) {
+      var c = data.claims[i];
+      if (mechanism >= 0 && c[2].indexOf(mechanism) < 0) { continue; }
+      if (!doseMatches(c[3], dose)) { continue; }
+      if (strength >= 0 && c[4] !== strength) { continue; }
+      if (source >= 0 && c[5].indexOf(source) < 0) { continue; }
+      if (contested && !c[6]) { continue; }
+      var text = haystacks[i];
+      var ok = true;
+      for (var t = 0; t < terms.length; t++) {
+        if (text.indexOf(terms[t]) < 0) { ok = false; break; }
+      }
+      if (ok) { matches.push(c); }
+    }
+    staticList.hidden = true;
+    results.hidden = false;
+    results.textContent = "";
+    shown = 0;
+    showMore();
+    status.textContent = matches.length + " of " + data.claims.length + " claims match";
+  }
+
+  function badge(href, className, text, hiddenPrefix) {
+    var a = document.createElement("a");
+    a.className = "badge " + className;
+    a.href = root + "methodology.html#" + href;
+    if (hiddenPrefix) {
+      var vh = document.createElement("span");
+      vh.className = "vh";
+      vh.textContent = hiddenPrefix;
+      a.appendChild(vh);
+    }
+    a.appendChild(document.createTextNode(text));
+    return a;
+  }
+
+  function item(c) {
+    var li = document.createElement("li");
+    li.className = "claim-item";
+    var link = document.createElement("a");
+    link.className = "claim-link";
+    link.href = root + "claims/" + c[0] + ".html";
+    link.textContent = c[1];
+    li.appendChild(link);
+    li.appendChild(document.createTextNode(" "));
+    var badges = document.createElement("span");
+    badges.className = "badges";
+    var dose = data.doses[c[3]];
+    badges.appendChild(badge("dose-" + dose[0], "dose dose-" + dose[0], dose[1], "Dose: "));
+    badges.appendChild(document.createTextNode(" "));
+    var strength = data.strengths[c[4]];
+    var sb = badge("strength-" + strength[0], "strength st-" + strength[0], " " + strength[2], "Strength: ");
+    var letter = document.createElement("span");
+    letter.className = "letter";
+    letter.setAttribute("aria-hidden", "true");
+    letter.textContent = strength[1];
+    sb.insertBefore(letter, sb.firstChild);
+    badges.appendChild(sb);
+    if (c[6]) {
+      badges.appendChild(document.createTextNode(" "));
+      badges.appendChild(badge("contested", "contested", "Contested", ""));
+    }
+    li.appendChild(badges);
+    return li;
+  }
+
+  function showMore() {
+    var end = Math.min(matches.length, shown + PAGE);
+    var fragment = document.createDocumentFragment();
+    for (; shown < end; shown++) {
+      fragment.appendChild(item(matches[shown]));
+    }
+    results.appendChild(fragment);
+    moreWrap.hidden = shown >= matches.length;
+  }
+
+  function readQuery() {
+    var params = new URLSearchParams(window.location.search);
+    input.value = params.get("q") || "";
+    ["mechanism", "dose", "strength", "source"].forEach(function (name) {
+      var value = params.get(name);
+      if (value && indexOf(lists[name], value) >= 0) {
+        controls[name].value = value;
+      }
+    });
+    controls.contested.checked = params.get("contested") === "1";
+  }
+
+  form.hidden = false;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    run();
+  });
+  form.addEventListener("input", run);
+  form.addEventListener("change", run);
+  form.addEventListener("reset", function () {
+    window.setTimeout(run, 0);
+  });
+  more.addEventListener("click", showMore);
+  readQuery();
+  run();
+}());

@@ -1,0 +1,218 @@
+"""The browse page as a reader uses it: typing in the search box and each filter
+(mechanism, dose, strength, source, contested) narrow the list to the claims that match;
+without JavaScript the complete list still shows.
+
+Controls are found by their accessible names, the way a screen reader user finds them.
+The expected claims come from the site's own download, claims.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from site_support import KIND_WORDS, page_kinds, url_of
+
+FILTERS = {
+    "mechanism": re.compile(r"mechanism|topic", re.I),
+    "dose": re.compile(r"\bdose", re.I),
+    "strength": re.compile(r"strength", re.I),
+    "source": re.compile(r"\bsource", re.I),
+}
+CLAIM_DIRS = KIND_WORDS["claim"]
+VISIBLE_CLAIM_IDS_JS = """(dirs) => {
+  const ids = [];
+  for (const a of document.querySelectorAll('main a[href]')) {
+    if (!a.checkVisibility()) continue;
+    const path = new URL(a.href).pathname.split('/').filter(Boolean);
+    if (path.length < 2 || !dirs.includes(path[path.length - 2])) continue;
+    if (new URL(a.href).hash) continue;
+    ids.push(decodeURIComponent(path[path.length - 1].replace(/\\.html$/, '')));
+  }
+  return [...new Set(ids)];
+}"""
+
+
+@pytest.fixture(scope="module")
+def claims(built_site: Path) -> dict[str, dict[str, Any]]:
+    path = built_site / "claims.json"
+    assert path.is_file(), "the site has no claims.json download"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    records = data["claims"] if isinstance(data, dict) else data
+    return {c["id"]: c for c in records}
+
+
+@pytest.fixture(scope="module")
+def browse_rel(built_site: Path) -> str:
+    kinds = page_kinds(built_site)
+    assert "browse" in kinds, f"the site has no browse page (found {sorted(kinds)})"
+    return kinds["browse"]
+
+
+def visible_claims(page: Any) -> set[str]:
+    """Ids of the claims listed (visibly) in <main>, after asking for every 'more' page
+    of results."""
+    more = page.locator("main").get_by_role("button", name=re.compile(r"\bmore\b", re.I))
+    for _ in range(100):
+        if more.count() == 0 or not more.first.is_visible():
+            break
+        more.first.click()
+    return set(page.evaluate(VISIBLE_CLAIM_IDS_JS, list(CLAIM_DIRS)))
+
+
+def _matches(claim: dict[str, Any], name: str, value: str) -> bool:
+    if name == "mechanism":
+        mech = claim.get("mechanism") or claim.get("mechanisms") or []
+        return value in ([mech] if isinstance(mech, str) else mech)
+    if name == "dose":
+        return claim["dose"] == value or (claim["dose"] == "both"
+                                          and value in {"standard", "low"})
+    if name == "strength":
+        return claim["strength"] == value
+    if name == "source":
+        return any(e["source"] == value for e in claim["evidence"])
+    raise AssertionError(name)
+
+
+def test_search_box_narrows_the_list(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    page.goto(url_of(site_url, browse_rel))
+    box = page.locator("main").get_by_role("searchbox")
+    assert box.count() == 1, "the browse page has no (single) search box"
+    before = visible_claims(page)
+    assert before, "the browse page lists no claims before a search"
+    word = "dopamine"
+    containing = {cid for cid, c in claims.items() if word in c["statement"].lower()}
+    assert 0 < len(containing) < len(claims), "pick another search word for this registry"
+
+    box.press_sequentially(word, delay=10)
+    page.wait_for_timeout(100)
+    after = visible_claims(page)
+    assert after, f"typing {word!r} in the search box left an empty list"
+    assert len(after) < len(claims), (
+        f"typing {word!r} did not narrow the list: {len(after)} of {len(claims)} claims shown")
+    missing = sorted(containing - after)
+    assert not missing, (f"typing {word!r} hid claims whose statement contains it: "
+                         f"{missing[:10]}")
+    assert after <= set(claims), f"unknown claims listed: {sorted(after - set(claims))[:5]}"
+
+    box.fill("")
+    page.wait_for_timeout(100)
+    assert visible_claims(page) == before, "clearing the search box did not restore the list"
+
+    box.press_sequentially("zzqxqzz-no-such-words", delay=5)
+    page.wait_for_timeout(100)
+    assert not visible_claims(page), "a search that matches nothing still lists claims"
+    status = page.locator("main [role=status], main [aria-live]")
+    if status.count():
+        assert status.first.inner_text().strip(), "no message says that nothing matched"
+
+
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_filter_narrows_the_list_to_matching_claims(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]], name: str
+) -> None:
+    page.goto(url_of(site_url, browse_rel))
+    select = page.locator("main").get_by_role("combobox", name=FILTERS[name])
+    assert select.count() == 1, f"no (single) {name} filter labelled {FILTERS[name].pattern!r}"
+    values = [v for v in select.first.evaluate(
+        "s => [...s.options].map(o => o.value)") if v]
+    assert values, f"the {name} filter offers no choice"
+    problems: list[str] = []
+    narrowed = 0
+    for value in values:
+        select.first.select_option(value)
+        page.wait_for_timeout(30)
+        shown = visible_claims(page)
+        expected = {cid for cid, c in claims.items() if _matches(c, name, value)}
+        if shown != expected:
+            problems.append(
+                f"{name}={value}: {len(shown)} claims shown, {len(expected)} match; "
+                f"wrongly shown {sorted(shown - expected)[:5]}, "
+                f"missing {sorted(expected - shown)[:5]}")
+        if 0 < len(shown) < len(claims):
+            narrowed += 1
+    select.first.select_option("")
+    page.wait_for_timeout(30)
+    assert not problems, "\n".join(problems)
+    assert narrowed, f"no {name} choice narrowed the list"
+    assert len(visible_claims(page)) > 0
+
+
+def test_contested_filter_narrows_the_list(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    page.goto(url_of(site_url, browse_rel))
+    box = page.locator("main").get_by_role("checkbox", name=re.compile("contested", re.I))
+    assert box.count() == 1, "no (single) 'contested' checkbox on the browse page"
+    box.check()
+    page.wait_for_timeout(30)
+    shown = visible_claims(page)
+    expected = {cid for cid, c in claims.items() if c.get("contested")}
+    assert 0 < len(expected) < len(claims)
+    assert shown == expected, (
+        f"contested only: {len(shown)} shown, {len(expected)} contested; wrongly shown "
+        f"{sorted(shown - expected)[:5]}, missing {sorted(expected - shown)[:5]}")
+    box.uncheck()
+    page.wait_for_timeout(30)
+    assert len(visible_claims(page)) > len(shown)
+
+
+def test_filters_combine_with_search(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    page.goto(url_of(site_url, browse_rel))
+    main = page.locator("main")
+    main.get_by_role("combobox", name=FILTERS["dose"]).select_option("low")
+    page.wait_for_timeout(30)
+    low = visible_claims(page)
+    main.get_by_role("searchbox").press_sequentially("dopamine", delay=5)
+    page.wait_for_timeout(100)
+    both = visible_claims(page)
+    assert both < low, "searching within the low-dose claims did not narrow them further"
+    assert all(_matches(claims[c], "dose", "low") for c in both)
+
+
+def test_without_javascript_the_complete_list_shows(
+    new_context: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    listed: set[str] = set()
+    seen: set[str] = set()
+    todo = [url_of(site_url, browse_rel)]
+    while todo:  # the list may come in pages: follow the pager
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.goto(url)
+        listed |= _claim_ids_without_js(page)
+        for href in page.locator("main nav a[href]").evaluate_all(
+                "els => els.map(a => a.href)"):
+            if urlsplit(href).path.rsplit("/", 1)[-1].startswith(
+                    Path(browse_rel).stem) or "browse" in href:
+                todo.append(href.split("#")[0])
+    missing = sorted(set(claims) - listed)
+    assert not missing, (f"without JavaScript the browse page lists {len(listed)} of "
+                         f"{len(claims)} claims; missing {missing[:10]}")
+
+
+def _claim_ids_without_js(page: Any) -> set[str]:
+    """Ids of the claim pages linked, visibly, from <main>."""
+    ids = set()
+    links = page.locator("main a[href]")
+    for href, visible in zip(
+        links.evaluate_all("els => els.map(a => a.href)"),
+        links.evaluate_all("els => els.map(a => a.getClientRects().length > 0)"),
+        strict=True,
+    ):
+        parts = [p for p in unquote(urlsplit(href).path).split("/") if p]
+        if visible and len(parts) >= 2 and parts[-2] in CLAIM_DIRS and not urlsplit(href).fragment:
+            ids.add(parts[-1].removesuffix(".html"))
+    return ids
