@@ -87,9 +87,10 @@ def coverage(source: Source, text: SourceText, anchored: Iterable[AnchoredEviden
         else:
             sentences.append((start, end))
     merged = _merge(
-        (a.anchor.start, a.anchor.end)
+        span
         for a in anchored
         if a.evidence.source == source.id and a.anchor and a.anchor.exact
+        for span in text.find_all(a.evidence.quote)
     )
     starts = [start for start, _ in merged]
     covered = []

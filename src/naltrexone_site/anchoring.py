@@ -27,6 +27,7 @@ _MARKDOWN = re.compile(r"[*_#|\\]")  # inline and heading syntax, dropped inside
 _LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-+*•>]|#{1,6})[ \t]+")  # list, quote, heading
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
+_SEGMENT = re.compile(r"[^*_#|\\]+")
 
 
 def _blank_markers(text: str) -> str:
@@ -37,7 +38,15 @@ def _blank_markers(text: str) -> str:
 def normalize(text: str) -> str:
     """The comparison form of a quote: what matching ignores is gone."""
     words = (_MARKDOWN.sub("", w) for w in _blank_markers(text.translate(_TABLE)).split())
-    return " ".join(w for w in words if w).lower()
+    return _fold(" ".join(w for w in words if w))
+
+
+def _fold(text: str) -> str:
+    """Lower case, one character for one (a few letters, like 'İ', lower to two)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 @dataclass(frozen=True)
@@ -59,17 +68,21 @@ class SourceText:
         length = 0
         prepared = _blank_markers(body.translate(_TABLE))
         for word in _WORD.finditer(prepared):
-            first = True
-            for seg in re.finditer(r"[^*_#|\\]+", word.group()):
-                if first and pieces:
+            text = word.group()
+            # most words hold no Markdown syntax: one segment, no inner scan
+            segments = (
+                [(word.start(), text)]
+                if _MARKDOWN.search(text) is None
+                else [(word.start() + m.start(), m.group()) for m in _SEGMENT.finditer(text)]
+            )
+            for n, (start, seg) in enumerate(segments):
+                if n == 0 and pieces:
                     pieces.append(" ")
                     length += 1
-                first = False
                 self._norm_starts.append(length)
-                self._orig_starts.append(word.start() + seg.start())
-                text = seg.group().lower()
-                pieces.append(text if len(text) == len(seg.group()) else seg.group())
-                length += len(seg.group())
+                self._orig_starts.append(start)
+                pieces.append(_fold(seg))
+                length += len(seg)
         self.norm = "".join(pieces)
 
     def to_body(self, index: int) -> int:
@@ -91,7 +104,27 @@ class SourceText:
         if found is None:
             return Anchor(0, 0, 0.0, False)
         start, end = self._widen(found.dest_start, found.dest_end)
-        return Anchor(self.to_body(start), self.to_body(end - 1) + 1, found.score, False)
+        start, end = self._clip(self.to_body(start), self.to_body(end - 1) + 1)
+        return Anchor(start, end, found.score, False)
+
+    def _clip(self, start: int, end: int) -> tuple[int, int]:
+        """Keep a fuzzy passage out of headings: start and end inside sentences."""
+        inside = [s for s in self.sentences if s[0] < end and start < s[1]]
+        if not inside:
+            return start, end
+        if not inside[0][0] <= start < inside[0][1]:
+            start = inside[0][0]
+        if not inside[-1][0] < end <= inside[-1][1]:
+            end = inside[-1][1]
+        return start, end
+
+    def find_all(self, quote: str) -> list[tuple[int, int]]:
+        """Every exact occurrence: a sentence an article repeats is covered each time."""
+        needle, spans, at = normalize(quote), [], 0
+        while needle and (at := self.norm.find(needle, at)) >= 0:
+            spans.append((self.to_body(at), self.to_body(at + len(needle) - 1) + 1))
+            at += 1
+        return spans
 
     def _widen(self, start: int, end: int) -> tuple[int, int]:
         """Stretch an alignment to whole words so the text shown can be pasted."""

@@ -48,6 +48,13 @@ def _run(argv: Sequence[str] | None) -> int:
         from .builder import build_command
 
         return build_command(root, Path(args.out) if args.out else root / "_site")
+    if command == "serve":
+        from .serve import serve
+
+        out = Path(args.out).resolve() if args.out else None
+        return serve(root, out, args.host, args.port, report=print)
+    if command == "new":
+        return _new(root, args)
     parser.error(f"unknown command {command!r}")
     return EXIT_USAGE
 
@@ -72,8 +79,33 @@ def _parser() -> argparse.ArgumentParser:
         "schema", help="write the JSON Schemas for editors' tools to schema/"
     )
     schema.add_argument("--check", action="store_true", help="exit 1 if the files are stale")
+    serve = commands.add_parser(
+        "serve", help="preview: build, serve on this machine, rebuild and reload on change"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="0 picks a free port (default: 8000)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--out", help="output folder (default: a temporary folder)")
+    new = commands.add_parser("new", help="start a claim file with its quote anchored")
+    new.add_argument("claim_id", metavar="CLAIM-ID", help="the new claim's id and file name")
+    new.add_argument("--source", required=True, help="the id of the source the quote is from")
+    new.add_argument("--quote", required=True, help="a verbatim passage from the source")
+    new.add_argument(
+        "--mechanism", action="append", default=[], help="a mechanism or topic id (repeatable)"
+    )
+    new.add_argument("--dose", help="standard, low, both or unspecified")
+    new.add_argument("--stance", default="supports", help="supports (default), disputes, qualifies")
     parser.set_defaults(out=None)
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535)")
+    return int(text)
 
 
 def print_problems(problems: Sequence[Problem]) -> None:
@@ -171,3 +203,20 @@ def _schema(root: Path, check_only: bool) -> int:
     verb = "stale" if check_only else "written"
     print(f"schema/: {', '.join(stale) + ' ' + verb if stale else 'up to date'}")
     return EXIT_PROBLEMS if (check_only and stale) else EXIT_OK
+
+
+def _new(root: Path, args: argparse.Namespace) -> int:
+    from .scaffold import Request, new_claim
+
+    mechanisms = tuple(m.strip() for given in args.mechanism for m in given.split(",") if m.strip())
+    request = Request(args.claim_id, args.source, args.quote, mechanisms, args.dose, args.stance)
+    result = new_claim(root, request)
+    for line in result.errors:
+        print(line, file=sys.stderr)
+    if not result.path:
+        return result.code
+    print(f"wrote {result.path}: the quote is anchored in {result.anchored_at}")
+    if result.todo:
+        print("fill in these fields, then run 'python build.py check':")
+        print_problems(result.todo)
+    return result.code

@@ -8,11 +8,10 @@ and an existing claim is never overwritten.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from .analysis import AnchoredEvidence
 from .anchoring import SourceText
@@ -41,6 +40,7 @@ class Request:
 class Result:
     code: int
     path: str = ""  # the file written, relative to the project; "" when nothing was written
+    anchored_at: str = ""  # where the quote is in its source: "content/sources/x.md:12"
     errors: tuple[str, ...] = ()  # why nothing was written
     todo: tuple[Problem, ...] = ()  # what `check` still reports in the new file
 
@@ -69,21 +69,23 @@ def new_claim(root: Path, request: Request) -> Result:
     if errors:
         return Result(EXIT_USAGE, errors=errors)
     source = next(s for s in registry.sources if s.id == request.source)
-    mismatch = _anchoring_problem(request, rel_path, registry, SourceText(source.body))
+    text = SourceText(source.body)
+    anchor = text.find(request.quote)
+    mismatch = _anchoring_problem(request, rel_path, registry, text)
     if mismatch is not None:
         return _refuse(
             EXIT_PROBLEMS,
             f"error: --quote: {mismatch.message} ({mismatch.hint}); nothing was written",
         )
-    text = claim_text(request, registry.taxonomy)
     path.parent.mkdir(exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            handle.write(claim_text(request, registry.taxonomy))
     except FileExistsError:  # created since we looked
         return _refuse(EXIT_PROBLEMS, f"error: {rel_path} already exists (nothing was written)")
     todo = tuple(p for p in check_project(root).problems if p.location.path == rel_path)
-    return Result(EXIT_OK, path=rel_path, todo=todo)
+    line = source.body_line + source.body.count("\n", 0, anchor.start)
+    return Result(EXIT_OK, path=rel_path, anchored_at=f"{source.path}:{line}", todo=todo)
 
 
 def _refuse(code: int, message: str) -> Result:
@@ -178,13 +180,19 @@ def claim_text(request: Request, taxonomy: Taxonomy) -> str:
         f"strength:  # {ids('strengths')} (see CONTRIBUTING.md)",
         "evidence:",
         f"  - source: {request.source}",
-        f"    quote: {_scalar(' '.join(request.quote.split()))}",
+        "    quote: >-",
+        *folded(request.quote, indent=6),
         f"    stance: {request.stance}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _scalar(value: str) -> str:
-    """A string as one line of YAML that reads back as exactly `value`."""
-    dumped = yaml.safe_dump({"v": value}, allow_unicode=True, width=2**31 - 1, sort_keys=False)
-    return dumped.removeprefix("v: ").rstrip("\n")
+def folded(text: str, indent: int, width: int = 88) -> list[str]:
+    """Text as the lines of a YAML folded block (`>-`), the registry's house style.
+
+    Whitespace runs become single spaces (anchoring ignores them); folding joins the lines
+    with one space again, so the value reads back as the collapsed text exactly.
+    """
+    words = " ".join(text.split())
+    lines = textwrap.wrap(words, width - indent, break_long_words=False, break_on_hyphens=False)
+    return [" " * indent + line for line in lines]

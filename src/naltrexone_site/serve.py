@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -112,20 +113,21 @@ class Preview:
         if ok:
             self.report(f"[{time.strftime('%H:%M:%S')}] built: {text}")
         else:
-            self.report(f"[{time.strftime('%H:%M:%S')}] not rebuilt: {text}; still serving "
-                        "the last good site")  # fmt: skip
+            kept = "still serving the last good site" if self.has_site() else "no site to serve yet"
+            self.report(f"[{time.strftime('%H:%M:%S')}] not rebuilt: {text}; {kept}")
         return self.status
+
+    def has_site(self) -> bool:
+        return (self.out / "index.html").is_file()
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Build, then listen (port 0: any free port). Returns the URL; raises OSError."""
         self.rebuild()
-        handler = partial(_Handler, preview=self)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        server = _Server6 if ":" in host else _Server
+        self._server = server((host, port), partial(_Handler, preview=self))
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        bound_host, bound_port = self._server.server_address[:2]
-        shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
-        return f"http://{shown}:{bound_port}/"
+        bound_port = self._server.server_address[1]
+        return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
 
     def poll(self) -> bool:
         """Rebuild if an input changed since the last build. True when it rebuilt."""
@@ -174,6 +176,14 @@ def serve(root: Path, out: Path | None, host: str, port: int, report: Report = p
     return 0
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a slow browser never holds up Ctrl-C
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _Handler(SimpleHTTPRequestHandler):
     """Serves the output folder; HTML gets the reload script and the problem banner."""
 
@@ -197,7 +207,7 @@ class _Handler(SimpleHTTPRequestHandler):
             return self._send(200, kind, text.encode())
         site = self.preview.out
         try:
-            if not (site / "index.html").is_file():
+            if not self.preview.has_site():
                 return self._page(503, _PLACEHOLDER.encode(), status)
             target = Path(self.translate_path(self.path))
             if target.is_dir():

@@ -1,0 +1,88 @@
+"""The bundled registry: clean, covering its sources, honest about disagreement."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from naltrexone_site.analysis import contradictions, is_contested
+from naltrexone_site.checks import Context
+from naltrexone_site.pipeline import check_project
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Context:
+    checked = check_project(REPO)
+    assert checked.context is not None
+    assert [str(p) for p in checked.problems] == []  # check --strict is clean
+    return checked.context
+
+
+def test_every_source_is_at_least_90_percent_covered(ctx: Context) -> None:
+    for source in ctx.registry.sources:
+        assert ctx.coverage[source.id].percent >= 90.0, source.id
+
+
+def test_every_quote_anchors_exactly(ctx: Context) -> None:
+    assert all(item.anchor is not None and item.anchor.exact for item in ctx.anchored)
+
+
+def test_registry_size_and_every_source_used(ctx: Context) -> None:
+    assert 150 <= len(ctx.registry.claims) <= 220
+    used = Counter(e.source for c in ctx.registry.claims for e in c.evidence)
+    assert set(used) == {s.id for s in ctx.registry.sources}
+
+
+def test_every_row_and_dose_column_is_used(ctx: Context) -> None:
+    rows = {m for c in ctx.registry.claims for m in c.mechanism}
+    assert rows == {t.id for t in ctx.registry.taxonomy.mechanisms}
+    assert {c.dose for c in ctx.registry.claims} >= {"standard", "low", "unspecified"}
+
+
+def test_the_dopamine_disagreement_is_recorded(ctx: Context) -> None:
+    """Increases (mood-article), hinders (reward-system-article), not at the standard dose."""
+    linked = contradictions(ctx.registry.claims)
+    claims = {c.id: c for c in ctx.registry.claims}
+    dopamine = [c for c in ctx.registry.claims if "dopamine" in c.mechanism]
+    contested = {c.id for c in dopamine if is_contested(c, linked)}
+    sources = {e.source for cid in contested for e in claims[cid].evidence}
+    assert {"mood-article", "reward-system-article", "dopamine-dose-article"} <= sources
+
+
+def test_the_low_dose_range_disagreement_is_recorded(ctx: Context) -> None:
+    linked = contradictions(ctx.registry.claims)
+    ranges = [c for c in ctx.registry.claims if c.kind == "dosing" and c.dose == "low"]
+    quotes = {e.quote for c in ranges if linked.get(c.id) for e in c.evidence}
+    assert any("1 to 4.5 mg" in q for q in quotes)
+    assert any("1.5 to 4.5 mg" in q or "1.5-4.5mg" in q for q in quotes)
+
+
+def test_grades_are_honest(ctx: Context) -> None:
+    """No source names a trial in its text, so nothing is graded 'clinical'; anything
+    graded 'established' is label or textbook pharmacology."""
+    assert not [c.id for c in ctx.registry.claims if c.strength == "clinical"]
+    for source in ctx.registry.sources:
+        assert source.cites_literature is False
+
+
+def test_vendor_is_labelled_as_such(ctx: Context) -> None:
+    vendor = next(s for s in ctx.registry.sources if s.id == "powder-vendor-post")
+    assert vendor.kind == "vendor-marketing"
+    assert vendor.commercial_interest and "iceyqiang@aliyun.com" in vendor.body
+    assert len(vendor.references) == 10
+
+
+def test_overviews_cover_every_row_within_80_to_200_words(ctx: Context) -> None:
+    import re
+
+    assert {o.id for o in ctx.registry.overviews} == {
+        t.id for t in ctx.registry.taxonomy.mechanisms
+    }
+    for overview in ctx.registry.overviews:
+        prose = re.sub(r"\]\(claim:[^)]*\)", "]", overview.body)
+        assert 80 <= len(prose.split()) <= 200, overview.id
+        assert "(claim:" in overview.body
