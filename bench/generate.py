@@ -20,13 +20,56 @@ sys.path.insert(0, str(REPO / "src"))
 
 from naltrexone_site.load import load_registry  # noqa: E402
 
-VOCABULARY = (
-    "naltrexone opioid receptor blockade dopamine release reward pathway endorphin rebound "
-    "immune inflammation cortisol stress serotonin mood depression anxiety craving relapse "
-    "alcohol dependence clinical patients brain signalling pleasure pain fibromyalgia sleep "
-    "nausea headache microglia cytokine tolerance withdrawal abstinence motivation appetite "
-    "glutamate receptor sensitivity hypothalamic pituitary adrenal axis neurotrophic factor"
-).split()
+VOCABULARY = [
+    "naltrexone",
+    "opioid",
+    "receptor",
+    "blockade",
+    "dopamine",
+    "release",
+    "reward",
+    "pathway",
+    "endorphin",
+    "rebound",
+    "immune",
+    "inflammation",
+    "cortisol",
+    "stress",
+    "serotonin",
+    "mood",
+    "depression",
+    "anxiety",
+    "craving",
+    "relapse",
+    "alcohol",
+    "dependence",
+    "clinical",
+    "patients",
+    "brain",
+    "signalling",
+    "pleasure",
+    "pain",
+    "fibromyalgia",
+    "sleep",
+    "nausea",
+    "headache",
+    "microglia",
+    "cytokine",
+    "tolerance",
+    "withdrawal",
+    "abstinence",
+    "motivation",
+    "appetite",
+    "glutamate",
+    "receptor",
+    "sensitivity",
+    "hypothalamic",
+    "pituitary",
+    "adrenal",
+    "axis",
+    "neurotrophic",
+    "factor",
+]
 STANCES = ["supports"] * 8 + ["qualifies", "disputes"]
 KINDS = ["mechanism", "clinical-effect", "safety", "dosing", "pharmacology"]
 
