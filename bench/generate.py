@@ -20,66 +20,38 @@ sys.path.insert(0, str(REPO / "src"))
 
 from naltrexone_site.load import load_registry  # noqa: E402
 
-VOCABULARY = [
-    "naltrexone",
-    "opioid",
-    "receptor",
-    "blockade",
-    "dopamine",
-    "release",
-    "reward",
-    "pathway",
-    "endorphin",
-    "rebound",
-    "immune",
-    "inflammation",
-    "cortisol",
-    "stress",
-    "serotonin",
-    "mood",
-    "depression",
-    "anxiety",
-    "craving",
-    "relapse",
-    "alcohol",
-    "dependence",
-    "clinical",
-    "patients",
-    "brain",
-    "signalling",
-    "pleasure",
-    "pain",
-    "fibromyalgia",
-    "sleep",
-    "nausea",
-    "headache",
-    "microglia",
-    "cytokine",
-    "tolerance",
-    "withdrawal",
-    "abstinence",
-    "motivation",
-    "appetite",
-    "glutamate",
-    "receptor",
-    "sensitivity",
-    "hypothalamic",
-    "pituitary",
-    "adrenal",
-    "axis",
-    "neurotrophic",
-    "factor",
-]
+BASE_WORDS = (
+    "naltrexone opioid receptor blockade dopamine release reward pathway endorphin rebound "
+    "immune inflammation cortisol stress serotonin mood depression anxiety craving relapse "
+    "alcohol dependence clinical patients brain signalling pleasure pain fibromyalgia sleep "
+    "nausea headache microglia cytokine tolerance withdrawal abstinence motivation appetite"
+)
+SYLLABLES = "ka lo mi ne ru ta vo si pe da fu ri mo le xa zo bi ce gu hy".split()
+
+
+def vocabulary(rng: random.Random, size: int = 4000) -> tuple[list[str], list[float]]:
+    """Real text has a long tail of rare words (Zipf); duplicate detection relies on it."""
+    words = BASE_WORDS.split()
+    while len(words) < size:
+        words.append("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return words, [1 / (rank + 1) for rank in range(len(words))]
+
+
 STANCES = ["supports"] * 8 + ["qualifies", "disputes"]
 KINDS = ["mechanism", "clinical-effect", "safety", "dosing", "pharmacology"]
 
 
+_WORDS: tuple[list[str], list[float]] = ([], [])
+
+
 def words(rng: random.Random, low: int, high: int) -> str:
-    return " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(low, high)))
+    vocab, weights = _WORDS
+    return " ".join(rng.choices(vocab, weights, k=rng.randint(low, high)))
 
 
 def generate(out: Path, n_claims: int, n_sources: int, seed: int = 1) -> None:
     rng = random.Random(seed)
+    _WORDS[0][:], _WORDS[1][:] = vocabulary(rng)
     if out.exists():
         shutil.rmtree(out)
     (out / "content" / "sources").mkdir(parents=True)

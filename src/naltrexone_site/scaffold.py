@@ -177,7 +177,7 @@ def claim_text(request: Request, taxonomy: Taxonomy) -> str:
         f"kind:  # {ids('claim_kinds')}",
         mechanisms,
         dose,
-        f"strength:  # {ids('strengths')} (see CONTRIBUTING.md)",
+        f"strength:  # {ids('strengths')}",
         "evidence:",
         f"  - source: {request.source}",
         "    quote: >-",
