@@ -29,8 +29,9 @@ from urllib.parse import unquote, urlsplit
 # Attributes that hold one URL, per element ("*" = any element).
 URL_ATTRS: dict[str, frozenset[str]] = {
     "href": frozenset({"a", "area", "link", "base"}),
-    "src": frozenset({"img", "script", "iframe", "source", "track", "audio", "video", "embed",
-                      "input"}),
+    "src": frozenset(
+        {"img", "script", "iframe", "source", "track", "audio", "video", "embed", "input"}
+    ),
     "poster": frozenset({"video"}),
     "data": frozenset({"object"}),
     "action": frozenset({"form"}),
@@ -57,9 +58,7 @@ class Problem:
     detail: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.link.page}:{self.link.line}: {self.kind}: {self.link.url!r} ({self.detail})"
-        )
+        return f"{self.link.page}:{self.link.line}: {self.kind}: {self.link.url!r} ({self.detail})"
 
 
 @dataclass
@@ -122,8 +121,9 @@ def _read(path: Path) -> str:
 
 
 def _html_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in {".html", ".htm"}
-                  and p.is_file())
+    return sorted(
+        p for p in root.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file()
+    )
 
 
 def _css_urls(text: str) -> Iterator[tuple[int, str]]:
@@ -163,8 +163,9 @@ def check_site(root: Path | str) -> Report:
     return report
 
 
-def _check_link(root: Path, path: Path, link: Link, base: str | None, report: Report,
-                page: object) -> None:
+def _check_link(
+    root: Path, path: Path, link: Link, base: str | None, report: Report, page: object
+) -> None:
     url = link.url
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -181,17 +182,22 @@ def _check_link(root: Path, path: Path, link: Link, base: str | None, report: Re
         return
     if base:
         report.problems.append(
-            Problem(link, "broken link", f"page sets <base href={base!r}>: not checked"))
+            Problem(link, "broken link", f"page sets <base href={base!r}>: not checked")
+        )
         return
 
     fragment = unquote(parts.fragment)
     if not parts.path:
         target = path  # "#frag" or "?q" on this page
     elif parts.path.startswith("/"):
-        report.problems.append(Problem(
-            link, "root-relative link",
-            "starts with '/': breaks when the site is served under a base path; use a "
-            "relative link"))
+        report.problems.append(
+            Problem(
+                link,
+                "root-relative link",
+                "starts with '/': breaks when the site is served under a base path; use a "
+                "relative link",
+            )
+        )
         return
     else:
         rel_dir = PurePosixPath(path.relative_to(root).as_posix()).parent
@@ -203,12 +209,14 @@ def _check_link(root: Path, path: Path, link: Link, base: str | None, report: Re
         if target.is_dir() or parts.path.endswith("/"):
             if not target.is_dir():
                 report.problems.append(
-                    Problem(link, "broken link", f"no folder {joined.as_posix()}/"))
+                    Problem(link, "broken link", f"no folder {joined.as_posix()}/")
+                )
                 return
             target = target / "index.html"
             if not target.is_file():
-                report.problems.append(Problem(
-                    link, "broken link", f"folder {joined.as_posix()}/ has no index.html"))
+                report.problems.append(
+                    Problem(link, "broken link", f"folder {joined.as_posix()}/ has no index.html")
+                )
                 return
         elif not target.is_file():
             report.problems.append(Problem(link, "broken link", f"no file {joined.as_posix()}"))
@@ -242,8 +250,9 @@ def _normalise(path: PurePosixPath) -> PurePosixPath | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path, help="the built site folder, e.g. _site")
-    parser.add_argument("--list-external", action="store_true",
-                        help="list every external link (never fetched)")
+    parser.add_argument(
+        "--list-external", action="store_true", help="list every external link (never fetched)"
+    )
     args = parser.parse_args(argv)
     if not args.site.is_dir():
         print(f"error: {args.site} is not a folder", file=sys.stderr)

@@ -29,7 +29,7 @@ SHOTS = ("home", "mechanism", "dose", "claim")
 def first_link(page: object, selector: str, folder_words: tuple[str, ...], base: str) -> str:
     hrefs = page.locator(selector).evaluate_all("els => els.map(a => a.href)")  # type: ignore[attr-defined]
     for href in hrefs:
-        path = urlsplit(href).path[len(urlsplit(base).path):]
+        path = urlsplit(href).path[len(urlsplit(base).path) :]
         if path.split("/")[0].rsplit(".", 1)[0] in folder_words:
             return str(href.split("#")[0])
     raise SystemExit(f"error: no link to {folder_words[0]} pages matching {selector!r}")
@@ -40,8 +40,9 @@ def pick_pages(page: object, base: str) -> dict[str, str]:
     page.goto(base)  # type: ignore[attr-defined]
     urls = {"home": base}
     urls["mechanism"] = first_link(page, "main table a[href]", ("mechanisms", "mechanism"), base)
-    urls["dose"] = first_link(page, "a[href]", ("dose", "doses", "dose-split", "dose-view",
-                                                "by-dose"), base)
+    urls["dose"] = first_link(
+        page, "a[href]", ("dose", "doses", "dose-split", "dose-view", "by-dose"), base
+    )
     page.goto(urls["mechanism"])  # type: ignore[attr-defined]
     urls["claim"] = first_link(page, "main a[href]", ("claims", "claim"), base)
     return urls
@@ -58,11 +59,17 @@ def shoot(site: Path, out: Path, full_page: bool, scheme: str) -> list[Path]:
             finder = browser.new_page()
             urls = pick_pages(finder, base)
             for width_name, viewport in WIDTHS.items():
-                context = browser.new_context(viewport=viewport, color_scheme=scheme,
-                                              device_scale_factor=1)
-                context.route("**/*", lambda r: r.continue_()
-                              if urlsplit(r.request.url).hostname == "127.0.0.1"
-                              else r.abort())
+                context = browser.new_context(
+                    viewport=viewport, color_scheme=scheme, device_scale_factor=1
+                )
+                context.route(
+                    "**/*",
+                    lambda r: (
+                        r.continue_()
+                        if urlsplit(r.request.url).hostname == "127.0.0.1"
+                        else r.abort()
+                    ),
+                )
                 page = context.new_page()
                 for name in SHOTS:
                     page.goto(urls[name], wait_until="load")
@@ -70,7 +77,7 @@ def shoot(site: Path, out: Path, full_page: bool, scheme: str) -> list[Path]:
                     path = out / f"{name}-{width_name}{suffix}.png"
                     page.screenshot(path=str(path), full_page=full_page)
                     saved.append(path)
-                    print(f"{path}  <- {urls[name][len(base) - 1:]}")
+                    print(f"{path}  <- {urls[name][len(base) - 1 :]}")
                 context.close()
         finally:
             browser.close()
@@ -81,14 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=sitetools.REPO_ROOT / "docs/screenshots")
     parser.add_argument("--site", type=Path, help="a site built beforehand (default: build one)")
-    parser.add_argument("--full-page", action="store_true",
-                        help="capture the whole page, not just the first screen")
+    parser.add_argument(
+        "--full-page", action="store_true", help="capture the whole page, not just the first screen"
+    )
     parser.add_argument("--scheme", choices=("light", "dark"), default="light")
     args = parser.parse_args(argv)
     chromium = sitetools.chromium_path()
     if not Path(chromium).is_file():
-        print(f"error: no chromium at {chromium} (apt-get install chromium; set CHROMIUM)",
-              file=sys.stderr)
+        print(
+            f"error: no chromium at {chromium} (apt-get install chromium; set CHROMIUM)",
+            file=sys.stderr,
+        )
         return 2
     if args.site:
         return 0 if shoot(args.site, args.out, args.full_page, args.scheme) else 1

@@ -191,7 +191,7 @@ def claim_jsonld(site: Site, claim: Claim, path: str) -> Markup:
             },
         ],
     }
-    encoded = json.dumps(graph, ensure_ascii=False, indent=1)
+    encoded = json.dumps(graph, ensure_ascii=False, separators=(",", ":"))
     # inside <script>: no "</script>", no "<!--", whatever the data says
     safe = encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(safe)

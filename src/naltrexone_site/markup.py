@@ -29,7 +29,11 @@ _FAR = 1 << 62  # larger than any offset: bisect past every span that starts at 
 def _escape(text: str) -> str:
     """markdown-it's own escaping, so the fast path gives the same bytes as the parser."""
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\x00", "\ufffd")
     )
 
 
@@ -274,9 +278,11 @@ def context(
     last = first
     while last + 1 < len(sentences) and sentences[last + 1][0] < end:
         last += 1
-    if first > 0 and "\n" not in body[sentences[first - 1][0] : sentences[first][0]]:
+    if first > 0 and _same_paragraph(body[sentences[first - 1][1] : sentences[first][0]]):
         first -= 1
-    if last + 1 < len(sentences) and "\n" not in body[sentences[last][1] : sentences[last + 1][1]]:
+    if last + 1 < len(sentences) and _same_paragraph(
+        body[sentences[last][1] : sentences[last + 1][0]]
+    ):
         last += 1
     lo, hi = min(sentences[first][0], start), max(sentences[last][1], end)
     return (
@@ -284,3 +290,12 @@ def context(
         " ".join(body[start:end].split()),
         (" " if body[end:hi][:1].isspace() else "") + " ".join(body[end:hi].split()),
     )
+
+
+_NEW_BLOCK = re.compile(r"\n[ \t]*(?:\n|[-+*>|#]|\d+[.)])")
+
+
+def _same_paragraph(gap: str) -> bool:
+    """Whether the text between two sentences keeps them in one paragraph (no blank line,
+    no list item, quote, table row or heading starting)."""
+    return _NEW_BLOCK.search(gap) is None

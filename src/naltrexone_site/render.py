@@ -5,7 +5,7 @@ under any base path and from file://. No file writes here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from . import exports, markup
 from .analysis import is_hedged
+from .fragments import Fragments
 from .markup import BodyMarks
 from .models import Claim, Evidence, Source, Term
 from .pages import COLUMNS, Contradiction, Dispute, Site, chunks
@@ -43,7 +44,7 @@ class EvidenceView:
     after: str
     target: str  # the id of the passage on the source page
     cites: tuple[tuple[int, str], ...]  # (number, reference) from the source's list
-    flat: bool  # supports the claim without any hedge word
+    flat: bool  # the claim is overstated and this passage supports it without any hedge
 
 
 def environment(templates: Path) -> Environment:
@@ -58,6 +59,23 @@ def environment(templates: Path) -> Environment:
     )
     env.globals.update(md_inline=markup.inline, md_block=markup.block, plain=markup.plain)
     return env
+
+
+def chrome(env: Environment) -> Callable[..., Markup]:
+    """Header and footer partials, rendered once per distinct set of values and reused:
+    every claim page has the same ones, and rendering them per page was a fifth of it."""
+    cache: dict[tuple[str, tuple[tuple[str, str], ...]], Markup] = {}
+
+    def render(template: str, **values: str) -> Markup:
+        if "/" in values.get("current", ""):
+            values["current"] = ""  # only top-level pages are marked as the current page
+        key = (template, tuple(sorted(values.items())))
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = Markup(env.get_template(template).render(**values).strip())
+        return found
+
+    return render
 
 
 def root_of(path: str) -> str:
@@ -83,6 +101,8 @@ class _Renderer:
             coverage=site.coverage,
             columns=COLUMNS,
             doses={column: site.terms["doses"][column] for column in COLUMNS},
+            frag=Fragments(site.terms, site.marks),
+            chrome=chrome(env),
             edit_base=f"{settings.repository_url.rstrip('/')}/edit/{settings.branch}/claims/",
         )
         self.bodies: dict[str, Markup] = {}
@@ -146,8 +166,12 @@ class _Renderer:
                     title=f"{term.label}: {self.site.terms['doses'][column].label}",
                     back=(f"mechanisms/{term.id}.html#dose-{column}", term.label),
                     claims=part,
-                    pager=_pager(f"mechanisms/{term.id}/{column}-{{n}}.html", n, len(parts),
-                                 f"mechanisms/{term.id}.html#dose-{column}"),
+                    pager=_pager(
+                        f"mechanisms/{term.id}/{column}-{{n}}.html",
+                        n,
+                        len(parts),
+                        f"mechanisms/{term.id}.html#dose-{column}",
+                    ),
                     start=(n - 1) * LIST_LIMIT + 1,
                 )
         yield self.render(
@@ -185,9 +209,7 @@ class _Renderer:
         source = self.site.sources[item.source]
         anchor = self.site.anchors[(claim.id, index)]
         text = self.site.texts[source.id]
-        before, quoted, after = markup.context(
-            text.body, text.sentences, anchor.start, anchor.end
-        )
+        before, quoted, after = markup.context(text.body, text.sentences, anchor.start, anchor.end)
         return EvidenceView(
             index=index,
             item=item,
@@ -200,7 +222,11 @@ class _Renderer:
             cites=tuple(
                 (n, source.references[n - 1]) for n in item.cites if 0 < n <= len(source.references)
             ),
-            flat=item.stance == "supports" and not is_hedged(item.quote),
+            flat=(
+                self.site.marks[claim.id].overstated
+                and item.stance == "supports"
+                and not is_hedged(item.quote)
+            ),
         )
 
     def source_pages(self, source: Source) -> Iterator[Page]:
@@ -214,8 +240,12 @@ class _Renderer:
                 source=source,
                 found=part,
                 targets=self.targets,
-                pager=_pager(f"sources/{source.id}/claims-{{n}}.html", n, len(parts),
-                             f"sources/{source.id}.html#claims"),
+                pager=_pager(
+                    f"sources/{source.id}/claims-{{n}}.html",
+                    n,
+                    len(parts),
+                    f"sources/{source.id}.html#claims",
+                ),
                 start=(n - 1) * LIST_LIMIT + 1,
             )
         yield self.render(

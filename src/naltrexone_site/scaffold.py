@@ -99,7 +99,7 @@ def _argument_errors(
     errors: list[str] = []
     sources = [s.id for s in registry.sources]
     if request.source not in sources:
-        broken = [str(p) for p in problems if p.location.path.endswith(f"/{request.source}.md")]
+        broken = [str(p) for p in problems if p.location.path == _source_path(request)]
         if broken:
             errors += [f"error: --source: '{request.source}' cannot be read:", *broken]
         else:

@@ -16,6 +16,7 @@ import socket
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -77,7 +78,8 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
         where = rel(root, Path(exc.filename)) if exc.filename else exc.name or "a template"
         return False, (f"{where}:{exc.lineno}: error: {exc.message}",), "a template is broken"
     except TemplateError as exc:
-        return False, (f"error: a template failed: {exc.message}",), "a template failed"
+        where = template_frame(exc, root)
+        return False, (f"{where}error: a template failed: {exc.message}",), "a template failed"
     except OutputError as exc:
         return False, (f"error: {exc}",), "the site cannot be written"
     except OSError as exc:
@@ -89,6 +91,17 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
     if outcome.built:
         text = f"{text}; {outcome.pages} pages in {time.perf_counter() - started:.2f} s"
     return outcome.built, lines, text
+
+
+def template_frame(exc: BaseException, root: Path) -> str:
+    """'templates/x.html:12: ' for the innermost template line in the traceback, else ''."""
+    found = ""
+    templates = (root / "templates").resolve()
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if path.suffix == ".html" and templates in path.resolve().parents:
+            found = f"{rel(root, path)}:{line}: "
+    return found
 
 
 @dataclass
@@ -153,6 +166,10 @@ class Preview:
 
 def serve(root: Path, out: Path | None, host: str, port: int, report: Report = print) -> int:
     """The `serve` command: runs until Ctrl-C. A temporary output folder is removed after."""
+    watched = [root / folder for folder in WATCHED]
+    if out is not None and any(out == w or w in out.parents for w in watched):
+        report(f"error: --out {out} is inside a watched folder: every build would start another")
+        return 2
     scratch = None
     if out is None:
         scratch = Path(tempfile.mkdtemp(prefix="naltrexone-serve-"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_support import REPO_ROOT, load_script, require_chromium
+from site_support import REPO_ROOT, load_script, missing_tool, require_chromium
 
 sitetools = load_script("sitetools")
 
@@ -70,3 +70,16 @@ def browser_type_launch_args() -> dict[str, Any]:
 def browser_context_args() -> dict[str, Any]:
     """Playwright's defaults (a 1280 x 720 viewport); each test passes what it varies."""
     return {}
+
+
+try:
+    import pytest_playwright  # noqa: F401  (the plugin provides page, new_context, ...)
+except ImportError:  # without the test extra: skip (fail in CI) instead of a fixture error
+
+    @pytest.fixture
+    def page() -> None:
+        missing_tool("Python package 'pytest-playwright' is not installed")
+
+    @pytest.fixture
+    def new_context() -> None:
+        missing_tool("Python package 'pytest-playwright' is not installed")

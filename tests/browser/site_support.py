@@ -3,6 +3,7 @@ scripts in scripts/, watching a page for console errors and foreign requests, co
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
@@ -40,16 +41,29 @@ def missing_tool(reason: str) -> None:
     """A tool the test needs is absent: skip on a developer's machine, fail in CI
     (CI=true), so that CI can never pass by skipping."""
     if IN_CI:
-        pytest.fail(f"{reason} (CI=true: .ci/run must install it; a skip is not allowed in CI)",
-                    pytrace=False)
-    pytest.skip(f"{reason} (run .ci/run, or install it, to run this test)")
+        pytest.fail(
+            f"{reason} (CI=true: .ci/run must install it; a skip is not allowed in CI)",
+            pytrace=False,
+        )
+    pytest.skip(f"{reason} (run .ci/run, or install it, to run this test)", allow_module_level=True)
+
+
+def require_module(name: str, package: str) -> ModuleType:
+    """Import a test dependency (from the `test` extra) or skip/fail like a missing tool."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing_tool(f"Python package {package!r} is not installed (pip install -e '.[test]')")
+        raise
 
 
 def require_chromium() -> str:
     path = load_script("sitetools").chromium_path()
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
-        missing_tool(f"no Chromium at {path} (Debian package 'chromium'; set CHROMIUM to "
-                     "use another path; never `playwright install`)")
+        missing_tool(
+            f"no Chromium at {path} (Debian package 'chromium'; set CHROMIUM to "
+            "use another path; never `playwright install`)"
+        )
     return path
 
 
@@ -59,8 +73,10 @@ def require_vnu() -> tuple[str, Path]:
         missing_tool("no `java` on PATH (Debian package 'default-jre-headless')")
     jar = Path(os.environ.get("VNU_JAR") or DEFAULT_VNU_JAR)
     if not jar.is_file():
-        missing_tool(f"no Nu HTML checker jar at {jar} (npm install --prefix .cache/vnu "
-                     "vnu-jar, or set VNU_JAR)")
+        missing_tool(
+            f"no Nu HTML checker jar at {jar} (npm install --prefix .cache/vnu "
+            "vnu-jar, or set VNU_JAR)"
+        )
     assert java
     return java, jar
 
@@ -118,14 +134,27 @@ def watch(context: Any, site_base_url: str) -> PageWatch:
             if msg.type == "error" and "ERR_BLOCKED_BY_CLIENT" not in msg.text:
                 loc = msg.location
                 w.console_errors.append(
-                    f"{msg.text} (at {loc.get('url', '?')}:{loc.get('lineNumber', '?')})")
+                    f"{msg.text} (at {loc.get('url', '?')}:{loc.get('lineNumber', '?')})"
+                )
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: w.page_errors.append(str(exc)))
-        page.on("requestfailed", lambda req: None if urlsplit(req.url).netloc != host
-                else w.failed_requests.append(f"{req.url} ({req.failure})"))
-        page.on("response", lambda resp: w.failed_requests.append(
-            f"{resp.url} (HTTP {resp.status})") if resp.status >= 400 else None)
+
+        def on_failed(req: Any) -> None:
+            # ERR_ABORTED: cancelled because the test moved on to the next page (a late
+            # favicon, say); a missing file shows as an HTTP error status instead.
+            if urlsplit(req.url).netloc == host and "ERR_ABORTED" not in (req.failure or ""):
+                w.failed_requests.append(f"{req.url} ({req.failure})")
+
+        page.on("requestfailed", on_failed)
+        page.on(
+            "response",
+            lambda resp: (
+                w.failed_requests.append(f"{resp.url} (HTTP {resp.status})")
+                if resp.status >= 400
+                else None
+            ),
+        )
 
     context.on("page", on_page)
     return w
@@ -178,10 +207,21 @@ KIND_WORDS: dict[str, tuple[str, ...]] = {
     "conflicts": ("conflicts", "conflict", "disagreements"),
     "browse": ("browse", "search", "all-claims"),
     "methodology": ("methodology", "legend", "method"),
+    "source-list": ("sources",),
 }
 ITEM_KINDS = ("mechanism", "claim", "source")  # one page per item, in a folder
-PAGE_KINDS = ("home", "mechanism", "dose", "claim", "source", "conflicts", "browse",
-              "methodology", "404")
+PAGE_KINDS = (
+    "home",
+    "mechanism",
+    "dose",
+    "claim",
+    "source",
+    "conflicts",
+    "browse",
+    "methodology",
+    "source-list",
+    "404",
+)
 
 
 def _stem_parts(rel: str) -> list[str]:
@@ -203,11 +243,9 @@ def page_kinds(site: Path) -> dict[str, str]:
     for kind, words in KIND_WORDS.items():
         if kind in ITEM_KINDS:
             # <words>/<item>.html or <words>/<item>/index.html, not the folder's own index
-            cands = [r for r in pages if len(_stem_parts(r)) >= 2
-                     and _stem_parts(r)[0] in words]
+            cands = [r for r in pages if len(_stem_parts(r)) >= 2 and _stem_parts(r)[0] in words]
         else:
-            cands = [r for r in pages if len(_stem_parts(r)) == 1
-                     and _stem_parts(r)[0] in words]
+            cands = [r for r in pages if len(_stem_parts(r)) == 1 and _stem_parts(r)[0] in words]
         if cands:
             found[kind] = max(cands, key=lambda r: (size[r], r))
     return found

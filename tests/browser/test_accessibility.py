@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from site_support import PAGE_KINDS, page_kinds, url_of
+from site_support import PAGE_KINDS, page_kinds, require_module, url_of
+
+Axe = require_module("axe_playwright_python.sync_playwright", "axe-playwright-python").Axe
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}

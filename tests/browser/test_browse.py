@@ -69,8 +69,7 @@ def _matches(claim: dict[str, Any], name: str, value: str) -> bool:
         mech = claim.get("mechanism") or claim.get("mechanisms") or []
         return value in ([mech] if isinstance(mech, str) else mech)
     if name == "dose":
-        return claim["dose"] == value or (claim["dose"] == "both"
-                                          and value in {"standard", "low"})
+        return claim["dose"] == value or (claim["dose"] == "both" and value in {"standard", "low"})
     if name == "strength":
         return claim["strength"] == value
     if name == "source":
@@ -95,10 +94,10 @@ def test_search_box_narrows_the_list(
     after = visible_claims(page)
     assert after, f"typing {word!r} in the search box left an empty list"
     assert len(after) < len(claims), (
-        f"typing {word!r} did not narrow the list: {len(after)} of {len(claims)} claims shown")
+        f"typing {word!r} did not narrow the list: {len(after)} of {len(claims)} claims shown"
+    )
     missing = sorted(containing - after)
-    assert not missing, (f"typing {word!r} hid claims whose statement contains it: "
-                         f"{missing[:10]}")
+    assert not missing, f"typing {word!r} hid claims whose statement contains it: {missing[:10]}"
     assert after <= set(claims), f"unknown claims listed: {sorted(after - set(claims))[:5]}"
 
     box.fill("")
@@ -120,8 +119,7 @@ def test_filter_narrows_the_list_to_matching_claims(
     page.goto(url_of(site_url, browse_rel))
     select = page.locator("main").get_by_role("combobox", name=FILTERS[name])
     assert select.count() == 1, f"no (single) {name} filter labelled {FILTERS[name].pattern!r}"
-    values = [v for v in select.first.evaluate(
-        "s => [...s.options].map(o => o.value)") if v]
+    values = [v for v in select.first.evaluate("s => [...s.options].map(o => o.value)") if v]
     assert values, f"the {name} filter offers no choice"
     problems: list[str] = []
     narrowed = 0
@@ -134,7 +132,8 @@ def test_filter_narrows_the_list_to_matching_claims(
             problems.append(
                 f"{name}={value}: {len(shown)} claims shown, {len(expected)} match; "
                 f"wrongly shown {sorted(shown - expected)[:5]}, "
-                f"missing {sorted(expected - shown)[:5]}")
+                f"missing {sorted(expected - shown)[:5]}"
+            )
         if 0 < len(shown) < len(claims):
             narrowed += 1
     select.first.select_option("")
@@ -157,7 +156,8 @@ def test_contested_filter_narrows_the_list(
     assert 0 < len(expected) < len(claims)
     assert shown == expected, (
         f"contested only: {len(shown)} shown, {len(expected)} contested; wrongly shown "
-        f"{sorted(shown - expected)[:5]}, missing {sorted(expected - shown)[:5]}")
+        f"{sorted(shown - expected)[:5]}, missing {sorted(expected - shown)[:5]}"
+    )
     box.uncheck()
     page.wait_for_timeout(30)
     assert len(visible_claims(page)) > len(shown)
@@ -193,14 +193,17 @@ def test_without_javascript_the_complete_list_shows(
         seen.add(url)
         page.goto(url)
         listed |= _claim_ids_without_js(page)
-        for href in page.locator("main nav a[href]").evaluate_all(
-                "els => els.map(a => a.href)"):
-            if urlsplit(href).path.rsplit("/", 1)[-1].startswith(
-                    Path(browse_rel).stem) or "browse" in href:
+        for href in page.locator("main nav a[href]").evaluate_all("els => els.map(a => a.href)"):
+            if (
+                urlsplit(href).path.rsplit("/", 1)[-1].startswith(Path(browse_rel).stem)
+                or "browse" in href
+            ):
                 todo.append(href.split("#")[0])
     missing = sorted(set(claims) - listed)
-    assert not missing, (f"without JavaScript the browse page lists {len(listed)} of "
-                         f"{len(claims)} claims; missing {missing[:10]}")
+    assert not missing, (
+        f"without JavaScript the browse page lists {len(listed)} of "
+        f"{len(claims)} claims; missing {missing[:10]}"
+    )
 
 
 def _claim_ids_without_js(page: Any) -> set[str]:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from site_support import contrast, luminance, page_kinds, parse_rgb, url_of, watch
 
-
 PHONE = {"width": 390, "height": 844}
 
 # Reports each element that sticks out to the right of the viewport.
@@ -30,7 +29,8 @@ OVERFLOW_JS = """() => {
       if (inner) continue;
       const id = el.id ? '#' + el.id : '';
       const cls = el.classList.length ? '.' + [...el.classList].join('.') : '';
-      culprits.push(`<${el.tagName.toLowerCase()}${id}${cls}> right edge at ${Math.round(r.right)}px`);
+      const tag = el.tagName.toLowerCase();
+      culprits.push(`<${tag}${id}${cls}> right edge at ${Math.round(r.right)}px`);
       if (culprits.length >= 5) break;
     }
   }
@@ -65,7 +65,8 @@ def test_no_console_error_and_no_failed_or_foreign_request(
             found.insert(0, f"page answered HTTP {response.status if response else '?'}")
         problems += [f"{rel}: {p}" for p in found]
     assert not problems, f"{len(problems)} problems on {len(site_pages)} pages:\n" + "\n".join(
-        problems)
+        problems
+    )
 
 
 def test_no_page_scrolls_sideways_at_390px(
@@ -79,14 +80,17 @@ def test_no_page_scrolls_sideways_at_390px(
         viewport_meta = page.locator('meta[name="viewport"]')
         content = viewport_meta.first.get_attribute("content") if viewport_meta.count() else None
         if not content or "width=device-width" not in content.replace(" ", ""):
-            problems.append(f"{rel}: no <meta name=viewport content=width=device-width>: a "
-                            "phone lays it out 980 px wide")
+            problems.append(
+                f"{rel}: no <meta name=viewport content=width=device-width>: a "
+                "phone lays it out 980 px wide"
+            )
         m = page.evaluate(OVERFLOW_JS)
         if m["scrollWidth"] > m["clientWidth"] + 1:
-            problems.append(f"{rel}: scrollWidth {m['scrollWidth']} > clientWidth "
-                            f"{m['clientWidth']}; sticking out: {'; '.join(m['culprits'])}")
-    assert not problems, f"{len(problems)} pages scroll sideways at 390 px:\n" + "\n".join(
-        problems)
+            problems.append(
+                f"{rel}: scrollWidth {m['scrollWidth']} > clientWidth "
+                f"{m['clientWidth']}; sticking out: {'; '.join(m['culprits'])}"
+            )
+    assert not problems, f"{len(problems)} pages scroll sideways at 390 px:\n" + "\n".join(problems)
 
 
 def _background(c: dict[str, str]) -> tuple[float, float, float, float]:
@@ -116,11 +120,39 @@ def test_colour_scheme_renders(
         ratio = contrast(bg, fg)
         where = f"{kind} ({rel}): background {c['body']} / {c['html']}, text {c['text']}"
         if scheme == "dark" and not (bg <= 0.1 and fg >= 0.4):
-            problems.append(f"{where}: not a dark scheme (background luminance {bg:.2f}, "
-                            f"text {fg:.2f}; want <= 0.10 and >= 0.40)")
+            problems.append(
+                f"{where}: not a dark scheme (background luminance {bg:.2f}, "
+                f"text {fg:.2f}; want <= 0.10 and >= 0.40)"
+            )
         if scheme == "light" and not (bg >= 0.6 and fg <= 0.2):
-            problems.append(f"{where}: not a light scheme (background luminance {bg:.2f}, "
-                            f"text {fg:.2f})")
+            problems.append(
+                f"{where}: not a light scheme (background luminance {bg:.2f}, text {fg:.2f})"
+            )
         if ratio < 4.5:
             problems.append(f"{where}: body text contrast {ratio:.2f}:1 < 4.5:1")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("missing", ["no-such-page.html", "claims/no-such-claim.html"])
+def test_missing_url_gets_a_working_404_page(
+    new_context: Any, site_url: str, built_site: Any, missing: str
+) -> None:
+    """A static host (GitHub Pages, say) answers any missing URL, at any depth, with
+    404.html: the page must still load its style and make no failing request there, and
+    link to the home page."""
+    assert (built_site / "404.html").is_file(), "the site has no 404.html"
+    context = new_context()
+    watcher = watch(context, site_url)
+    page = context.new_page()
+    url = site_url + missing
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 404
+    page.wait_for_timeout(50)
+    problems = [p for p in watcher.problems() if url not in p]  # the page's own 404 is fine
+    assert not problems, f"/{missing} (answered with 404.html):\n" + "\n".join(problems)
+    hrefs = page.locator("a[href]").evaluate_all("els => els.map(a => a.href.split('#')[0])")
+    home = {site_url, site_url + "index.html"}
+    assert home & set(hrefs), (
+        f"/{missing}: no link on the 404 page leads to the home page {site_url}; "
+        f"its links go to {sorted(set(hrefs))[:6]}"
+    )

@@ -12,9 +12,22 @@ from site_support import require_vnu
 def test_every_page_is_valid_html(built_site: Path) -> None:
     java, jar = require_vnu()
     done = subprocess.run(
-        [java, "-Xss8m", "-jar", str(jar), "--errors-only", "--skip-non-html",
-         "--format", "json", str(built_site)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900, check=False,
+        [
+            java,
+            "-Xss8m",
+            "-jar",
+            str(jar),
+            "--errors-only",
+            "--skip-non-html",
+            "--format",
+            "json",
+            str(built_site),
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+        check=False,
     )
     # vnu writes its JSON report to stderr; exit 1 means "errors found".
     try:
@@ -28,7 +41,9 @@ def test_every_page_is_valid_html(built_site: Path) -> None:
     for m in errors:
         where = m.get("url", "?").split(str(built_site), 1)[-1].lstrip("/") or "?"
         extract = " ".join((m.get("extract") or "").split())[:160]
-        lines.append(f"{where}:{m.get('lastLine', '?')}:{m.get('firstColumn', '?')}: "
-                     f"{m.get('message')}" + (f"\n      {extract}" if extract else ""))
+        lines.append(
+            f"{where}:{m.get('lastLine', '?')}:{m.get('firstColumn', '?')}: "
+            f"{m.get('message')}" + (f"\n      {extract}" if extract else "")
+        )
     assert not errors, f"Nu HTML checker: {len(errors)} errors\n" + "\n".join(lines)
     assert done.returncode == 0, f"vnu exited {done.returncode}:\n{done.stderr[-4000:]}"

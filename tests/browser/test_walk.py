@@ -7,8 +7,9 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from playwright.sync_api import expect
-from site_support import KIND_WORDS
+from site_support import ITEM_KINDS, KIND_WORDS, require_module
+
+expect = require_module("playwright.sync_api", "playwright").expect
 
 HIGHLIGHT_JS = """(id) => {
   const el = document.getElementById(id);
@@ -23,6 +24,21 @@ HIGHLIGHT_JS = """(id) => {
            cs[`border${side}Style`] !== 'none' && parseFloat(cs[`border${side}Width`]) >= 2)
       || cs.textDecorationLine.includes('underline') && cs.textDecorationThickness !== 'auto';
   };
+  // the same kind of element elsewhere on the page, not targeted: the passage must look
+  // different from it (every anchored sentence may be marked; the target stands out)
+  const sig = (node) => {
+    const cs = getComputedStyle(node);
+    const inner = [...node.querySelectorAll('mark')].slice(0, 1).map(m => {
+      const ms = getComputedStyle(m);
+      return ms.backgroundColor + ms.textDecorationLine + ms.outlineStyle;
+    });
+    return [cs.backgroundColor, cs.outlineStyle, cs.outlineWidth, cs.outlineColor,
+            cs.boxShadow, cs.borderLeftStyle, cs.borderLeftWidth, inner].join('|');
+  };
+  const selector = el.tagName.toLowerCase()
+    + [...el.classList].map(c => '.' + CSS.escape(c)).join('');
+  const peer = [...document.querySelectorAll(selector)].find(
+    n => n !== el && !n.contains(el) && !el.contains(n));
   const marks = [...el.querySelectorAll('mark')];
   const inMark = el.closest('mark');
   return {
@@ -32,27 +48,37 @@ HIGHLIGHT_JS = """(id) => {
     painted: painted(el) || marks.some(painted) || (!!inMark && painted(inMark)),
     text: el.textContent.replace(/\\s+/g, ' ').trim().slice(0, 300),
     background: getComputedStyle(el).backgroundColor,
+    distinct: peer ? sig(peer) !== sig(el) : null,
+    peer: peer ? (peer.id || selector) : null,
   };
 }"""
 
 
 def _kind_of(url: str, site_url: str) -> str | None:
     """The kind of page a URL of the site shows (mechanism, claim, source, ...)."""
-    path = unquote(urlsplit(url).path)[len(urlsplit(site_url).path):]
-    first = path.split("/")[0].rsplit(".", 1)[0]
+    path = unquote(urlsplit(url).path)[len(urlsplit(site_url).path) :]
+    parts = path.split("/")
+    first = parts[0].rsplit(".", 1)[0]
     for kind, words in KIND_WORDS.items():
-        if first in words:
+        if first in words and (len(parts) > 1) == (kind in ITEM_KINDS):
             return kind
     return None
 
 
-def _links_to(page: Any, scope: Any, kind: str, site_url: str,
-              need_fragment: bool = False, text: re.Pattern[str] | None = None) -> list[int]:
+def _links_to(
+    page: Any,
+    scope: Any,
+    kind: str,
+    site_url: str,
+    need_fragment: bool = False,
+    text: re.Pattern[str] | None = None,
+) -> list[int]:
     """Indexes, within scope.locator('a[href]'), of the links to pages of `kind`."""
     anchors = scope.locator("a[href]")
     found = []
-    for i, (href, label) in enumerate(anchors.evaluate_all(
-            "els => els.map(a => [a.href, a.textContent])")):
+    for i, (href, label) in enumerate(
+        anchors.evaluate_all("els => els.map(a => [a.href, a.textContent])")
+    ):
         if _kind_of(href, site_url) != kind:
             continue
         if need_fragment and not urlsplit(href).fragment:
@@ -83,28 +109,30 @@ def test_walk_map_mechanism_claim_source_passage(page: Any, site_url: str) -> No
     cell_link.click()
     page.wait_for_load_state()
     assert _kind_of(page.url, site_url) == "mechanism", (
-        f"the map cell {cell_label!r} led to {page.url}, not a mechanism page")
+        f"the map cell {cell_label!r} led to {page.url}, not a mechanism page"
+    )
 
     # 2. The cell's dose section of the mechanism page: it exists and holds claim links.
     section_id = _fragment(page.url)
     scope = page.locator("main")
     if section_id:
         section = page.locator(f'[id="{section_id}"]')
-        expect(section, f"the map links to #{section_id}, which {page.url} lacks"
-               ).to_have_count(1)
+        expect(section, f"the map links to #{section_id}, which {page.url} lacks").to_have_count(1)
         expect(section).to_be_in_viewport()
         # the id may sit on a heading: take the section that holds it
         holder = page.locator(f'section:has([id="{section_id}"]), [id="{section_id}"]').last
         scope = holder if _links_to(page, holder, "claim", site_url) else scope
     claim_links = _links_to(page, scope, "claim", site_url)
-    assert claim_links, f"{page.url}: no link to a claim page in the section the map cell " \
-                        f"{cell_label!r} points to"
+    assert claim_links, (
+        f"{page.url}: no link to a claim page in the section the map cell {cell_label!r} points to"
+    )
     claim_link = scope.locator("a[href]").nth(claim_links[0])
     claim_text = " ".join(claim_link.inner_text().split())
     claim_link.click()
     page.wait_for_load_state()
     assert _kind_of(page.url, site_url) == "claim", (
-        f"the claim link {claim_text!r} led to {page.url}, not a claim page")
+        f"the claim link {claim_text!r} led to {page.url}, not a claim page"
+    )
     expect(page.locator("h1")).to_be_visible()
 
     # 3. The claim's quote links to its exact passage on the source page.
@@ -112,6 +140,11 @@ def test_walk_map_mechanism_claim_source_passage(page: Any, site_url: str) -> No
     passage_links = _links_to(page, main, "source", site_url, need_fragment=True)
     assert passage_links, f"{page.url}: no link to a passage (source page with #fragment)"
     passage_link = main.locator("a[href]").nth(passage_links[0])
+    quote = passage_link.evaluate(
+        "a => { const box = a.closest('li, article, section, figure, div');"
+        " const q = box && box.querySelector('blockquote, q');"
+        " return q ? q.textContent : ''; }"
+    )
     passage_link.click()
     page.wait_for_load_state()
     assert _kind_of(page.url, site_url) == "source", f"the passage link led to {page.url}"
@@ -125,16 +158,32 @@ def test_walk_map_mechanism_claim_source_passage(page: Any, site_url: str) -> No
     expect(target).to_be_in_viewport()
     assert state["isTarget"] or state["hasMark"], (
         f"{page.url}: the passage <{state['tag']} id={target_id!r}> neither matches :target "
-        "nor holds a <mark>")
+        "nor holds a <mark>"
+    )
     assert state["painted"], (
         f"{page.url}: the passage <{state['tag']} id={target_id!r}> is not visibly highlighted "
-        f"(background {state['background']}, no outline or border): {state['text'][:120]!r}")
+        f"(background {state['background']}, no outline or border): {state['text'][:120]!r}"
+    )
+    assert state["distinct"] is not False, (
+        f"{page.url}: the passage #{target_id} looks the same as the untargeted "
+        f"{state['peer']!r}: nothing singles it out"
+    )
     assert state["text"], f"{page.url}: the highlighted passage #{target_id} is empty"
+    if quote:  # the passage is the one quoted on the claim page
+        said, shown = _plain(quote), _plain(state["text"])
+        assert said[:40] in shown or shown[:40] in said, (
+            f"{page.url}#{target_id} highlights {state['text'][:100]!r}, but the claim page "
+            f"quotes {quote.strip()[:100]!r}"
+        )
 
 
-def test_every_map_cell_link_lands_on_its_section(
-    page: Any, site_url: str
-) -> None:
+def _plain(text: str) -> str:
+    """Text for comparison: lower case, straight quotes, words only."""
+    text = text.lower().translate(str.maketrans("‘’“”–—", "''\"\"--"))
+    return " ".join(re.findall(r"[\w']+", text))
+
+
+def test_every_map_cell_link_lands_on_its_section(page: Any, site_url: str) -> None:
     """Each cell of the map links to an existing section of a mechanism page."""
     page.goto(site_url)
     table = page.locator("main table").first

@@ -1,0 +1,618 @@
+"""`python build.py build`: what it promises about the site as a whole.
+
+Every page kind exists; the build is deterministic and atomic; links are relative; no
+page asks another host for anything; the map counts what the registry holds; a claim's
+passage link lands on the highlighted passage; one summary line is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, MakeSite, RunBuild, claim_yaml
+
+from naltrexone_site import output, render
+from naltrexone_site.output import OutputError, collect
+
+SUMMARY = re.compile(r"^built (\d+) pages \((\d+) claims?, (\d+) warnings?\) in \d+\.\d\d s$")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def html_pages(site: Path) -> dict[str, str]:
+    return {
+        p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(site.rglob("*.html"))
+    }
+
+
+class Links(HTMLParser):
+    """Every URL-valued attribute on a page: (tag, attribute, value, rel)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in ("href", "src", "srcset", "action", "poster", "data"):
+            if values.get(name) is not None:
+                self.found.append((tag, name, values[name] or "", values.get("rel") or ""))
+
+
+def links(page: str) -> list[tuple[str, str, str, str]]:
+    parser = Links()
+    parser.feed(page)
+    return parser.found
+
+
+def siblings(out: Path) -> list[str]:
+    """Anything the build left next to the output folder (temporary folders)."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(out.name + "."))
+
+
+# ---------------------------------------------------------------------------- the pages
+
+
+def test_every_page_kind_exists(make_site: MakeSite, run_build: RunBuild) -> None:
+    root = make_site({"schema/claim.schema.json": '{"title": "claim"}\n'})
+    run = run_build(root)
+    assert run.code == 0, run.out + run.err
+    site = run.site
+    claims = sorted(p.stem for p in (root / "claims").glob("*.yaml"))
+    mechanisms = [
+        t["id"]
+        for t in yaml.safe_load(
+            (root / "content/taxonomy/mechanisms.yaml").read_text(encoding="utf-8")
+        )
+    ]
+    expected = [
+        "index.html",
+        "dose.html",
+        "conflicts.html",
+        "browse.html",
+        "sources.html",
+        "methodology.html",
+        "404.html",
+        "sitemap.xml",
+        "robots.txt",
+        "claims.json",
+        "claims.csv",
+        "search-index.js",
+        "static/site.css",
+        "static/search.js",
+        "schema/claim.schema.json",
+        "sources/demo-article.html",
+        "sources/other-article.html",
+        *(f"claims/{c}.html" for c in claims),
+        *(f"mechanisms/{m}.html" for m in mechanisms),
+    ]
+    missing = [path for path in expected if not (site / path).is_file()]
+    assert missing == []
+    assert (site / "schema/claim.schema.json").read_text() == '{"title": "claim"}\n'
+
+
+def test_summary_line_counts_pages_claims_and_warnings(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    assert run.code == 0
+    lines = run.out.splitlines()
+    assert len(lines) == 1, run.out
+    match = SUMMARY.match(lines[0])
+    assert match, lines[0]
+    pages, claims, warnings = map(int, match.groups())
+    assert pages == len(html_pages(run.site))
+    assert claims == 9
+    assert warnings == 1  # the demo article's coverage is under the minimum
+    assert run.err == ""
+
+
+def test_every_page_has_navigation_skip_link_disclaimer_and_language(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    disclaimer = "It is not medical advice."
+    for path, page in html_pages(run.site).items():
+        assert page.startswith('<!DOCTYPE html>\n<html lang="en">'), path
+        assert '<a class="skip-link" href="#main">' in page, path
+        assert '<main id="main"' in page, path
+        assert '<nav aria-label="Site">' in page, path
+        assert disclaimer in page, path
+        assert page.count("<h1") == 1, path
+
+
+# ------------------------------------------------------------------ deterministic, atomic
+
+
+def test_two_builds_give_identical_bytes_whatever_the_hash_seed(make_site: MakeSite) -> None:
+    root = make_site()
+    sites = []
+    for seed in ("1", "2"):
+        out = root / f"site-{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "build.py"),
+                "--root",
+                str(root),
+                "build",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        sites.append(snapshot(out))
+    assert sites[0].keys() == sites[1].keys()
+    different = [path for path in sites[0] if sites[0][path] != sites[1][path]]
+    assert different == []
+
+
+def test_a_registry_error_writes_nothing_and_keeps_the_old_site(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    root = make_site()
+    first = run_build(root)
+    assert first.code == 0
+    before = snapshot(first.site)
+    (root / "claims" / "broken.yaml").write_text(
+        claim_yaml(
+            "broken", "A claim whose quote is nowhere.", quote="Naltrexone cures everything."
+        ),
+        encoding="utf-8",
+    )
+    run = run_build(root)
+    assert run.code == 1
+    assert "claims/broken.yaml:9:5: error: evidence[0].quote: the quote is not in source" in run.out
+    assert "not built" in run.out
+    assert "built 0 pages" not in run.out
+    assert snapshot(first.site) == before
+    assert siblings(first.site) == []
+
+
+def test_an_interrupted_write_keeps_the_old_site_and_leaves_no_temporary_folder(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    first = run_build(root)
+    before = snapshot(first.site)
+    (root / "claims" / "sleep-better.yaml").write_text(
+        claim_yaml(
+            "sleep-better",
+            "Changed statement.",
+            quote="Some users report better sleep.",
+            mechanism="mood",
+        ),
+        encoding="utf-8",
+    )
+    real_write_tree = output.write_tree
+    written: list[int] = []
+
+    def write_half_then_stop(folder: Path, files: dict[str, bytes]) -> None:
+        half = dict(sorted(files.items())[: len(files) // 2])
+        real_write_tree(folder, half)
+        written.append(len(list(folder.rglob("*.html"))))
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C midway
+
+    monkeypatch.setattr(output, "write_tree", write_half_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(root)
+    assert written and written[0] > 0  # the new site was really half written
+    assert snapshot(first.site) == before
+    assert siblings(first.site) == []
+
+
+def test_a_failed_swap_puts_the_old_site_back(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    first = run_build(root)
+    before = snapshot(first.site)
+    real_rename = Path.rename
+
+    def rename(self: Path, target: str | os.PathLike[str]) -> Path:
+        if ".building-" in self.name:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    run = run_build(root)
+    assert run.code == 1
+    assert "cannot write the site" in run.err
+    assert snapshot(first.site) == before
+    assert siblings(first.site) == []
+
+
+def test_a_template_error_is_reported_with_its_line_and_writes_nothing(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    root = make_site()
+    first = run_build(root)
+    before = snapshot(first.site)
+    template = root / "templates" / "methodology.html"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "<h1>Methodology and legend</h1>", "<h1>{{ no_such_value }}</h1>"
+        ),
+        encoding="utf-8",
+    )
+    run = run_build(root)
+    assert run.code == 1
+    assert re.search(
+        r"^templates/methodology\.html:\d+: error: 'no_such_value' is undefined$", run.err, re.M
+    ), run.err
+    assert "Traceback" not in run.err + run.out
+    assert snapshot(first.site) == before
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_built_site(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path
+) -> None:
+    root = make_site()
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    run = run_build(root, out)
+    assert run.code == 1
+    assert "does not look like a built site" in run.err
+    assert snapshot(out) == {"notes.txt": b"mine"}
+    run = run_build(root, root)
+    assert run.code == 1
+    assert "it holds the project itself" in run.err
+
+
+def test_refuses_two_pages_at_one_path() -> None:
+    with pytest.raises(
+        OutputError, match="two pages at one path: 'claims/a.html' and 'claims/A.html'"
+    ):
+        collect([("claims/a.html", b"1"), ("claims/A.html", b"2")])
+    with pytest.raises(OutputError, match="two pages at one path"):
+        collect([("index.html", b"1"), ("index.html", b"1")])
+    with pytest.raises(OutputError, match="not a path inside the site"):
+        collect([("../escape.html", b"")])
+    with pytest.raises(OutputError, match="not a path inside the site"):
+        collect([("/etc/passwd", b"")])
+
+
+# ------------------------------------------------------------------- links and requests
+
+
+def test_links_are_relative(make_site: MakeSite, run_build: RunBuild) -> None:
+    root = make_site()
+    run = run_build(root)
+    settings = yaml.safe_load((root / "content/site.yaml").read_text(encoding="utf-8"))
+    edit = f"{settings['repository_url']}/edit/{settings['branch']}/claims/"
+    pages = html_pages(run.site)
+    bad = []
+    for path, page in pages.items():
+        for tag, attr, value, rel in links(page):
+            if value.startswith(edit) and tag == "a":
+                continue  # "edit this claim": a link to the repository, followed only on click
+            if rel == "icon" and value.startswith("data:image/svg+xml,"):
+                continue  # inline, so no request at all
+            if (
+                value.startswith(("/", "http:", "https:", "//", "file:", "data:"))
+                or ":" in (value.split("/")[0].split("#")[0])
+            ):
+                bad.append(f"{path}: <{tag} {attr}={value!r}>")
+    assert bad == []
+    edit_links = sum(page.count(f'href="{edit}') for page in pages.values())
+    assert edit_links == 9  # one per claim page
+
+
+def test_relative_links_resolve_to_files_and_anchors_in_the_site(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    pages = html_pages(run.site)
+    ids = {path: set(re.findall(r'\sid="([^"]+)"', page)) for path, page in pages.items()}
+    broken = []
+    for path, page in pages.items():
+        for _, _, value, _ in links(page):
+            if value.startswith(("https:", "data:")):
+                continue
+            target, _, anchor = value.partition("#")
+            resolved = (
+                os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
+            )
+            if not (run.site / resolved).is_file():
+                broken.append(f"{path}: {value}")
+            elif anchor and resolved.endswith(".html") and anchor not in ids[resolved]:
+                broken.append(f"{path}: {value} (no such anchor)")
+    assert broken == []
+
+
+def test_no_page_requests_anything_from_another_host(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    requests = []
+    for path, page in html_pages(run.site).items():
+        for tag, attr, value, rel in links(page):
+            loads = tag in {
+                "script",
+                "img",
+                "iframe",
+                "source",
+                "video",
+                "audio",
+                "embed",
+                "object",
+                "track",
+                "input",
+            } or (tag == "link" and rel != "")
+            if loads and re.match(r"^([a-z][a-z0-9+.-]*:)?//", value):
+                requests.append(f"{path}: <{tag} {attr}={value!r}>")
+        assert "@import" not in page and "url(http" not in page, path
+    css = (run.site / "static/site.css").read_text(encoding="utf-8")
+    assert "@import" not in css
+    assert re.findall(r"url\(", css) == []
+    assert "http" not in (run.site / "static/search.js").read_text(encoding="utf-8").replace(
+        "http://www.w3.org", ""
+    )
+    assert requests == []
+
+
+# ------------------------------------------------------------------------- the content
+
+
+def test_the_map_counts_what_the_registry_holds(make_site: MakeSite, run_build: RunBuild) -> None:
+    root = make_site()
+    run = run_build(root)
+    expected: dict[tuple[str, str], int] = {}
+    rows = [
+        t["id"]
+        for t in yaml.safe_load(
+            (root / "content/taxonomy/mechanisms.yaml").read_text(encoding="utf-8")
+        )
+    ]
+    for row in rows:
+        for column in ("standard", "low", "unspecified"):
+            expected[(row, column)] = 0
+    for path in (root / "claims").glob("*.yaml"):
+        claim = yaml.safe_load(path.read_text(encoding="utf-8"))
+        columns = ("standard", "low") if claim["dose"] == "both" else (claim["dose"],)
+        for row in set(claim["mechanism"]):
+            for column in columns:
+                expected[(row, column)] += 1
+    page = (run.site / "index.html").read_text(encoding="utf-8")
+    shown: dict[tuple[str, str], int] = {}
+    for row, column, count in re.findall(
+        r'<a href="mechanisms/([a-z0-9-]+)\.html#dose-([a-z]+)">'
+        r'(?:<span class="count">(\d+) claims?</span>|<span class="sym" aria-hidden="true">'
+        r"&#8212;</span> No claims)",
+        page,
+    ):
+        shown[(row, column)] = int(count or 0)
+    assert shown == expected
+    assert page.count("No claims<span") == sum(1 for n in expected.values() if n == 0)
+    # strength letters: the dopamine LDN cell holds one unsupported claim, contested
+    cell = page.split('href="mechanisms/dopamine.html#dose-low">', 1)[1].split("</td>", 1)[0]
+    assert (
+        '<span class="letter" aria-hidden="true">U</span><span class="vh">Unsupported:</span>'
+        "&#8239;1" in cell
+    )
+    assert '1<span class="wide-only"> contested</span>' in cell
+
+
+def test_a_claims_passage_link_lands_on_the_highlighted_passage(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    claim = (run.site / "claims/ldn-endorphins.html").read_text(encoding="utf-8")
+    targets = re.findall(
+        r'class="passage-link" href="\.\./sources/([a-z0-9-]+)\.html#([a-z0-9-]+)"', claim
+    )
+    assert targets == [("demo-article", "s-3"), ("other-article", "s-1")]
+    source = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
+    passage = re.search(r'<span class="s" id="s-3">(.*?)</span>', source)
+    assert passage is not None
+    assert passage.group(1) == (
+        "<mark>Low-dose naltrexone is thought to raise endorphin levels after a brief "
+        "blockade.</mark>"
+    )
+    css = (run.site / "static/site.css").read_text(encoding="utf-8")
+    assert ".article-body .s:target {" in css
+    # the claim page shows the quote with the sentence around it
+    assert (
+        "<mark>Low-dose naltrexone is thought to raise endorphin levels after a brief "
+        "blockade.</mark> Doses of 1.5 to 4.5 mg a day are typical."
+    ) in claim
+    # a quote inside a table cell is found and marked too
+    fibro = (run.site / "claims/fibro-pain.html").read_text(encoding="utf-8")
+    target = re.search(r'href="\.\./sources/demo-article\.html#(s-\d+)"', fibro)
+    assert target and f'id="{target.group(1)}">Fibromyalgia' in source
+    assert (
+        '<td><span class="s"><mark>Low-dose naltrexone may reduce pain</mark></span></td>' in source
+    )
+
+
+def test_a_source_page_lists_its_claims_in_the_order_of_the_text(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    page = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
+    listed = page.split('<h2 id="claims">', 1)[1]
+    order = re.findall(r'class="claim-link" href="\.\./claims/([a-z0-9-]+)\.html"', listed)
+    assert order == [
+        "blocks-receptors",
+        "standard-stops-high",
+        "ldn-endorphins",
+        "ldn-range-demo",
+        "sleep-better",
+        "fibro-pain",
+    ]
+    assert "75% of its 8 substantive sentences" in page
+    assert "1 sentence excluded as boilerplate" in page
+    assert '<li id="ref-1">Doe, J. (2020)' in page
+    assert "A newsletter sign-up box." in page
+    assert '<span class="s boilerplate" id="s-9">Thanks for reading.</span>' in page
+
+
+def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    page = (run.site / "dose.html").read_text(encoding="utf-8")
+    sections = dict(
+        re.findall(
+            r'<section class="comparison[^"]*" aria-labelledby="cmp-([a-z-]+)">'
+            r"(.*?)</section>",
+            page,
+            re.S,
+        )
+    )
+    assert "The doses are said to act oppositely" in sections["dopamine"]
+    assert "Said for low dose only" in sections["endorphin-rebound"]
+    assert "Said for the standard dose only" in sections["addiction"]
+    assert 'class="difference"' not in sections["opioid-receptors"]  # both doses have claims
+    ranges = page.split('<h2 id="ranges">', 1)[1]
+    assert "<q>Doses of 1.5 to 4.5 mg a day are typical.</q>" in ranges
+    assert "<q>Low-dose naltrexone means 0.5 to 1 mg a day.</q>" in ranges
+
+
+def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: RunBuild) -> None:
+    run = run_build(make_site())
+    page = (run.site / "conflicts.html").read_text(encoding="utf-8")
+    assert "1 pair of contradicting claims and 1 passage disputing a claim" in page
+    contradiction = page.split('<h2 id="contradictions">', 1)[1].split('<h2 id="disputes">', 1)[0]
+    assert "At low dose naltrexone raises dopamine release." in contradiction
+    assert "At the standard dose naltrexone lowers dopamine release." in contradiction
+    dispute = page.split('<h2 id="disputes">', 1)[1]
+    assert (
+        "Low-dose naltrexone is thought to raise endorphin levels after a brief blockade."
+        in dispute
+    )
+    assert "Naltrexone does not raise endorphin levels at any dose." in dispute
+
+
+def test_a_claim_page_has_badges_relations_note_and_json_ld(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    page = (run.site / "claims/ldn-dopamine-up.html").read_text(encoding="utf-8")
+    for anchor in ("dose-low", "strength-unsupported", "corroboration", "contested", "overstated"):
+        assert f'href="../methodology.html#{anchor}"' in page
+    assert "Contradicting claims" in page and "claims/std-dopamine-down.html" in page
+    assert "Related claims" in page and "claims/ldn-endorphins.html" in page
+    assert "Worded without any hedge" in page
+    data = json.loads(page.split('<script type="application/ld+json">', 1)[1].split("</script>")[0])
+    web_page, claim = data["@graph"]
+    assert web_page["@type"] == "MedicalWebPage"
+    assert web_page["lastReviewed"] == "2026-11-21"
+    assert (
+        web_page["url"] == "https://example.org/naltrexone-evidence-map/claims/ldn-dopamine-up.html"
+    )
+    assert claim["@type"] == "Claim"
+    assert claim["text"] == "At low dose, naltrexone is said to raise dopamine release."
+    assert claim["appearance"] == [
+        {
+            "@type": "CreativeWork",
+            "name": "Another article",
+            "url": "https://example.org/naltrexone-evidence-map/sources/other-article.html",
+        }
+    ]
+    fibro = (run.site / "claims/fibro-pain.html").read_text(encoding="utf-8")
+    assert (
+        '<h1 class="statement">Low-dose naltrexone <em>may</em> reduce fibromyalgia pain.</h1>'
+        in fibro
+    )
+    assert '<a href="../claims/blocks-receptors.html">the blockade claim</a>' in fibro
+    assert '<a href="../sources/demo-article.html#ref-1">[1]</a> Doe, J. (2020)' in fibro
+    mechanism = (run.site / "mechanisms/opioid-receptors.html").read_text(encoding="utf-8")
+    assert '<a href="../claims/blocks-receptors.html">block opioid receptors</a>' in mechanism
+    for dose in ("standard", "low", "unspecified"):
+        assert f'<h2 id="dose-{dose}">' in mechanism
+
+
+def test_downloads_hold_every_claim_with_its_derived_marks(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    records = {r["id"]: r for r in json.loads((run.site / "claims.json").read_text("utf-8"))}
+    assert len(records) == 9
+    assert records["ldn-endorphins"]["contested"] is True
+    assert records["ldn-endorphins"]["corroboration"] == 1
+    assert records["std-dopamine-down"]["in_conflict_with"] == ["ldn-dopamine-up"]
+    assert records["ldn-dopamine-up"]["overstated"] is True
+    assert records["blocks-receptors"]["contested"] is False
+    assert records["fibro-pain"]["evidence"][0]["cites"] == [1]
+    csv_lines = (run.site / "claims.csv").read_text("utf-8").splitlines()
+    assert csv_lines[0].startswith("id,statement,kind,mechanism,dose,strength,corroboration,")
+    assert len(csv_lines) == 10
+    index = (run.site / "search-index.js").read_text("utf-8")
+    assert index.startswith("// Generated")
+    data = json.loads(index.split("window.NALTREXONE_SEARCH = ", 1)[1].rstrip(";\n"))
+    assert len(data["claims"]) == 9
+
+
+def test_sitemap_lists_every_page_with_an_absolute_url(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    sitemap = (run.site / "sitemap.xml").read_text("utf-8")
+    urls = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    base = "https://example.org/naltrexone-evidence-map/"
+    pages = sorted(p for p in html_pages(run.site) if p != "404.html")
+    assert sorted(base if p == "index.html" else base + p for p in pages) == sorted(urls)
+    assert (run.site / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
+
+
+def test_long_lists_are_split_into_pages(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "LIST_LIMIT", 3)
+    extra = {
+        f"claims/dream-{n}.yaml": claim_yaml(
+            f"dream-{n}",
+            f"Dream report number {n} about naltrexone.",
+            quote="Some users report vivid dreams.",
+            mechanism="mood",
+            strength="anecdotal",
+        )
+        for n in range(5)
+    }
+    run = run_build(make_site(extra))
+    assert run.code == 0
+    browse = sorted(p.name for p in run.site.glob("browse*.html"))
+    assert browse == [
+        "browse-2.html",
+        "browse-3.html",
+        "browse-4.html",
+        "browse-5.html",
+        "browse.html",
+    ]
+    listed = []
+    for name in browse:
+        page = (run.site / name).read_text("utf-8")
+        static = page.split('<div id="static-list">', 1)[1]
+        found = re.findall(r'class="claim-link" href="claims/([a-z0-9-]+)\.html"', static)
+        assert 0 < len(found) <= 3
+        listed += found
+        assert '<nav class="pager" aria-label="Pages of claims">' in page
+    assert sorted(listed) == sorted(p.stem for p in run.site.glob("claims/*.html"))
+    # the mood row holds 6 claims without a dose: 3 on the mechanism page, 3 on page 2
+    mood = (run.site / "mechanisms/mood.html").read_text("utf-8")
+    assert 'href="../mechanisms/mood/unspecified-2.html"' in mood
+    page_two = (run.site / "mechanisms/mood/unspecified-2.html").read_text("utf-8")
+    assert len(re.findall(r'class="claim-link"', page_two)) == 3
+    assert 'href="../../static/site.css"' in page_two

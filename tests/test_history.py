@@ -1,0 +1,192 @@
+"""Claim history: one `git log` for the whole registry, parsed into commits per claim."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from naltrexone_site import history
+from naltrexone_site.history import Change, claim_history, last_changed, parse_log
+
+
+class Repo:
+    """A throwaway git repository whose commits have fixed dates, so hashes are fixed too."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        top.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str, date: str = "2026-01-01T12:00:00+00:00") -> str:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+            "GIT_AUTHOR_NAME": "Editor",
+            "GIT_AUTHOR_EMAIL": "editor@example.org",
+            "GIT_COMMITTER_NAME": "Editor",
+            "GIT_COMMITTER_EMAIL": "editor@example.org",
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": date,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+        run = subprocess.run(
+            ["git", *args], cwd=self.top, env=env, capture_output=True, text=True, check=True
+        )
+        return run.stdout.strip()
+
+    def commit(self, message: str, date: str, files: dict[str, str | None]) -> str:
+        for name, text in files.items():
+            path = self.top / name
+            if text is None:
+                self.git("rm", "-q", name)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            self.git("add", name)
+        self.git("commit", "-q", "-m", message, date=date)
+        return self.git("rev-parse", "HEAD")[: history.SHORT]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "repo")
+
+
+def test_history_per_claim_newest_first(repo: Repo) -> None:
+    first = repo.commit(
+        "Add two claims",
+        "2026-01-02T09:00:00+00:00",
+        {"claims/alpha.yaml": "id: alpha\n", "claims/beta.yaml": "id: beta\n"},
+    )
+    second = repo.commit(
+        "Regrade alpha: no study is named",
+        "2026-02-03T10:00:00+00:00",
+        {"claims/alpha.yaml": "id: alpha\nstrength: unsupported\n"},
+    )
+    repo.commit("Tidy the README", "2026-02-04T10:00:00+00:00", {"README.md": "x\n"})
+    third = repo.commit(
+        "Merge beta into alpha",
+        "2026-03-04T11:30:00+00:00",
+        {"claims/alpha.yaml": "id: alpha\n# merged\n", "claims/beta.yaml": None},
+    )
+    found = claim_history(repo.top)
+    assert found == {
+        "alpha": (
+            Change("2026-03-04", third, "Merge beta into alpha"),
+            Change("2026-02-03", second, "Regrade alpha: no study is named"),
+            Change("2026-01-02", first, "Add two claims"),
+        ),
+        "beta": (
+            Change("2026-03-04", third, "Merge beta into alpha"),
+            Change("2026-01-02", first, "Add two claims"),
+        ),
+    }
+    assert last_changed(found["alpha"]) == "2026-03-04"
+    assert last_changed(()) is None
+    assert claim_history(repo.top) == found  # deterministic
+
+
+def test_only_claim_files_count(repo: Repo) -> None:
+    sha = repo.commit(
+        "Files that are not claims",
+        "2026-01-02T09:00:00+00:00",
+        {
+            "claims/README.md": "notes\n",
+            "claims/drafts/gamma.yaml": "id: gamma\n",
+            "claims/Upper.yaml": "id: upper\n",
+            "content/sources/delta.md": "---\n",
+            "claims/ok.yaml": "id: ok\n",
+        },
+    )
+    assert claim_history(repo.top) == {
+        "ok": (Change("2026-01-02", sha, "Files that are not claims"),)
+    }
+
+
+def test_a_project_inside_a_larger_repository(repo: Repo) -> None:
+    sha = repo.commit(
+        "Add a claim to the sub-project",
+        "2026-05-06T07:08:09+00:00",
+        {"site/claims/one.yaml": "id: one\n", "claims/other.yaml": "id: other\n"},
+    )
+    assert claim_history(repo.top / "site") == {
+        "one": (Change("2026-05-06", sha, "Add a claim to the sub-project"),)
+    }
+
+
+def test_the_committer_date_is_the_date_shown(repo: Repo) -> None:
+    repo.commit("Add", "2026-01-02T09:00:00+00:00", {"claims/one.yaml": "id: one\n"})
+    (repo.top / "claims/one.yaml").write_text("id: one\n# edited\n")
+    repo.git("add", "claims/one.yaml")
+    env_date = "2026-07-08T00:00:00+00:00"
+    subprocess.run(
+        ["git", "commit", "-q", "-m", "Edit, landed later"],
+        cwd=repo.top,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "A",
+            "GIT_AUTHOR_EMAIL": "a@example.org",
+            "GIT_COMMITTER_NAME": "C",
+            "GIT_COMMITTER_EMAIL": "c@example.org",
+            "GIT_AUTHOR_DATE": "2026-01-03T00:00:00+00:00",
+            "GIT_COMMITTER_DATE": env_date,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+        },
+        check=True,
+    )
+    assert claim_history(repo.top)["one"][0].date == "2026-07-08"
+
+
+def test_outside_a_repository_the_history_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "one.yaml").write_text("id: one\n")
+    assert claim_history(tmp_path) == {}
+    assert claim_history(tmp_path / "missing-folder") == {}
+
+
+def test_a_repository_without_commits_has_empty_history(repo: Repo) -> None:
+    assert claim_history(repo.top) == {}
+
+
+def test_without_git_the_history_is_empty(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("Add", "2026-01-02T09:00:00+00:00", {"claims/one.yaml": "id: one\n"})
+    empty = tmp_path / "no-git-here"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert claim_history(repo.top) == {}
+
+
+def test_one_git_process_for_the_whole_registry(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit(
+        "Add many claims",
+        "2026-01-02T09:00:00+00:00",
+        {f"claims/claim-{n}.yaml": f"id: claim-{n}\n" for n in range(50)},
+    )
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(*args: object, **kwargs: object) -> object:
+        calls.append(list(args[0]))  # type: ignore[call-overload]
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(history.subprocess, "run", counting_run)
+    found = claim_history(repo.top)
+    assert len(found) == 50
+    assert len(calls) == 1 and "log" in calls[0]
+
+
+def test_parse_log_skips_garbage() -> None:
+    output = (
+        "\x1e" + "a" * 40 + "\x1f2026-01-02\x1fSubject with \x1f inside\n\nclaims/one.yaml\n"
+        "\x1enot a record\n\x1e"
+    )
+    assert parse_log(output) == {
+        "one": (Change("2026-01-02", "a" * 10, "Subject with \x1f inside"),)
+    }

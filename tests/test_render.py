@@ -1,0 +1,238 @@
+"""Rendering: escaping, Markdown, source bodies with targetable sentences, colours."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO, MakeSite, RunBuild, claim_yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from naltrexone_site import markup
+from naltrexone_site.anchoring import sentence_spans
+from naltrexone_site.markup import BodyMarks
+from naltrexone_site.pages import chunks, columns_of
+
+# ------------------------------------------------------------------------------ escaping
+
+HOSTILE_STATEMENT = "Naltrexone <script>alert(1)</script> [x](javascript:alert(2)) helps."
+HOSTILE_NOTE = (
+    "<script>alert(3)</script> [click](javascript:alert(4)) <img src=x onerror=alert(5)> "
+    "[data](data:text/html;base64,PHNjcmlwdD4=) [ok](claim:sleep-better)"
+)
+
+
+def test_script_and_javascript_links_in_claims_render_inert(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    hostile = claim_yaml(
+        "hostile",
+        HOSTILE_STATEMENT,
+        quote="Some users report vivid dreams.",
+        mechanism="mood",
+        extra="note: " + repr(HOSTILE_NOTE).replace("'", '"') + "\n",
+    )
+    run = run_build(make_site({"claims/hostile.yaml": hostile}))
+    assert run.code == 0, run.out + run.err
+    for path in sorted(run.site.rglob("*.html")):
+        page = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in page, path
+        assert "javascript:" not in page.replace("[x](javascript:alert(2))", "").replace(
+            "[click](javascript:alert(4))", ""
+        ), path
+        assert not re.search(r"<img|<[a-z][^>]*\sonerror=|href=\"data:text", page), path
+        scripts = re.findall(r"<script[^>]*>", page)
+        assert all(s == '<script type="application/ld+json">' or " src=" in s for s in scripts)
+    page = (run.site / "claims/hostile.html").read_text(encoding="utf-8")
+    assert (
+        "Naltrexone &lt;script&gt;alert(1)&lt;/script&gt; [x](javascript:alert(2)) helps." in page
+    )
+    assert "&lt;script&gt;alert(3)&lt;/script&gt; [click](javascript:alert(4))" in page
+    assert '<a href="../claims/sleep-better.html">ok</a>' in page
+    jsonld = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in jsonld and "\\u003cscript\\u003e" in jsonld
+    browse = (run.site / "browse.html").read_text(encoding="utf-8")
+    assert "Naltrexone &lt;script&gt;alert(1)&lt;/script&gt;" in browse
+
+
+def test_markdown_never_renders_raw_html_or_dangerous_links() -> None:
+    html = markup.block("<b>bold</b> [a](javascript:alert(1)) [b](vbscript:x) [c](file:///etc)")
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert "href" not in html
+    assert (
+        str(markup.inline("**strong** and `code`"))
+        == "<strong>strong</strong> and <code>code</code>"
+    )
+    assert (
+        str(markup.inline("[t](claim:some-id)", "../")) == '<a href="../claims/some-id.html">t</a>'
+    )
+    assert (
+        str(markup.block("See [t](claim:x).", "")) == '<p>See <a href="claims/x.html">t</a>.</p>\n'
+    )
+
+
+PLAIN = st.text(
+    alphabet=st.characters(blacklist_characters="\\`*_[]<>&!~|#\n\r", blacklist_categories=("Cs",)),
+    max_size=80,
+)
+
+
+@given(PLAIN)
+def test_plain_text_skips_the_parser_with_the_same_output(text: str) -> None:
+    if markup.has_markdown(text) or text != text.strip() or "  " in text:
+        return  # the fast path is for text without syntax (and markdown-it trims spaces)
+    assert str(markup.inline(text)) == markup.MD.renderInline(text)
+    assert markup.plain(text) == " ".join(text.split())
+
+
+@given(st.text(max_size=60))
+def test_every_statement_is_escaped(text: str) -> None:
+    html = str(markup.inline(text))
+    assert "<script" not in html.lower()
+    assert re.search(r"<(?!/?(?:em|strong|code|a|br)\b)", html) is None, html
+
+
+def test_headings_start_at_the_level_the_page_needs() -> None:
+    html = str(markup.block("# Top\n\ntext\n\n## Next\n", top=3))
+    assert html.startswith("<h3>Top</h3>") and "<h4>Next</h4>" in html
+
+
+# ---------------------------------------------------------------------- source bodies
+
+BODY = """\
+## Heading
+
+First sentence here. Second sentence with **bold** words.
+
+- An item sentence.
+
+A | B |
+---|---|
+Cell one | Cell two |
+"""
+
+
+def test_every_sentence_of_a_source_is_a_link_target_and_quotes_are_marked() -> None:
+    sentences = sentence_spans(BODY)
+    quote = BODY.index("Second sentence")
+    marks = BodyMarks(sentences, markup.merge_spans([(quote, quote + len("Second sentence"))]), {})
+    html, emitted = markup.source_body(BODY, marks)
+    assert emitted == frozenset(range(len(sentences)))
+    for i in range(len(sentences)):
+        assert html.count(f'id="{markup.sentence_id(i)}"') == 1
+    assert "<h3>Heading</h3>" in html  # headings are not sentences
+    assert '<span class="s" id="s-1">First sentence here.</span>' in html
+    assert (
+        '<span class="s" id="s-2"><mark>Second sentence</mark> with <strong>bold</strong> '
+        "words.</span>"
+    ) in html
+    assert '<li><span class="s" id="s-3">An item sentence.</span></li>' in html
+    assert '<td><span class="s" id="s-5">Cell one</span></td>' in html
+    assert '<td><span class="s">Cell two</span></td>' in html  # one row: one id
+    assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">' in html
+
+
+def test_a_quote_is_shown_with_its_neighbouring_sentences() -> None:
+    body = "One. Two is quoted here. Three.\n\nFour."
+    sentences = sentence_spans(body)
+    start = body.index("quoted")
+    before, quoted, after = markup.context(body, sentences, start, start + len("quoted here."))
+    assert (before, quoted, after) == ("One. Two is ", "quoted here.", " Three.")
+    start = body.index("Three")
+    assert markup.context(body, sentences, start, start + 6) == (
+        "Two is quoted here. ",
+        "Three.",
+        "",
+    )
+
+
+def test_first_sentence_finds_the_sentence_a_quote_starts_in() -> None:
+    sentences = ((0, 4), (5, 10), (20, 30))
+    assert markup.first_sentence(sentences, 6, 8) == 1
+    assert markup.first_sentence(sentences, 12, 25) == 2
+    assert markup.first_sentence(sentences, 11, 15) is None
+
+
+def test_merge_spans() -> None:
+    assert markup.merge_spans([(5, 8), (0, 3), (2, 4), (8, 9), (7, 7)]) == ((0, 4), (5, 9))
+
+
+# ---------------------------------------------------------------------------- grouping
+
+
+def test_a_claim_for_both_doses_counts_in_the_standard_and_low_columns() -> None:
+    assert columns_of("both") == ("standard", "low")
+    assert columns_of("low") == ("low",)
+    assert columns_of("unspecified") == ("unspecified",)
+
+
+def test_chunks() -> None:
+    assert chunks([1, 2, 3, 4, 5], 2) == ((1, 2), (3, 4), (5,))
+    assert chunks([], 2) == ((),)
+
+
+# ----------------------------------------------------------------------------- colours
+
+
+def _variables(css: str, block_start: str) -> dict[str, str]:
+    start = css.index(block_start)
+    body = css[start : css.index("}", start)]
+    return dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", body))
+
+
+def _luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+CSS = (REPO / "templates" / "static" / "site.css").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scheme", [":root {", "prefers-color-scheme: dark"])
+def test_text_colours_meet_wcag_aa_in_both_schemes(scheme: str) -> None:
+    colours = _variables(CSS, scheme)
+    backgrounds = ["bg", "surface", "mark-bg", "target-bg"] + [
+        name for name in colours if name.startswith("st-")
+    ]
+    failures = []
+    for background in backgrounds:
+        if contrast(colours["fg"], colours[background]) < 4.5:
+            failures.append(f"fg on {background}")
+    for text in ("muted", "link"):
+        for background in ("bg", "surface"):
+            if contrast(colours[text], colours[background]) < 4.5:
+                failures.append(f"{text} on {background}")
+    for ui in ("border", "focus", "contested", "differs", "target-outline"):
+        if contrast(colours[ui], colours["bg"]) < 3:  # non-text contrast (WCAG 1.4.11)
+            failures.append(f"{ui} on bg")
+    assert failures == []
+
+
+def test_the_stylesheet_has_dark_print_and_focus_styles() -> None:
+    assert "@media screen and (prefers-color-scheme: dark)" in CSS
+    assert "@media print" in CSS
+    assert ":focus-visible" in CSS
+
+
+def test_templates_are_autoescaped_and_strict(tmp_path: Path) -> None:
+    from jinja2 import StrictUndefined, UndefinedError
+
+    from naltrexone_site.render import environment
+
+    (tmp_path / "t.html").write_text("{{ value }}", encoding="utf-8")
+    env = environment(tmp_path)
+    assert env.undefined is StrictUndefined
+    assert env.get_template("t.html").render(value="<b>") == "&lt;b&gt;"
+    with pytest.raises(UndefinedError):
+        env.get_template("t.html").render()

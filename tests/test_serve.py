@@ -1,0 +1,334 @@
+"""The preview server: rebuilds after an edit, keeps the last good site on a bad edit and
+shows its problems, reloads open pages, and stops cleanly. Loopback traffic only."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from naltrexone_site import serve as serve_module
+from naltrexone_site.cli import main
+from naltrexone_site.problems import Location, error
+from naltrexone_site.serve import Preview, Status, inject, snapshot
+
+REPO = Path(__file__).parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "project"
+WAIT = 30.0  # seconds: the most any rebuild may take before a test gives up
+
+
+def make_project(root: Path) -> Path:
+    """The fixture project, with the repository's templates and schemas if it has none."""
+    shutil.copytree(FIXTURE, root)
+    for folder in ("templates", "schema"):
+        if not (root / folder).exists():
+            shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def reload_status(url: str) -> dict[str, object]:
+    status, body = fetch(url + "__reload")
+    assert status == 200
+    data: dict[str, object] = json.loads(body)
+    return data
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"gave up after {WAIT:.0f} s waiting for {what}")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+class Running:
+    def __init__(self, preview: Preview, url: str, lines: list[str]) -> None:
+        self.preview, self.url, self.lines = preview, url, lines
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    """A preview of a copy of the fixture project on a free port, watched in a thread."""
+    root = make_project(tmp_path / "project")
+    lines: list[str] = []
+    preview = Preview(root, tmp_path / "out", report=lines.append)
+    url = preview.start("127.0.0.1", 0)
+    stop = threading.Event()
+    watcher = threading.Thread(target=preview.watch, args=(stop, 0.1), daemon=True)
+    watcher.start()
+    try:
+        yield Running(preview, url, lines)
+    finally:
+        stop.set()
+        watcher.join(timeout=WAIT)
+        preview.close()
+    assert not watcher.is_alive()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=2)  # the server is gone
+
+
+def test_rebuilds_after_an_edit_and_keeps_the_last_good_site_on_a_bad_one(
+    running: Running,
+) -> None:
+    url, root = running.url, running.preview.root
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+    status, home = fetch(url)
+    assert status == 200, running.lines
+    assert '<script src="/__serve/reload.js" data-generation="1" defer></script>' in home
+    assert "serve-problems" not in home
+    claim = url + "claims/base-claim.html"
+    assert "Naltrexone is an opioid antagonist." in fetch(claim)[1]
+
+    # A good edit: rebuilt, the new text is served, open pages see a new generation.
+    edit(
+        root / "claims" / "base-claim.yaml", "is an opioid antagonist.", "blocks opioid receptors."
+    )
+    wait_for(lambda: reload_status(url)["generation"] == 2, "the rebuild")
+    assert reload_status(url)["ok"] is True
+    assert "Naltrexone blocks opioid receptors." in fetch(claim)[1]
+    assert any(line.startswith("changed: claims/base-claim.yaml") for line in running.lines)
+
+    # A bad edit: not rebuilt; the last good page is still served, with the problem on it.
+    edit(root / "claims" / "base-claim.yaml", "dose: unspecified", "dose: ldn")
+    wait_for(lambda: reload_status(url)["generation"] == 3, "the failed rebuild")
+    state = reload_status(url)
+    problem = (
+        "claims/base-claim.yaml:5:1: error: dose: 'ldn' is not a known dose "
+        "(choose one of: both, low, standard, unspecified)"
+    )
+    assert state["ok"] is False
+    assert state["problems"] == [problem]
+    assert state["summary"] == "3 claims, 1 source: 1 error, 0 warnings"
+    status, page = fetch(claim)
+    assert status == 200
+    assert "Naltrexone blocks opioid receptors." in page  # the last good site
+    assert '<aside id="serve-problems" class="failed" role="alert"><details open>' in page
+    assert f"<li><code>{problem.replace(chr(39), '&#x27;')}</code></li>" in page
+    assert problem in running.lines  # and in the terminal
+    assert any("not rebuilt" in line and "still serving" in line for line in running.lines)
+
+    # Fixed: rebuilt, and the banner is gone.
+    edit(root / "claims" / "base-claim.yaml", "dose: ldn", "dose: low")
+    wait_for(lambda: reload_status(url)["ok"] is True, "the repaired build")
+    assert "serve-problems" not in fetch(claim)[1]
+
+
+def test_a_yaml_syntax_error_and_a_broken_template_do_not_stop_the_server(
+    running: Running,
+) -> None:
+    url, root = running.url, running.preview.root
+    (root / "claims" / "base-sleep.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    wait_for(lambda: reload_status(url)["generation"] == 2, "the failed rebuild")
+    problems = reload_status(url)["problems"]
+    assert isinstance(problems, list)
+    assert problems[0].startswith("claims/base-sleep.yaml:2:1: error: YAML syntax error")
+    assert fetch(url)[0] == 200
+
+    shutil.copy(FIXTURE / "claims" / "base-sleep.yaml", root / "claims" / "base-sleep.yaml")
+    template = root / "templates" / "index.html"
+    template.write_text(template.read_text() + "{% if %}\n", encoding="utf-8")
+    wait_for(lambda: reload_status(url)["generation"] == 3, "the template failure")
+    problems = reload_status(url)["problems"]
+    assert isinstance(problems, list) and len(problems) == 1
+    assert re.match(r"templates/index\.html:\d+: error: ", problems[0]), problems
+    assert fetch(url)[0] == 200
+
+    text = template.read_text().replace("{% if %}\n", "")
+    assert "{% block main %}" in text
+    text = text.replace("{% block main %}", "{% block main %}\n{{ no_such_variable.field }}", 1)
+    template.write_text(text, encoding="utf-8")
+    wait_for(lambda: reload_status(url)["generation"] == 4, "the undefined variable")
+    lines = template.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "no_such_variable" in text)
+    assert reload_status(url)["problems"] == [
+        f"templates/index.html:{line}: error: a template failed: 'no_such_variable' is undefined"
+    ]
+
+
+def test_an_unexpected_build_failure_is_reported_not_fatal(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(root: Path, out: Path) -> object:
+        raise RuntimeError("a bug in the renderer")
+
+    monkeypatch.setattr(serve_module, "build", broken)
+    edit(running.preview.root / "claims" / "base-claim.yaml", "antagonist", "blocker")
+    wait_for(lambda: reload_status(running.url)["generation"] == 2, "the failed rebuild")
+    assert reload_status(running.url)["problems"] == [
+        "error: the build failed: RuntimeError: a bug in the renderer"
+    ]
+    assert "Naltrexone is an opioid antagonist." in fetch(running.url + "claims/base-claim.html")[1]
+
+
+def test_missing_pages_get_the_site_404_page(running: Running) -> None:
+    status, page = fetch(running.url + "claims/no-such-claim.html")
+    assert status == 404
+    assert "/__serve/reload.js" in page
+    assert page == fetch(running.url + "claims/no-such-claim.html")[1]
+    status, script = fetch(running.url + "__serve/reload.js")
+    assert status == 200 and 'fetch("/__reload"' in script
+    assert "http" not in script  # no request to any other host
+
+
+def test_a_project_that_never_built_serves_a_placeholder_with_the_problems(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "project")
+    edit(root / "claims" / "base-claim.yaml", "dose: unspecified", "dose: ldn")
+    preview = Preview(root, tmp_path / "out", report=lambda line: None)
+    url = preview.start("127.0.0.1", 0)
+    try:
+        status, page = fetch(url)
+        assert status == 503
+        assert "No site yet" in page and "is not a known dose" in page
+        assert not (tmp_path / "out").exists()
+    finally:
+        preview.close()
+
+
+def test_the_banner_escapes_problem_text() -> None:
+    problem = error(Location("claims/x.yaml", 2, 1), "statement", "bad <script>alert(1)</script>")
+    page = b"<html><body><p>page</p></body></html>"
+    shown = inject(page, Status(4, False, (str(problem),), "1 error")).decode()
+    assert "<script>alert(1)" not in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert shown.endswith('data-generation="4" defer></script></body></html>')
+    assert inject(b"no body tag", Status(1, True)).startswith(b"no body tag<script")
+
+
+def test_the_watcher_ignores_editor_swap_files(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    before = snapshot(root)
+    assert "claims/base-claim.yaml" in before and "templates/base.html" in before
+    for name in (".base-claim.yaml.swp", "base-claim.yaml~", "#base-claim.yaml#", "x.tmp"):
+        (root / "claims" / name).write_text("junk")
+    assert snapshot(root) == before
+    (root / "content" / "mechanisms" / "dopamine.md").write_text("---\nid: dopamine\n---\n")
+    assert set(snapshot(root)) - set(before) == {"content/mechanisms/dopamine.md"}
+
+
+def test_serve_from_the_command_line_prints_the_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    out = tmp_path / "preview"
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0"]
+        + ["--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and not any("serving " in x for x in lines):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        serving = next(x for x in lines if "serving " in x)
+        match = re.search(r"serving (http://127\.0\.0\.1:(\d+)/)", serving)
+        assert match and match.group(2) != "0", lines
+        status, page = fetch(match.group(1) + "claims/base-claim.html")
+        assert status == 200 and "Naltrexone is an opioid antagonist." in page
+        assert (out / "index.html").is_file()
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert rest.splitlines()[-1] == "stopped"
+    assert "Traceback" not in "".join(lines) + rest
+
+
+def test_serve_without_out_cleans_up_its_temporary_site(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path)},
+    )
+    try:
+        assert process.stdout is not None
+        while "serving " not in (line := process.stdout.readline()) and line:
+            pass
+        assert "serving " in line
+        assert [p.name.startswith("naltrexone-serve-") for p in tmp_path.iterdir()].count(True) == 1
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("naltrexone-serve-")]
+    assert not (root / "_site").exists()
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_project(tmp_path / "project")
+    lines: list[str] = []
+    first = Preview(root, tmp_path / "out", report=lines.append)
+    url = first.start("127.0.0.1", 0)
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    try:
+        assert main(["--root", str(root), "serve", "--port", port]) == 1
+        assert capsys.readouterr().out.splitlines()[-1] == (
+            f"error: cannot listen on 127.0.0.1:{port}: Address already in use (try --port 0)"
+        )
+    finally:
+        first.close()
+
+
+@pytest.mark.parametrize("port", ["x", "-1", "70000"])
+def test_a_bad_port_is_a_usage_error(
+    port: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--root", str(tmp_path), "serve", "--port", port])
+    assert exit_info.value.code == 2
+    assert "is not a port number (0 to 65535)" in capsys.readouterr().err
+
+
+def test_an_output_folder_inside_the_watched_inputs_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project")
+    out = root / "content" / "preview"
+    assert main(["--root", str(root), "serve", "--port", "0", "--out", str(out)]) == 2
+    assert capsys.readouterr().out == (
+        f"error: --out {out} is inside a watched folder: every build would start another\n"
+    )
+    assert not out.exists()
