@@ -20,6 +20,14 @@ REPO = Path(__file__).parent.parent
 
 # fixture file -> (exit code, complete output of `check`)
 EXPECTED: dict[str, tuple[int, str]] = {
+    "invalid-date.yaml": (
+        1,
+        "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "control-character.yaml": (
+        1,
+        "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "Base-Claim.yaml": (
         1,
         "claims/Base-Claim.yaml:1:1: error: id: 'Base-Claim' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",

@@ -104,11 +104,12 @@ class SourceText:
         if found is None:
             return Anchor(0, 0, 0.0, False)
         start, end = self._widen(found.dest_start, found.dest_end)
-        start, end = self._clip(self.to_body(start), self.to_body(end - 1) + 1)
+        start, end = self._clip(needle, self.to_body(start), self.to_body(end - 1) + 1)
         return Anchor(start, end, found.score, False)
 
-    def _clip(self, start: int, end: int) -> tuple[int, int]:
-        """Keep a fuzzy passage out of headings: start and end inside sentences."""
+    def _clip(self, needle: str, start: int, end: int) -> tuple[int, int]:
+        """Keep a fuzzy passage out of headings, and off the ragged edge of a neighbouring
+        sentence when starting or ending at a sentence boundary matches the quote better."""
         inside = [s for s in self.sentences if s[0] < end and start < s[1]]
         if not inside:
             return start, end
@@ -116,7 +117,12 @@ class SourceText:
             start = inside[0][0]
         if not inside[-1][0] < end <= inside[-1][1]:
             end = inside[-1][1]
-        return start, end
+        starts = {start} | {s for s, _ in inside[1:2]}
+        ends = {end} | {e for _, e in inside[-2:-1]}
+        return max(
+            ((a, b) for a in starts for b in ends if a < b),
+            key=lambda span: (fuzz.ratio(needle, normalize(self.body[span[0] : span[1]])), -span[0]),
+        )
 
     def find_all(self, quote: str) -> list[tuple[int, int]]:
         """Every exact occurrence: a sentence an article repeats is covered each time."""

@@ -57,6 +57,7 @@ class Context:
     anchored: tuple[AnchoredEvidence, ...]
     coverage: Mapping[str, Coverage]
     claim_files: tuple[str, ...]  # stems of every claim file, even ones that failed to parse
+    source_files: tuple[str, ...] = ()  # likewise for sources: their own errors say why
 
 
 def run_checks(ctx: Context) -> list[Problem]:
@@ -143,7 +144,7 @@ def check_references(ctx: Context) -> Iterator[Problem]:
             for name, ref in evidence_refs.items():
                 value = getattr(item, name)
                 choices: Iterable[str] = sources if ref == "sources" else taxonomy.lookup(ref)
-                if value not in choices:
+                if value not in choices and value not in ctx.source_files:
                     yield _unknown(
                         claim.at(f"{key}.{name}"), f"{key}.{name}", value, _WHAT[ref], choices
                     )

@@ -118,13 +118,20 @@ def print_problems(problems: Sequence[Problem]) -> None:
 
 def github_annotation(problem: Problem) -> str:
     """The problem as a GitHub Actions workflow command, shown on the pull request's diff."""
+
+    def escape(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape(text).replace(":", "%3A").replace(",", "%2C")
+
     loc = problem.location
-    where = f"file={loc.path}"
+    where = f"file={escape_property(loc.path)}"
     if loc.line:
         where += f",line={loc.line},col={loc.col or 1}"
-    text = str(problem).split(": ", 1)[1] if ": " in str(problem) else str(problem)
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{problem.severity.value} {where}::{text}"
+    field = f"{problem.field}: " if problem.field else ""
+    hint = f" ({problem.hint})" if problem.hint else ""
+    return f"::{problem.severity.value} {where}::{escape(field + problem.message + hint)}"
 
 
 def summary(checked: Checked) -> str:

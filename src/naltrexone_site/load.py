@@ -40,6 +40,7 @@ class Loaded:
     registry: Registry | None
     problems: list[Problem] = field(default_factory=list)
     claim_files: tuple[str, ...] = ()  # every claim file's stem, parsed or not
+    source_files: tuple[str, ...] = ()
 
 
 def project_files(root: Path) -> list[Path]:
@@ -56,11 +57,8 @@ def load_registry(root: Path) -> Loaded:
     problems: list[Problem] = []
     settings = _load_settings(root, problems)
     taxonomy = _load_taxonomy(root, problems)
-    sources = tuple(
-        s
-        for p in sorted((root / "content" / "sources").glob("*.md"))
-        if (s := _load_source(root, p, problems))
-    )
+    source_paths = sorted((root / "content" / "sources").glob("*.md"))
+    sources = tuple(s for p in source_paths if (s := _load_source(root, p, problems)))
     overviews = tuple(
         o
         for p in sorted((root / "content" / "mechanisms").glob("*.md"))
@@ -71,7 +69,12 @@ def load_registry(root: Path) -> Loaded:
     registry = None
     if settings and taxonomy:
         registry = Registry(settings, taxonomy, sources, claims, overviews)
-    return Loaded(registry, problems, tuple(p.stem for p in claim_paths))
+    return Loaded(
+        registry,
+        problems,
+        tuple(p.stem for p in claim_paths),
+        tuple(p.stem for p in source_paths),
+    )
 
 
 def rel(root: Path, path: Path) -> str:
@@ -257,7 +260,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                 problems.append(error(where, f"[{i}].{unknown[0]}", "unknown field"))
                 continue
             terms.append(Term(**entry))
-        if not terms and not parsed.problems:
+        if not isinstance(parsed.data, list) and not parsed.problems:
             problems.append(error(Location(name), "", "expected a list of entries"))
         parts[key] = tuple(terms)
     if len(parts) != len(TAXONOMY_FILES) or not all(parts.values()):

@@ -37,7 +37,9 @@ def check_project(root: Path) -> Checked:
     by_source = {
         source.id: coverage(source, texts[source.id], anchored) for source in registry.sources
     }
-    context = Context(registry, texts, anchored, by_source, loaded.claim_files)
+    context = Context(
+        registry, texts, anchored, by_source, loaded.claim_files, loaded.source_files
+    )
     return Checked(context, _sorted([*loaded.problems, *run_checks(context)]))
 
 

@@ -168,7 +168,12 @@ def _check_type(
                 "put the value in quotes",
             )
         elif not value.strip():
-            yield error(where, key, "is empty", "write the text or remove the field")
+            yield error(
+                where,
+                key,
+                "is empty",
+                "write the text" if spec.required else "write the text or remove the field",
+            )
     elif spec.type == "id":
         if not isinstance(value, str):
             yield wrong()

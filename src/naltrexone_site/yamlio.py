@@ -94,8 +94,22 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
         result.data = _Walker(loader, path, line_offset, result).value(node, "")
     except yaml.MarkedYAMLError as exc:
         result.problems.append(_syntax_problem(exc, text, path, line_offset))
-    except yaml.YAMLError as exc:  # unmarked errors are rare; keep the user's words
-        result.problems.append(error(Location(path), "", f"YAML error: {exc}"))
+    except yaml.reader.ReaderError as exc:  # a control character: locate it by offset
+        before = text[: exc.position]
+        line = before.count("\n") + 1 + line_offset
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        result.problems.append(
+            error(
+                Location(path, line, col),
+                "",
+                f"the file contains a control character (U+{code:04X})",
+                "delete it; it is invisible in most editors",
+            )
+        )
+    except yaml.YAMLError as exc:  # unmarked errors are rare; keep the user's words, one line
+        words = " ".join(str(exc).split())
+        result.problems.append(error(Location(path), "", f"YAML error: {words}"))
     finally:
         loader.dispose()
     return result
@@ -200,7 +214,18 @@ class _Walker:
             return self.mapping(node, key)
         if isinstance(node, yaml.SequenceNode):
             return [self.value(item, f"{key}[{i}]") for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except ValueError as exc:  # e.g. 2026-02-30 looks like a date but is not one
+            self.result.problems.append(
+                error(
+                    Location(self.path, *self.where(node)),
+                    key,
+                    f"'{node.value}' is not a valid value: {exc}",
+                    "correct it, or put it in quotes to keep it as text",
+                )
+            )
+            return None
 
     def mapping(self, node: yaml.MappingNode, key: str) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

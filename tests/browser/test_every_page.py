@@ -64,9 +64,11 @@ def test_no_console_error_and_no_failed_or_foreign_request(
         if response is None or response.status >= 400:
             found.insert(0, f"page answered HTTP {response.status if response else '?'}")
         problems += [f"{rel}: {p}" for p in found]
-    assert not problems, f"{len(problems)} problems on {len(site_pages)} pages:\n" + "\n".join(
-        problems
-    )
+    if problems:
+        pytest.fail(
+            f"{len(problems)} problems on {len(site_pages)} pages:\n" + "\n".join(problems),
+            pytrace=False,
+        )
 
 
 def test_no_page_scrolls_sideways_at_390px(
@@ -90,7 +92,11 @@ def test_no_page_scrolls_sideways_at_390px(
                 f"{rel}: scrollWidth {m['scrollWidth']} > clientWidth "
                 f"{m['clientWidth']}; sticking out: {'; '.join(m['culprits'])}"
             )
-    assert not problems, f"{len(problems)} pages scroll sideways at 390 px:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail(
+            f"{len(problems)} pages scroll sideways at 390 px:\n" + "\n".join(problems),
+            pytrace=False,
+        )
 
 
 def _background(c: dict[str, str]) -> tuple[float, float, float, float]:
@@ -130,7 +136,8 @@ def test_colour_scheme_renders(
             )
         if ratio < 4.5:
             problems.append(f"{where}: body text contrast {ratio:.2f}:1 < 4.5:1")
-    assert not problems, "\n".join(problems)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.mark.parametrize("missing", ["no-such-page.html", "claims/no-such-claim.html"])
@@ -149,7 +156,11 @@ def test_missing_url_gets_a_working_404_page(
     assert response is not None and response.status == 404
     page.wait_for_timeout(50)
     problems = [p for p in watcher.problems() if url not in p]  # the page's own 404 is fine
-    assert not problems, f"/{missing} (answered with 404.html):\n" + "\n".join(problems)
+    if problems:
+        pytest.fail(
+            f"/{missing} (answered with 404.html):\n" + "\n".join(problems),
+            pytrace=False,
+        )
     hrefs = page.locator("a[href]").evaluate_all("els => els.map(a => a.href.split('#')[0])")
     home = {site_url, site_url + "index.html"}
     assert home & set(hrefs), (

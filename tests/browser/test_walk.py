@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pytest
 from site_support import ITEM_KINDS, KIND_WORDS, require_module
 
 expect = require_module("playwright.sync_api", "playwright").expect
@@ -195,4 +196,8 @@ def test_every_map_cell_link_lands_on_its_section(page: Any, site_url: str) -> N
         frag = _fragment(href)
         if frag and page.locator(f'[id="{frag}"]').count() != 1:
             problems.append(f"{href}: no element with id {frag!r}")
-    assert not problems, "\n".join(problems)
+    if problems:
+        pytest.fail(
+            "\n".join(problems),
+            pytrace=False,
+        )
