@@ -90,7 +90,7 @@ def coverage(source: Source, text: SourceText, anchored: Iterable[AnchoredEviden
         span
         for a in anchored
         if a.evidence.source == source.id and a.anchor and a.anchor.exact
-        for span in text.find_all(a.evidence.quote)
+        for span in ((a.anchor.start, a.anchor.end), *a.anchor.repeats)
     )
     starts = [start for start, _ in merged]
     covered = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,6 +28,8 @@ _MARKDOWN = re.compile(r"[*_#|\\]")  # inline and heading syntax, dropped inside
 _LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-+*•>]|#{1,6})[ \t]+")  # list, quote, heading
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
+_SPACES = re.compile(r"(\s+)")
+_MARKER_STARTS = frozenset(" \t-+*•>#")
 _SEGMENT = re.compile(r"[^*_#|\\]+")
 
 
@@ -37,7 +40,12 @@ def _blank_markers(text: str) -> str:
 
 def normalize(text: str) -> str:
     """The comparison form of a quote: what matching ignores is gone."""
-    words = (_MARKDOWN.sub("", w) for w in _blank_markers(text.translate(_TABLE)).split())
+    prepared = text.translate(_TABLE)
+    if "\n" in prepared or prepared[:1] in _MARKER_STARTS:
+        prepared = _blank_markers(prepared)
+    if _MARKDOWN.search(prepared) is None:  # the common case: no inner scan per word
+        return _fold(" ".join(prepared.split()))
+    words = (_MARKDOWN.sub("", w) for w in prepared.split())
     return _fold(" ".join(w for w in words if w))
 
 
@@ -55,6 +63,7 @@ class Anchor:
     end: int
     score: float  # 100 for an exact (normalised) match
     exact: bool
+    repeats: tuple[tuple[int, int], ...] = ()  # later exact occurrences, as (start, end)
 
 
 class SourceText:
@@ -67,6 +76,14 @@ class SourceText:
         self._orig_starts: list[int] = []  # and in `body`
         length = 0
         prepared = _blank_markers(body.translate(_TABLE))
+        if _MARKDOWN.search(prepared) is None:  # no inline syntax: split and sum, in C
+            parts = _SPACES.split(prepared)
+            offsets = list(accumulate(map(len, parts), initial=0))
+            kept = [(w, at) for w, at in zip(parts[0::2], offsets[0::2], strict=False) if w]
+            self._orig_starts = [at for _, at in kept]
+            self._norm_starts = list(accumulate((len(w) + 1 for w, _ in kept), initial=0))[:-1]
+            self.norm = _fold(" ".join(w for w, _ in kept))
+            return
         for word in _WORD.finditer(prepared):
             text = word.group()
             # most words hold no Markdown syntax: one segment, no inner scan
@@ -99,7 +116,13 @@ class SourceText:
             return Anchor(0, 0, 0.0, False)
         at = self.norm.find(needle)
         if at >= 0:
-            return Anchor(self.to_body(at), self.to_body(at + len(needle) - 1) + 1, 100.0, True)
+            repeats = []
+            later = self.norm.find(needle, at + 1)
+            while later >= 0:  # an article may repeat a sentence word for word
+                repeats.append(self._span(later, len(needle)))
+                later = self.norm.find(needle, later + 1)
+            start, end = self._span(at, len(needle))
+            return Anchor(start, end, 100.0, True, tuple(repeats))
         found = fuzz.partial_ratio_alignment(needle, self.norm)
         if found is None:
             return Anchor(0, 0, 0.0, False)
@@ -121,16 +144,14 @@ class SourceText:
         ends = {end} | {e for _, e in inside[-2:-1]}
         return max(
             ((a, b) for a in starts for b in ends if a < b),
-            key=lambda span: (fuzz.ratio(needle, normalize(self.body[span[0] : span[1]])), -span[0]),
+            key=lambda span: (
+                fuzz.ratio(needle, normalize(self.body[span[0] : span[1]])),
+                -span[0],
+            ),
         )
 
-    def find_all(self, quote: str) -> list[tuple[int, int]]:
-        """Every exact occurrence: a sentence an article repeats is covered each time."""
-        needle, spans, at = normalize(quote), [], 0
-        while needle and (at := self.norm.find(needle, at)) >= 0:
-            spans.append((self.to_body(at), self.to_body(at + len(needle) - 1) + 1))
-            at += 1
-        return spans
+    def _span(self, at: int, length: int) -> tuple[int, int]:
+        return self.to_body(at), self.to_body(at + length - 1) + 1
 
     def _widen(self, start: int, end: int) -> tuple[int, int]:
         """Stretch an alignment to whole words so the text shown can be pasted."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import cache
 from .models import Claim, Evidence, Overview, Registry, Settings, Source, Taxonomy, Term
 from .problems import Location, Problem, error
 from .schema import (
@@ -65,7 +69,7 @@ def load_registry(root: Path) -> Loaded:
         if (o := _load_overview(root, p, problems))
     )
     claim_paths = sorted((root / "claims").glob("*.yaml"))
-    claims = tuple(c for p in claim_paths if (c := load_claim(root, p, problems)))
+    claims = load_claims(root, claim_paths, problems)
     registry = None
     if settings and taxonomy:
         registry = Registry(settings, taxonomy, sources, claims, overviews)
@@ -96,24 +100,98 @@ def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | 
     return text
 
 
+# A claim file's parse: (claim or None, its problems). Pure in the file's bytes.
+Parse = tuple[Claim | None, list[Problem]]
+PARALLEL_FROM = 2000  # files; below this, starting worker processes costs more than it saves
+
+
+def load_claims(root: Path, paths: list[Path], problems: list[Problem]) -> tuple[Claim, ...]:
+    """Every claim file, parsed once: unchanged files (same size, mtime and inode, or same
+    bytes) come from the cache, the rest are parsed, across all cores when there are many."""
+    cached: dict[str, tuple[tuple[int, int, int], bytes, Parse]] = cache.load(root, "claims") or {}
+    fresh: dict[str, tuple[tuple[int, int, int], bytes, Parse]] = {}
+    todo: list[tuple[str, bytes, tuple[int, int, int]]] = []
+    for path in paths:
+        name = rel(root, path)
+        try:
+            info = path.stat()
+        except OSError as exc:
+            problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
+            continue
+        key = (info.st_mtime_ns, info.st_size, info.st_ino)
+        hit = cached.get(name)
+        if hit is not None and hit[0] == key:
+            fresh[name] = hit
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
+            continue
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        if hit is not None and hit[1] == digest:
+            fresh[name] = (key, digest, hit[2])
+        else:
+            todo.append((name, raw, key))
+    parsed = _parse_all([(name, raw) for name, raw, _ in todo])
+    for (name, raw, key), result in zip(todo, parsed, strict=True):
+        fresh[name] = (key, hashlib.blake2b(raw, digest_size=16).digest(), result)
+    if todo or len(fresh) != len(cached):
+        cache.save(root, "claims", fresh)
+    claims = []
+    for name in sorted(fresh):
+        claim, found = fresh[name][2]
+        problems += found
+        if claim is not None:
+            claims.append(claim)
+    return tuple(claims)
+
+
+def _parse_all(files: list[tuple[str, bytes]]) -> list[Parse]:
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) < PARALLEL_FROM or workers < 2:
+        return [parse_claim(name, raw) for name, raw in files]
+    chunk = max(1, len(files) // (workers * 4))
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_parse_star, files, chunksize=chunk))
+
+
+def _parse_star(item: tuple[str, bytes]) -> Parse:
+    return parse_claim(*item)
+
+
 def load_claim(root: Path, path: Path, problems: list[Problem]) -> Claim | None:
+    """One claim file, uncached (for tools that look at a single file)."""
     name = rel(root, path)
-    text = _read(root, path, CLAIM_LIMIT, problems)
-    if text is None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
         return None
+    claim, found = parse_claim(name, raw)
+    problems += found
+    return claim
+
+
+def parse_claim(name: str, raw: bytes) -> Parse:
+    text, problems = decode(raw, name, CLAIM_LIMIT)
+    return _claim_from_text(name, text, problems) if text is not None else (None, problems)
+
+
+def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     parsed = parse_yaml(text, name)
     problems += parsed.problems
     data = parsed.data
     if parsed.problems:
-        return None
+        return None, problems
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, data))
-        return None
+        return None, problems
     found = list(validate(data, CLAIM_FIELDS, name, parsed.positions))
     problems += found
     if found:
-        return None
-    return Claim(
+        return None, problems
+    claim = Claim(
         id=data["id"],
         statement=data["statement"],
         kind=data["kind"],
@@ -132,6 +210,7 @@ def load_claim(root: Path, path: Path, problems: list[Problem]) -> Claim | None:
         path=name,
         positions=parsed.positions,
     )
+    return claim, problems
 
 
 def _front_matter(
