@@ -104,6 +104,9 @@ def test_every_page_kind_exists(make_site: MakeSite, run_build: RunBuild) -> Non
     missing = [path for path in expected if not (site / path).is_file()]
     assert missing == []
     assert (site / "schema/claim.schema.json").read_text() == '{"title": "claim"}\n'
+    not_found = (site / "404.html").read_text(encoding="utf-8")
+    assert '<link rel="stylesheet"' not in not_found  # served at any depth: inline style
+    assert "<style>\n/* Naltrexone evidence map." in not_found
 
 
 def test_summary_line_counts_pages_claims_and_warnings(
@@ -319,11 +322,9 @@ def test_links_are_relative(make_site: MakeSite, run_build: RunBuild) -> None:
     assert edit_links == 9  # one per claim page
 
 
-def test_relative_links_resolve_to_files_and_anchors_in_the_site(
-    make_site: MakeSite, run_build: RunBuild
-) -> None:
-    run = run_build(make_site())
-    pages = html_pages(run.site)
+def broken_links(site: Path) -> list[str]:
+    """Relative links whose file or #anchor does not exist in the built site."""
+    pages = html_pages(site)
     ids = {path: set(re.findall(r'\sid="([^"]+)"', page)) for path, page in pages.items()}
     broken = []
     for path, page in pages.items():
@@ -334,11 +335,18 @@ def test_relative_links_resolve_to_files_and_anchors_in_the_site(
             resolved = (
                 os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
             )
-            if not (run.site / resolved).is_file():
+            if not (site / resolved).is_file():
                 broken.append(f"{path}: {value}")
             elif anchor and resolved.endswith(".html") and anchor not in ids[resolved]:
                 broken.append(f"{path}: {value} (no such anchor)")
-    assert broken == []
+    return broken
+
+
+def test_relative_links_resolve_to_files_and_anchors_in_the_site(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    run = run_build(make_site())
+    assert broken_links(run.site) == []
 
 
 def test_no_page_requests_anything_from_another_host(
@@ -581,6 +589,7 @@ def test_long_lists_are_split_into_pages(
     make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "LIST_LIMIT", 3)
+    monkeypatch.setattr(render, "SECTION_LIMIT", 3)
     extra = {
         f"claims/dream-{n}.yaml": claim_yaml(
             f"dream-{n}",
@@ -616,3 +625,10 @@ def test_long_lists_are_split_into_pages(
     page_two = (run.site / "mechanisms/mood/unspecified-2.html").read_text("utf-8")
     assert len(re.findall(r'class="claim-link"', page_two)) == 3
     assert 'href="../../static/site.css"' in page_two
+    # the demo article is quoted by 11 claims: 3 on its page, the rest on pages 2 to 4
+    assert sorted(p.name for p in (run.site / "sources/demo-article").iterdir()) == [
+        "claims-2.html",
+        "claims-3.html",
+        "claims-4.html",
+    ]
+    assert broken_links(run.site) == []

@@ -50,8 +50,11 @@ def claim_record(site: Site, claim: Claim) -> dict[str, Any]:
 
 
 def claims_json(site: Site) -> str:
-    records = [claim_record(site, claim) for claim in site.claims.values()]
-    return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+    """A JSON array, one claim per line (the C encoder; `indent` would use the slow one)."""
+    lines = (
+        json.dumps(claim_record(site, claim), ensure_ascii=False) for claim in site.claims.values()
+    )
+    return "[\n" + ",\n".join(lines) + "\n]\n"
 
 
 CSV_COLUMNS = (

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -20,9 +21,12 @@ from .markup import BodyMarks
 from .models import Claim, Evidence, Source, Term
 from .pages import COLUMNS, Contradiction, Dispute, Site, chunks
 
-LIST_LIMIT = 500  # claims per page in any list that grows with the registry
+# No page grows without bound with the registry: long lists continue on numbered pages.
+LIST_LIMIT = 500  # claims per page of the browse list
+SECTION_LIMIT = 200  # claims per dose section of a mechanism page, or per source page
 SIDE_LIMIT = 25  # claims per dose in one row of the dose view
-CONFLICT_LIMIT = 200  # conflicts per page
+OPPOSITE_LIMIT = 5  # contradicting pairs shown in full in one row of the dose view
+CONFLICT_LIMIT = 100  # conflicts per page
 
 
 @dataclass(frozen=True)
@@ -149,14 +153,28 @@ class _Renderer:
         yield from self.conflict_pages()
         yield from self.browse_pages()
         yield self.render("methodology.html", "methodology.html", nav="methodology")
-        yield self.render("404.html", "404.html", nav="")
+        yield self.not_found_page()
+
+    def not_found_page(self) -> Page:
+        """404.html, which a host serves at any depth: its style is inline."""
+        loader = self.env.loader
+        assert loader is not None
+        css, _, _ = loader.get_source(self.env, "static/site.css")
+        base_path = urlsplit(self.site.registry.settings.base_url).path or "/"
+        return self.render(
+            "404.html",
+            "404.html",
+            nav="",
+            inline_css=Markup(css.strip().replace("</", "<\\/")),
+            base_path=base_path if base_path.endswith("/") else base_path + "/",
+        )
 
     def mechanism_pages(self, term: Term) -> Iterator[Page]:
         overview = self.site.overviews.get(term.id)
         sections = []
         for column in COLUMNS:
             found = self.site.groups.get((term.id, column), ())
-            parts = chunks(found, LIST_LIMIT)
+            parts = chunks(found, SECTION_LIMIT)
             sections.append((column, parts[0], len(found), len(parts)))
             for n, part in enumerate(parts[1:], start=2):
                 yield self.render(
@@ -172,7 +190,7 @@ class _Renderer:
                         len(parts),
                         f"mechanisms/{term.id}.html#dose-{column}",
                     ),
-                    start=(n - 1) * LIST_LIMIT + 1,
+                    start=(n - 1) * SECTION_LIMIT + 1,
                 )
         yield self.render(
             "mechanism.html",
@@ -191,6 +209,7 @@ class _Renderer:
             comparisons=self.site.comparisons,
             ranges=self.site.ranges,
             limit=SIDE_LIMIT,
+            opposite_limit=OPPOSITE_LIMIT,
         )
 
     def claim_page(self, claim: Claim) -> Page:
@@ -231,7 +250,7 @@ class _Renderer:
 
     def source_pages(self, source: Source) -> Iterator[Page]:
         found = self.site.by_source.get(source.id, ())
-        parts = chunks(found, LIST_LIMIT)
+        parts = chunks(found, SECTION_LIMIT)
         for n, part in enumerate(parts[1:], start=2):
             yield self.render(
                 "source-claims.html",
@@ -246,7 +265,7 @@ class _Renderer:
                     len(parts),
                     f"sources/{source.id}.html#claims",
                 ),
-                start=(n - 1) * LIST_LIMIT + 1,
+                start=(n - 1) * SECTION_LIMIT + 1,
             )
         yield self.render(
             "source.html",
@@ -304,9 +323,7 @@ class Pager:
 
 
 def _pager(pattern: str, current: int, count: int, first: str) -> Pager:
-    links = tuple(
-        (n, first.split("#")[0] if n == 1 else pattern.format(n=n)) for n in range(1, count + 1)
-    )
+    links = tuple((n, first if n == 1 else pattern.format(n=n)) for n in range(1, count + 1))
     return Pager(current, links)
 
 

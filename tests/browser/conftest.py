@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_support import REPO_ROOT, load_script, missing_tool, require_chromium
+
+from .site_support import REPO_ROOT, load_script, missing_tool, require_chromium
 
 sitetools = load_script("sitetools")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_support import PAGE_KINDS, page_kinds, require_module, url_of
+
+from .site_support import PAGE_KINDS, page_kinds, require_module, url_of
 
 Axe = require_module("axe_playwright_python.sync_playwright", "axe-playwright-python").Axe
 

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from site_support import KIND_WORDS, page_kinds, url_of
+
+from .site_support import KIND_WORDS, page_kinds, url_of
 
 FILTERS = {
     "mechanism": re.compile(r"mechanism|topic", re.I),

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from site_support import contrast, luminance, page_kinds, parse_rgb, url_of, watch
+
+from .site_support import contrast, luminance, page_kinds, parse_rgb, url_of, watch
 
 PHONE = {"width": 390, "height": 844}
 

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from site_support import require_vnu
+
+from .site_support import require_vnu
 
 
 def test_every_page_is_valid_html(built_site: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from site_support import load_script
+from .site_support import load_script
 
 linkcheck = load_script("linkcheck")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from site_support import load_script
+
+from .site_support import load_script
 
 linkcheck = load_script("linkcheck")
 

@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from site_support import ITEM_KINDS, KIND_WORDS, require_module
+
+from .site_support import ITEM_KINDS, KIND_WORDS, require_module
 
 expect = require_module("playwright.sync_api", "playwright").expect
 

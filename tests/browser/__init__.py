@@ -1,0 +1,1 @@
+"""Browser, HTML and link checks of the built site (see conftest.py)."""
