@@ -13,6 +13,7 @@ import argparse
 import random
 import shutil
 import sys
+from itertools import accumulate
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,8 +30,14 @@ BASE_WORDS = (
 SYLLABLES = "ka lo mi ne ru ta vo si pe da fu ri mo le xa zo bi ce gu hy".split()
 
 
-def vocabulary(rng: random.Random, size: int = 4000) -> tuple[list[str], list[float]]:
-    """Real text has a long tail of rare words (Zipf); duplicate detection relies on it."""
+VOCABULARY = 4000  # words, for registries of up to 10,000 claims
+
+
+def vocabulary(rng: random.Random, size: int = VOCABULARY) -> tuple[list[str], list[float]]:
+    """Real text has a long tail of rare words (Zipf); duplicate detection relies on it.
+    A larger registry covers more topics rather than repeating the same words more often,
+    so past 10,000 claims the vocabulary grows with the claims (the 1,000- and 10,000-claim
+    registries are as before): each word keeps the frequency it has at 10,000."""
     words = BASE_WORDS.split()
     while len(words) < size:
         words.append("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
@@ -45,13 +52,14 @@ _WORDS: tuple[list[str], list[float]] = ([], [])
 
 
 def words(rng: random.Random, low: int, high: int) -> str:
-    vocab, weights = _WORDS
-    return " ".join(rng.choices(vocab, weights, k=rng.randint(low, high)))
+    vocab, cumulative = _WORDS  # cumulative weights: `weights=` would sum them on every call
+    return " ".join(rng.choices(vocab, cum_weights=cumulative, k=rng.randint(low, high)))
 
 
 def generate(out: Path, n_claims: int, n_sources: int, seed: int = 1) -> None:
     rng = random.Random(seed)
-    _WORDS[0][:], _WORDS[1][:] = vocabulary(rng)
+    vocab, weights = vocabulary(rng, VOCABULARY * max(1, n_claims // 10_000))
+    _WORDS[0][:], _WORDS[1][:] = vocab, list(accumulate(weights))
     if out.exists():
         shutil.rmtree(out)
     (out / "content" / "sources").mkdir(parents=True)

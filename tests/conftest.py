@@ -228,6 +228,15 @@ BASE_FILES: dict[str, str] = {
 MakeSite = Callable[..., Path]
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets an empty build cache (cache.py), never the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.delenv("NALTREXONE_SITE_CACHE", raising=False)
+    return folder
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
     def make(files: Mapping[str, str | None] | None = None, name: str = "project") -> Path:

@@ -227,6 +227,7 @@ def test_an_interrupted_write_keeps_the_old_site_and_leaves_no_temporary_folder(
 def test_a_failed_swap_puts_the_old_site_back(
     make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NALTREXONE_SITE_CACHE", "0")  # a full build: swap the whole folder
     root = make_site()
     first = run_build(root)
     before = snapshot(first.site)

@@ -87,9 +87,7 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
     text = text.replace("needs: build", "needs: biuld")
     text = text.replace("steps.deployment.outputs.page_url", "steps.deployment.outputs.page_url(")
     broken.write_text(text, encoding="utf-8")
-    run = subprocess.run(
-        [*actionlint(), str(broken)], capture_output=True, text=True, timeout=120
-    )
+    run = subprocess.run([*actionlint(), str(broken)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
     assert 'needs job "biuld" which does not exist' in run.stdout
     assert run.stdout.count(str(broken)) >= 2

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -28,7 +27,7 @@ _MARKDOWN = re.compile(r"[*_#|\\]")  # inline and heading syntax, dropped inside
 _LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-+*•>]|#{1,6})[ \t]+")  # list, quote, heading
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"\S+")
-_SPACES = re.compile(r"(\s+)")
+_LONG_SPACES = re.compile(r"\s{2,}")
 _MARKER_STARTS = frozenset(" \t-+*•>#")
 _SEGMENT = re.compile(r"[^*_#|\\]+")
 
@@ -57,8 +56,10 @@ def _fold(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(NamedTuple):
+    """Where a quote is. A named tuple rather than a dataclass: a registry makes one per
+    quote, tens of thousands, and the cache makes them again on every build."""
+
     start: int  # character offsets in the source body
     end: int
     score: float  # 100 for an exact (normalised) match
@@ -76,13 +77,21 @@ class SourceText:
         self._orig_starts: list[int] = []  # and in `body`
         length = 0
         prepared = _blank_markers(body.translate(_TABLE))
-        if _MARKDOWN.search(prepared) is None:  # no inline syntax: split and sum, in C
-            parts = _SPACES.split(prepared)
-            offsets = list(accumulate(map(len, parts), initial=0))
-            kept = [(w, at) for w, at in zip(parts[0::2], offsets[0::2], strict=False) if w]
-            self._orig_starts = [at for _, at in kept]
-            self._norm_starts = list(accumulate((len(w) + 1 for w, _ in kept), initial=0))[:-1]
-            self.norm = _fold(" ".join(w for w, _ in kept))
+        if _MARKDOWN.search(prepared) is None:  # no inline syntax: all of it in C but this
+            self.norm = _fold(" ".join(prepared.split()))
+            # `norm` is `body` with each run of whitespace made one space: offsets shift
+            # only at runs of two or more, so only those start a new segment of the map.
+            start = len(prepared) - len(prepared.lstrip())
+            if start == len(prepared):
+                return
+            shift = start
+            self._norm_starts.append(0)
+            self._orig_starts.append(start)
+            end = len(prepared.rstrip())
+            for run in _LONG_SPACES.finditer(prepared, start, end):
+                shift += run.end() - run.start() - 1
+                self._norm_starts.append(run.end() - shift)
+                self._orig_starts.append(run.end())
             return
         for word in _WORD.finditer(prepared):
             text = word.group()

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from rapidfuzz import fuzz
-
+from . import parallel
 from .analysis import AnchoredEvidence, Coverage
 from .anchoring import CLOSE_SCORE, SourceText
-from .models import Claim, Registry
+from .cache import Memo
+from .duplicates import near_duplicates
+from .models import Claim, Registry, Source
 from .problems import Location, Problem, error, warning
 from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, nearest
 
-DUPLICATE_SCORE = 90.0  # token_sort_ratio of two statements at or above: near-duplicates
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "that",
-        "with",
-        "from",
-        "this",
-        "into",
-        "than",
-        "their",
-        "there",
-        "these",
-        "those",
-        "which",
-        "while",
-        "about",
-        "naltrexone",
-        "ldn",
-        "dose",
-        "low",
-        "standard",
-        "may",
-        "can",
-        "could",
-        "effects",
-        "effect",
-    ]
-)
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
 
 
@@ -58,21 +32,33 @@ class Context:
     coverage: Mapping[str, Coverage]
     claim_files: tuple[str, ...]  # stems of every claim file, even ones that failed to parse
     source_files: tuple[str, ...] = ()  # likewise for sources: their own errors say why
+    digests: Mapping[str, bytes] = field(default_factory=dict)  # claim path -> file digest
+    flat: Mapping[str, tuple[int, ...]] | None = None  # claim path -> analysis.flat_evidence
 
 
-def run_checks(ctx: Context) -> list[Problem]:
-    checks = (
-        check_ids,
-        check_references,
-        check_anchoring,
-        check_relations,
-        check_grades,
-        check_duplicates,
-        check_sources,
-        check_overviews,
-        check_coverage,
-    )
-    return [problem for check in checks for problem in check(ctx)]
+PARALLEL_FROM = 2000  # claims; from this many, duplicates are looked for in a second process
+
+
+def run_checks(ctx: Context, memo: Memo | None = None, root: Path | None = None) -> list[Problem]:
+    """Every check. With a memo (cache.py), a claim's own problems are reused from
+    earlier builds while what they depend on is unchanged. In a large registry the
+    duplicate search, the costliest check, runs beside the others on another core."""
+    beside = len(ctx.registry.claims) >= PARALLEL_FROM and parallel.workers() > 1
+
+    def share(which: int) -> list[Problem]:
+        if which == 1:
+            return list(check_duplicates(ctx, root))
+        found = [
+            *check_ids(ctx),
+            *check_claims(ctx, memo),
+            *check_sources(ctx),
+            *check_overviews(ctx),
+            *check_coverage(ctx),
+        ]
+        return found if beside else [*found, *share(1)]
+
+    parts = parallel.fork_map(share, [0, 1] if beside else [0])
+    return [problem for part in parts for problem in part]
 
 
 def _unknown(where: Location, field: str, value: str, what: str, choices: Iterable[str]) -> Problem:
@@ -125,39 +111,109 @@ def check_ids(ctx: Context) -> Iterator[Problem]:
         seen.setdefault(source.id.lower(), source.path)
 
 
-def check_references(ctx: Context) -> Iterator[Problem]:
-    taxonomy = ctx.registry.taxonomy
-    sources = {s.id: s for s in ctx.registry.sources}
-    claim_ids = set(ctx.claim_files) | {c.id for c in ctx.registry.claims}
-    refs = {f.name: f.ref for f in CLAIM_FIELDS if f.ref}
-    evidence_refs = {f.name: f.ref for f in EVIDENCE_FIELDS if f.ref}
+@dataclass(frozen=True)
+class _Known:
+    """What a claim's references are checked against, gathered once per check."""
+
+    lookups: Mapping[str, Mapping[str, Any]]  # taxonomy name (and "sources") -> id -> value
+    claim_ids: frozenset[str]
+    source_files: frozenset[str]
+    sources: Mapping[str, Source]
+
+    @classmethod
+    def of(cls, ctx: Context) -> _Known:
+        taxonomy = ctx.registry.taxonomy
+        sources = {s.id: s for s in ctx.registry.sources}
+        names = {f.ref for f in (*CLAIM_FIELDS, *EVIDENCE_FIELDS) if f.ref}
+        lookups: dict[str, Mapping[str, Any]] = {
+            n: taxonomy.lookup(n) for n in names - {"claims", "sources"}
+        }
+        lookups["sources"] = sources
+        claim_ids = frozenset(ctx.claim_files) | {c.id for c in ctx.registry.claims}
+        return cls(lookups, claim_ids, frozenset(ctx.source_files), sources)
+
+
+_REFS = {f.name: f.ref for f in CLAIM_FIELDS if f.ref}
+_EVIDENCE_REFS = {f.name: f.ref for f in EVIDENCE_FIELDS if f.ref}
+
+
+def check_claims(ctx: Context, memo: Memo | None = None) -> Iterator[Problem]:
+    """References, anchoring, relations and grades, claim by claim. A claim's problems
+    depend on its file, the taxonomy and sources, its anchors, and (when it names other
+    claims) the set of claim ids: with those unchanged, they are reused from the memo."""
+    known = _Known.of(ctx)
+    items: dict[str, list[AnchoredEvidence]] = defaultdict(list)
+    for item in ctx.anchored:
+        items[item.claim.path].append(item)
+    base = _digest(
+        repr(ctx.registry.taxonomy),
+        *(repr(s) for s in ctx.registry.sources),
+        *sorted(ctx.source_files),
+    )
+    ids = _digest(*sorted(known.claim_ids))
     for claim in ctx.registry.claims:
-        for name, ref in refs.items():
-            values = getattr(claim, name)
-            for i, value in enumerate((values,) if isinstance(values, str) else values):
-                key = name if isinstance(values, str) else f"{name}[{i}]"
-                known: Iterable[str] = claim_ids if ref == "claims" else taxonomy.lookup(ref)
-                if value not in known:
-                    yield _unknown(claim.at(key), name, value, _WHAT[ref], known)
-        for i, item in enumerate(claim.evidence):
-            key = f"evidence[{i}]"
-            for name, ref in evidence_refs.items():
-                value = getattr(item, name)
-                choices: Iterable[str] = sources if ref == "sources" else taxonomy.lookup(ref)
-                if value not in choices and value not in ctx.source_files:
-                    yield _unknown(
-                        claim.at(f"{key}.{name}"), f"{key}.{name}", value, _WHAT[ref], choices
-                    )
-            source = sources.get(item.source)
-            for n in item.cites:
-                if source is not None and n > len(source.references):
-                    yield error(
-                        claim.at(f"{key}.cites"),
-                        f"{key}.cites",
-                        f"reference {n} does not exist: '{item.source}' lists "
-                        f"{len(source.references)} references",
-                        "cite a number from the source's reference list",
-                    )
+        found = items.get(claim.path, [])
+
+        def problems(
+            claim: Claim = claim, found: list[AnchoredEvidence] = found
+        ) -> tuple[Problem, ...]:
+            return (
+                *_references(claim, known),
+                *_anchoring(ctx, found),
+                *_relations(claim),
+                *_grades(claim, known.lookups["stances"]),
+            )
+
+        digest = ctx.digests.get(claim.path)
+        if memo is None or digest is None:
+            yield from problems()
+            continue
+        anchors = tuple(
+            (a.anchor.start, a.anchor.end, a.anchor.score) if a.anchor else None for a in found
+        )
+        key = _digest(
+            digest, base, ids if claim.contradicts or claim.related else b"", repr(anchors)
+        )
+        yield from memo.get(claim.path, key, problems)
+
+
+def _digest(*parts: str | bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.digest()
+
+
+def _references(claim: Claim, known: _Known) -> Iterator[Problem]:
+    lookups = known.lookups
+    for name, ref in _REFS.items():
+        values = getattr(claim, name)
+        for i, value in enumerate((values,) if isinstance(values, str) else values):
+            key = name if isinstance(values, str) else f"{name}[{i}]"
+            choices: Iterable[str] = known.claim_ids if ref == "claims" else lookups[ref]
+            if value not in choices:
+                yield _unknown(claim.at(key), name, value, _WHAT[ref], choices)
+    for i, item in enumerate(claim.evidence):
+        key = f"evidence[{i}]"
+        for name, ref in _EVIDENCE_REFS.items():
+            value = getattr(item, name)
+            choices = lookups[ref]
+            if value not in choices and value not in known.source_files:
+                yield _unknown(
+                    claim.at(f"{key}.{name}"), f"{key}.{name}", value, _WHAT[ref], choices
+                )
+        source = known.sources.get(item.source)
+        for n in item.cites:
+            if source is not None and n > len(source.references):
+                yield error(
+                    claim.at(f"{key}.cites"),
+                    f"{key}.cites",
+                    f"reference {n} does not exist: '{item.source}' lists "
+                    f"{len(source.references)} references",
+                    "cite a number from the source's reference list",
+                )
 
 
 _WHAT = {
@@ -173,7 +229,12 @@ _WHAT = {
 
 
 def check_anchoring(ctx: Context) -> Iterator[Problem]:
-    for item in ctx.anchored:
+    """Quotes that are not, word for word, in their source."""
+    return _anchoring(ctx, ctx.anchored)
+
+
+def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[Problem]:
+    for item in anchored:
         anchor = item.anchor
         if anchor is None or anchor.exact:
             continue  # an unknown source is reported by check_references
@@ -201,92 +262,72 @@ def check_anchoring(ctx: Context) -> Iterator[Problem]:
             )
 
 
-def check_relations(ctx: Context) -> Iterator[Problem]:
-    for claim in ctx.registry.claims:
-        for name in ("contradicts", "related"):
-            for i, other in enumerate(getattr(claim, name)):
-                if other == claim.id:
-                    yield error(
-                        claim.at(f"{name}[{i}]"),
-                        name,
-                        "a claim cannot name itself",
-                        f"remove '{other}'",
-                    )
-        for other in sorted(set(claim.contradicts) & set(claim.related)):
-            yield warning(
-                claim.at("related"),
-                "related",
-                f"'{other}' is listed as both contradicting and related",
-                "keep it under 'contradicts' only",
-            )
-        for source, count in Counter(
-            (e.source, " ".join(e.quote.split())) for e in claim.evidence
-        ).items():
-            if count > 1:
-                yield warning(
-                    claim.at("evidence"),
-                    "evidence",
-                    f"the same quote from '{source[0]}' is given {count} times",
-                    "keep one",
+def _relations(claim: Claim) -> Iterator[Problem]:
+    for name in ("contradicts", "related"):
+        for i, other in enumerate(getattr(claim, name)):
+            if other == claim.id:
+                yield error(
+                    claim.at(f"{name}[{i}]"),
+                    name,
+                    "a claim cannot name itself",
+                    f"remove '{other}'",
                 )
-
-
-def check_grades(ctx: Context) -> Iterator[Problem]:
-    stances = ctx.registry.taxonomy.lookup("stances")
-    for claim in ctx.registry.claims:
-        known = all(e.stance in stances for e in claim.evidence)  # else reported as unknown
-        if known and not any(e.stance == "supports" for e in claim.evidence):
+    for other in sorted(set(claim.contradicts) & set(claim.related)):
+        yield warning(
+            claim.at("related"),
+            "related",
+            f"'{other}' is listed as both contradicting and related",
+            "keep it under 'contradicts' only",
+        )
+    for source, count in Counter(
+        (e.source, " ".join(e.quote.split())) for e in claim.evidence
+    ).items():
+        if count > 1:
             yield warning(
                 claim.at("evidence"),
                 "evidence",
-                "no evidence item supports the claim",
-                "add the passage that asserts it, with 'stance: supports'",
-            )
-        if claim.strength == "clinical" and not any(
-            e.cites for e in claim.evidence if e.stance == "supports"
-        ):
-            yield warning(
-                claim.at("strength"),
-                "strength",
-                "'clinical' needs a controlled trial that a source names, and no supporting "
-                "evidence item cites one",
-                "add 'cites: [n]' where the article links the study, or grade it lower",
+                f"the same quote from '{source[0]}' is given {count} times",
+                "keep one",
             )
 
 
-def check_duplicates(ctx: Context) -> Iterator[Problem]:
-    """Near-duplicate statements. Scoring all pairs is quadratic, so candidates are the
-    pairs that share one of their three rarest words (prefix filtering); words common
-    to more than one statement in a hundred are too common to pick candidates by."""
+def _grades(claim: Claim, stances: Mapping[str, Any]) -> Iterator[Problem]:
+    known = all(e.stance in stances for e in claim.evidence)  # else reported as unknown
+    if known and not any(e.stance == "supports" for e in claim.evidence):
+        yield warning(
+            claim.at("evidence"),
+            "evidence",
+            "no evidence item supports the claim",
+            "add the passage that asserts it, with 'stance: supports'",
+        )
+    if claim.strength == "clinical" and not any(
+        e.cites for e in claim.evidence if e.stance == "supports"
+    ):
+        yield warning(
+            claim.at("strength"),
+            "strength",
+            "'clinical' needs a controlled trial that a source names, and no supporting "
+            "evidence item cites one",
+            "add 'cites: [n]' where the article links the study, or grade it lower",
+        )
+
+
+def check_duplicates(ctx: Context, root: Path | None = None) -> Iterator[Problem]:
+    """Near-duplicate statements (see duplicates.py); with `root`, the last search is
+    updated rather than done again."""
     claims = sorted(ctx.registry.claims, key=lambda c: c.id)
-    words = [_content_words(c.statement) for c in claims]
-    frequency = Counter(w for ws in words for w in ws)
-    common = max(50, len(claims) // 100)
-    buckets: dict[str, list[int]] = defaultdict(list)
-    for i, ws in enumerate(words):
-        rare = [w for w in ws if frequency[w] <= common] or list(ws)
-        for w in sorted(rare, key=lambda w: (frequency[w], w))[:3]:
-            buckets[w].append(i)
-    pairs = {(a, b) for bucket in buckets.values() for a in bucket for b in bucket if a < b}
-    statements = [" ".join(c.statement.lower().split()) for c in claims]
-    for a, b in sorted(pairs):
-        first, second = claims[a], claims[b]
+    keyed = {f"{c.id}\x00{c.path}": c for c in claims}  # in id order; unique even if ids are not
+    found = near_duplicates({key: c.statement for key, c in keyed.items()}, root)
+    for a, b, score in found:
+        first, second = keyed[a], keyed[b]
         if second.id in first.contradicts or first.id in second.contradicts:
             continue
-        score = fuzz.token_sort_ratio(statements[a], statements[b], score_cutoff=DUPLICATE_SCORE)
-        if score:
-            yield warning(
-                second.at("statement"),
-                "statement",
-                f"nearly the same as claim '{first.id}' ({score:.0f}% similar)",
-                f"if both say the same, add this claim's source as evidence to '{first.id}'",
-            )
-
-
-def _content_words(statement: str) -> set[str]:
-    return {
-        w for w in re.findall(r"[a-z0-9]+", statement.lower()) if len(w) > 3 and w not in _STOPWORDS
-    } or set(statement.lower().split())
+        yield warning(
+            second.at("statement"),
+            "statement",
+            f"nearly the same as claim '{first.id}' ({score:.0f}% similar)",
+            f"if both say the same, add this claim's source as evidence to '{first.id}'",
+        )
 
 
 def check_sources(ctx: Context) -> Iterator[Problem]:

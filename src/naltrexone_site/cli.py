@@ -8,8 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .pipeline import Checked, check_project
-from .problems import Problem
+from .problems import Checked, Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -47,7 +46,8 @@ def _run(argv: Sequence[str] | None) -> int:
     if command == "build":
         from .builder import build_command
 
-        return build_command(root, Path(args.out) if args.out else root / "_site")
+        site = Path(args.out) if args.out else root / "_site"
+        return build_command(root, site, profile=args.profile)
     if command == "serve":
         from .serve import serve
 
@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build = commands.add_parser("build", help="build the site (the default command)")
     build.add_argument("--out", help="output folder (default: _site)")
+    build.add_argument(
+        "--profile", action="store_true", help="print the seconds each stage took (to stderr)"
+    )
     check = commands.add_parser("check", help="validate the registry and report every problem")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     cov = commands.add_parser(
@@ -98,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--dose", help="standard, low, both or unspecified")
     new.add_argument("--stance", default="supports", help="supports (default), disputes, qualifies")
-    parser.set_defaults(out=None)
+    parser.set_defaults(out=None, profile=False)
     return parser
 
 
@@ -136,12 +139,8 @@ def github_annotation(problem: Problem) -> str:
 
 def summary(checked: Checked) -> str:
     ctx = checked.context
-    counted = (
-        f"{plural(len(ctx.registry.claims), 'claim')}, "
-        f"{plural(len(ctx.registry.sources), 'source')}: "
-        if ctx
-        else ""
-    )
+    counts = (len(ctx.registry.claims), len(ctx.registry.sources)) if ctx else checked.counts
+    counted = f"{plural(counts[0], 'claim')}, {plural(counts[1], 'source')}: " if counts else ""
     return f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
 
 
@@ -150,7 +149,7 @@ def plural(count: int, noun: str) -> str:
 
 
 def _check(root: Path, strict: bool) -> int:
-    checked = check_project(root)
+    checked = checked_project(root)
     print_problems(checked.problems)
     print(summary(checked))
     if checked.errors or (strict and checked.warnings):
@@ -158,7 +157,29 @@ def _check(root: Path, strict: bool) -> int:
     return EXIT_OK
 
 
+def checked_project(root: Path) -> Checked:
+    """`check_project`, or its last result when no input file changed since (the cache
+    keeps it with the stat of every input): what an editor re-running `check` waits for."""
+    from . import cache
+    from .inputs import scan_inputs
+
+    inputs = scan_inputs(root)
+    inputs[":code"] = (int(cache.code_fingerprint(), 16),)
+    last = cache.load(root, "check")
+    if isinstance(last, tuple) and len(last) == 3 and last[0] == inputs:
+        return Checked(None, last[1], last[2])
+    from .pipeline import check_project  # imported only when there is work to do
+
+    checked = check_project(root, None, inputs)
+    ctx = checked.context
+    counts = (len(ctx.registry.claims), len(ctx.registry.sources)) if ctx else None
+    cache.save(root, "check", (inputs, checked.problems, counts))
+    return checked
+
+
 def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
+    from .pipeline import check_project
+
     checked = check_project(root)
     ctx = checked.context
     if ctx is None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
@@ -49,14 +49,6 @@ def claim_record(site: Site, claim: Claim) -> dict[str, Any]:
     }
 
 
-def claims_json(site: Site) -> str:
-    """A JSON array, one claim per line (the C encoder; `indent` would use the slow one)."""
-    lines = (
-        json.dumps(claim_record(site, claim), ensure_ascii=False) for claim in site.claims.values()
-    )
-    return "[\n" + ",\n".join(lines) + "\n]\n"
-
-
 CSV_COLUMNS = (
     "id",
     "statement",
@@ -79,17 +71,41 @@ CSV_COLUMNS = (
 )
 
 
-def claims_csv(site: Site) -> str:
-    """One row per claim; lists joined with '; ', the evidence items as a JSON array."""
+# Per claim: its line of claims.json, its row of claims.csv, its entry in the search index.
+Rows = tuple[str, str, str]
+_CSV_HEADER = ",".join(CSV_COLUMNS) + "\n"
+
+
+def claim_rows(site: Site, claim: Claim, index: SearchCodes) -> Rows:
+    """A claim's part of each download: the three are built from one record."""
+    record = claim_record(site, claim)
+    line = json.dumps(record, ensure_ascii=False)  # the C encoder; `indent` is the slow one
+    record["sources"] = sorted({e.source for e in claim.evidence})
+    record["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for claim in site.claims.values():
-        record = claim_record(site, claim)
-        record["sources"] = sorted({e.source for e in claim.evidence})
-        record["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
-        writer.writerow(_cell(record[column]) for column in CSV_COLUMNS)
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow(
+        _cell(record[column]) for column in CSV_COLUMNS
+    )
+    entry = [
+        claim.id,
+        plain(claim.statement),
+        [index.mechanisms[m] for m in dict.fromkeys(claim.mechanism)],
+        index.doses[claim.dose],
+        index.strengths[claim.strength],
+        sorted({index.sources[e.source] for e in claim.evidence}),
+        int(site.marks[claim.id].contested),
+        " ".join((claim.id, *claim.conditions)),
+    ]
+    return line, buffer.getvalue(), json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+def downloads(site: Site, rows: Sequence[Rows]) -> Iterator[tuple[str, str]]:
+    """claims.json (a JSON array, one claim per line), claims.csv (one row per claim; lists
+    joined with '; ', the evidence items as a JSON array) and the search index, from every
+    claim's rows in id order; one file at a time."""
+    yield "claims.json", "[\n" + ",\n".join(r[0] for r in rows) + "\n]\n"
+    yield "claims.csv", _CSV_HEADER + "".join(r[1] for r in rows)
+    yield "search-index.js", search_index(site, [r[2] for r in rows])
 
 
 def _cell(value: Any) -> str:
@@ -100,45 +116,55 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def search_index(site: Site) -> str:
+@dataclass(frozen=True)
+class SearchCodes:
+    """The search index refers to taxonomy terms and sources by their position."""
+
+    mechanisms: Mapping[str, int]
+    doses: Mapping[str, int]
+    strengths: Mapping[str, int]
+    sources: Mapping[str, int]
+
+    @classmethod
+    def of(cls, site: Site) -> SearchCodes:
+        taxonomy = site.registry.taxonomy
+        return cls(
+            {t.id: i for i, t in enumerate(taxonomy.mechanisms)},
+            {t.id: i for i, t in enumerate(taxonomy.doses)},
+            {t.id: i for i, t in enumerate(taxonomy.strengths)},
+            {sid: i for i, sid in enumerate(site.sources)},
+        )
+
+
+def search_index(site: Site, entries: Sequence[str]) -> str:
     """The claims for search.js, as a script that sets a global: a plain script (unlike a
     fetched JSON file) also loads when the site is opened from file://."""
     taxonomy = site.registry.taxonomy
-    mechanisms = {t.id: i for i, t in enumerate(taxonomy.mechanisms)}
-    doses = {t.id: i for i, t in enumerate(taxonomy.doses)}
-    strengths = {t.id: i for i, t in enumerate(taxonomy.strengths)}
-    sources = {sid: i for i, sid in enumerate(site.sources)}
     data = {
         "mechanisms": [[t.id, t.label] for t in taxonomy.mechanisms],
         "doses": [[t.id, t.short or t.label, t.label] for t in taxonomy.doses],
         "strengths": [[t.id, t.letter, t.label] for t in taxonomy.strengths],
         "sources": [[s.id, s.title] for s in site.sources.values()],
         # id, statement, mechanisms, dose, strength, sources, contested, more searchable text
-        "claims": [
-            [
-                claim.id,
-                plain(claim.statement),
-                [mechanisms[m] for m in dict.fromkeys(claim.mechanism)],
-                doses[claim.dose],
-                strengths[claim.strength],
-                sorted({sources[e.source] for e in claim.evidence}),
-                int(site.marks[claim.id].contested),
-                " ".join((claim.id, *claim.conditions)),
-            ]
-            for claim in site.claims.values()
-        ],
+        "claims": [],
     }
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    body = head.removesuffix("[]}") + "[" + ",".join(entries) + "]}"
     return (
         "// Generated by `python build.py`: the claims that static/search.js searches.\n"
         f"window.NALTREXONE_SEARCH = {body};\n"
     )
 
 
+def _xml(text: str) -> str:
+    """Escape &, < and > (as xml.sax.saxutils.escape does, without importing urllib)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
 def sitemap(site: Site, paths: Iterable[str]) -> str:
     base = _base(site)
     urls = [base if p == "index.html" else base + p for p in sorted(paths) if p != "404.html"]
-    lines = "".join(f"<url><loc>{escape(url)}</loc></url>\n" for url in urls)
+    lines = "".join(f"<url><loc>{_xml(url)}</loc></url>\n" for url in urls)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import cache
-from .models import Claim, Evidence, Overview, Registry, Settings, Source, Taxonomy, Term
+from . import cache, parallel
+from .inputs import StatKey, rel, stat_key
+from .models import (
+    Claim,
+    Evidence,
+    FieldPositions,
+    Overview,
+    Registry,
+    Settings,
+    Source,
+    Taxonomy,
+    Term,
+)
 from .problems import Location, Problem, error
 from .schema import (
     CLAIM_FIELDS,
@@ -45,6 +55,7 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     claim_files: tuple[str, ...] = ()  # every claim file's stem, parsed or not
     source_files: tuple[str, ...] = ()
+    digests: dict[str, bytes] = field(default_factory=dict)  # claim path -> file digest
 
 
 def project_files(root: Path) -> list[Path]:
@@ -57,7 +68,7 @@ def project_files(root: Path) -> list[Path]:
     return found
 
 
-def load_registry(root: Path) -> Loaded:
+def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Loaded:
     problems: list[Problem] = []
     settings = _load_settings(root, problems)
     taxonomy = _load_taxonomy(root, problems)
@@ -68,24 +79,30 @@ def load_registry(root: Path) -> Loaded:
         for p in sorted((root / "content" / "mechanisms").glob("*.md"))
         if (o := _load_overview(root, p, problems))
     )
-    claim_paths = sorted((root / "claims").glob("*.yaml"))
-    claims = load_claims(root, claim_paths, problems)
+    if scanned is not None:  # claims/*.yaml, as paths from the root (no Path objects: 10,000)
+        names = sorted(
+            n
+            for n in scanned
+            if n.startswith("claims/") and n.endswith(".yaml") and "/" not in n[7:]
+        )
+    else:
+        names = [f"claims/{p.name}" for p in sorted((root / "claims").glob("*.yaml"))]
+    digests: dict[str, bytes] = {}
+    claims = load_claims(root, names, problems, scanned, digests)
     registry = None
     if settings and taxonomy:
         registry = Registry(settings, taxonomy, sources, claims, overviews)
     return Loaded(
         registry,
         problems,
-        tuple(p.stem for p in claim_paths),
+        tuple(n[len("claims/") : -len(".yaml")] for n in names),
         tuple(p.stem for p in source_paths),
+        digests,
     )
 
 
-def rel(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _is_claim_file(name: str) -> bool:
+    return name.startswith("claims/") and name.endswith(".yaml") and "/" not in name[7:]
 
 
 def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | None:
@@ -105,59 +122,73 @@ Parse = tuple[Claim | None, list[Problem]]
 PARALLEL_FROM = 2000  # files; below this, starting worker processes costs more than it saves
 
 
-def load_claims(root: Path, paths: list[Path], problems: list[Problem]) -> tuple[Claim, ...]:
-    """Every claim file, parsed once: unchanged files (same size, mtime and inode, or same
-    bytes) come from the cache, the rest are parsed, across all cores when there are many."""
-    cached: dict[str, tuple[tuple[int, int, int], bytes, Parse]] = cache.load(root, "claims") or {}
-    fresh: dict[str, tuple[tuple[int, int, int], bytes, Parse]] = {}
-    todo: list[tuple[str, bytes, tuple[int, int, int]]] = []
-    for path in paths:
-        name = rel(root, path)
-        try:
-            info = path.stat()
-        except OSError as exc:
-            problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
-            continue
-        key = (info.st_mtime_ns, info.st_size, info.st_ino)
+def load_claims(
+    root: Path,
+    names: list[str],
+    problems: list[Problem],
+    scanned: dict[str, StatKey] | None = None,
+    digests: dict[str, bytes] | None = None,
+) -> tuple[Claim, ...]:
+    """Every claim file, parsed once: unchanged files (same stat, or same bytes) come from
+    the cache, the rest are parsed, across all cores when there are many."""
+    cached: dict[str, Record] = cache.load_shards(root, "claims")
+    fresh: dict[str, Record] = {}
+    todo: list[tuple[str, bytes, StatKey, bytes]] = []
+    base = str(root)
+    for name in names:
+        path = os.path.join(base, name)
+        key = scanned.get(name) if scanned is not None else None
+        if key is None:
+            try:
+                key = stat_key(os.stat(path))
+            except OSError as exc:
+                problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
+                continue
         hit = cached.get(name)
         if hit is not None and hit[0] == key:
             fresh[name] = hit
             continue
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as handle:
+                raw = handle.read()
         except OSError as exc:
             problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
             continue
         digest = hashlib.blake2b(raw, digest_size=16).digest()
         if hit is not None and hit[1] == digest:
-            fresh[name] = (key, digest, hit[2])
+            fresh[name] = (key, digest, hit[2], hit[3])
         else:
-            todo.append((name, raw, key))
-    parsed = _parse_all([(name, raw) for name, raw, _ in todo])
-    for (name, raw, key), result in zip(todo, parsed, strict=True):
-        fresh[name] = (key, hashlib.blake2b(raw, digest_size=16).digest(), result)
-    if todo or len(fresh) != len(cached):
-        cache.save(root, "claims", fresh)
+            todo.append((name, raw, key, digest))
+    parsed = _parse_all([(name, raw) for name, raw, _, _ in todo])
+    for (name, _, key, digest), (claim, parse_problems) in zip(todo, parsed, strict=True):
+        fresh[name] = (key, digest, claim, tuple(parse_problems))
+    cache.save_shards(root, "claims", fresh, cached)  # writes only the parts that changed
     claims = []
     for name in sorted(fresh):
-        claim, found = fresh[name][2]
-        problems += found
+        _, digest, claim, issues = fresh[name]
+        problems += issues
+        if digests is not None:
+            digests[name] = digest
         if claim is not None:
             claims.append(claim)
     return tuple(claims)
 
 
+# What the cache keeps per claim file: (stat, digest of the bytes, claim, problems).
+Record = tuple[StatKey, bytes, Claim | None, tuple[Problem, ...]]
+
+
 def _parse_all(files: list[tuple[str, bytes]]) -> list[Parse]:
-    workers = min(os.cpu_count() or 1, 4)
-    if len(files) < PARALLEL_FROM or workers < 2:
+    count = parallel.workers()
+    if len(files) < PARALLEL_FROM or count < 2:
         return [parse_claim(name, raw) for name, raw in files]
-    chunk = max(1, len(files) // (workers * 4))
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_parse_star, files, chunksize=chunk))
+    shares = [files[r.start : r.stop] for r in parallel.split([len(r) for _, r in files], count)]
+    parts = parallel.fork_map(_parse_share, shares)
+    return [parse for part in parts for parse in part]
 
 
-def _parse_star(item: tuple[str, bytes]) -> Parse:
-    return parse_claim(*item)
+def _parse_share(files: list[tuple[str, bytes]]) -> list[Parse]:
+    return [parse_claim(name, raw) for name, raw in files]
 
 
 def load_claim(root: Path, path: Path, problems: list[Problem]) -> Claim | None:
@@ -208,7 +239,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
         note=data.get("note"),
         reviewed=data.get("reviewed"),
         path=name,
-        positions=parsed.positions,
+        positions=FieldPositions.of(parsed.positions),
     )
     return claim, problems
 

@@ -71,6 +71,8 @@ def _markdown() -> MarkdownIt:
 
 
 MD = _markdown()
+_BLOCKS = _markdown()  # block structure only: where the text lines are
+_BLOCKS.core.ruler.disable(["inline"])
 
 
 def has_markdown(text: str) -> bool:
@@ -162,8 +164,37 @@ def source_body(body: str, marks: BodyMarks, top: int = 3) -> tuple[Markup, froz
     and the indices of the sentences that got an id (links may point only at those)."""
     tokens = MD.parse(body, {})
     shift_headings(tokens, top)
+    emitted = set[int]()
+    for token, located in _sentence_lines(tokens, body):
+        html_token = Token("html_inline", "", 0)  # pre-rendered: passed through as is
+        html_token.content = _decorate(token.content, located, marks, emitted)
+        token.children = [html_token]
+    return Markup(MD.renderer.render(tokens, MD.options, {"root": ""})), frozenset(emitted)
+
+
+def emitted_sentences(body: str, sentences: Sequence[tuple[int, int]]) -> frozenset[int]:
+    """The sentences that `source_body` gives an id, without rendering the body: what a
+    claim page needs to link to its passage. The same token walk on a block-level parse
+    (ids depend on where text lines are, not on what is marked)."""
+    found = set[int]()
+    for token, located in _sentence_lines(_BLOCKS.parse(body, {}), body):
+        for (_, at), line in zip(located, token.content.split("\n"), strict=True):
+            end = at + len(line)
+            i = max(bisect.bisect_left(sentences, (at, 0)) - 1, 0)
+            while i < len(sentences) and sentences[i][0] < end:
+                if sentences[i][1] > at:
+                    found.add(i)
+                i += 1
+    return frozenset(found)
+
+
+def _sentence_lines(
+    tokens: Sequence[Token], body: str
+) -> Iterable[tuple[Token, list[tuple[int, int]]]]:
+    """Inline tokens outside headings whose every line is found in the body, in order,
+    with where each line is (those not found are rendered plainly, without spans)."""
     line_starts = [0, *(m.end() for m in re.finditer("\n", body))]
-    cursor, emitted = 0, set[int]()
+    cursor = 0
     in_heading = False
     for token in tokens:
         if token.type == "heading_open":
@@ -174,12 +205,9 @@ def source_body(body: str, marks: BodyMarks, top: int = 3) -> tuple[Markup, froz
             start = max(cursor, line_starts[min(token.map[0], len(line_starts) - 1)])
             located = _locate(token.content, body, start)
             if located is None:
-                continue  # rendered plainly, without sentence spans
+                continue
             cursor = located[-1][1] + len(token.content.rsplit("\n", 1)[-1])
-            html_token = Token("html_inline", "", 0)  # pre-rendered: passed through as is
-            html_token.content = _decorate(token.content, located, marks, emitted)
-            token.children = [html_token]
-    return Markup(MD.renderer.render(tokens, MD.options, {"root": ""})), frozenset(emitted)
+            yield token, located
 
 
 def _locate(content: str, body: str, start: int) -> list[tuple[int, int]] | None:

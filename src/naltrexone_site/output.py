@@ -1,9 +1,13 @@
-"""Writing the whole site atomically.
+"""Writing the site atomically, and only what changed.
 
-The site is written into a sibling temporary folder; only when every file is written does
-it replace the output folder (two renames, with SIGINT and SIGTERM held back between
-them). An error or an interruption before that leaves the previous site as it was and
-removes the temporary folder.
+A new version of the site is written into a sibling temporary folder (`Staging`); only
+when every file is written does it take the place of the output folder. When most of
+the site is new, the folder as a whole replaces the old one: two renames, with SIGINT
+and SIGTERM held back between them, and files that did not change hard-linked from the
+old site rather than written again. When only a few files changed (an edited claim),
+those files are moved into the old site one by one, with the signals held back, and
+put back as they were if any move fails. Either way, an error or an interruption before
+that point leaves the previous site as it was and removes the temporary folder.
 """
 
 from __future__ import annotations
@@ -22,11 +26,10 @@ class OutputError(Exception):
     """The site cannot be written as asked; the message says why, in the user's words."""
 
 
-def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
-    """Files by path; refuses two files at one path (ignoring case) and paths that escape."""
-    found: dict[str, bytes] = {}
+def check_paths(paths: Iterable[str]) -> None:
+    """Refuses two files at one path (ignoring case) and paths that escape the site."""
     folded: dict[str, str] = {}
-    for path, data in files:
+    for path in paths:
         pure = PurePosixPath(path)
         if pure.is_absolute() or not pure.parts or ".." in pure.parts or "\\" in path:
             raise OutputError(f"refusing to write '{path}': not a path inside the site")
@@ -34,25 +37,24 @@ def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
         if key in folded:
             raise OutputError(f"two pages at one path: '{folded[key]}' and '{path}'")
         folded[key] = path
-        found[path] = data
+
+
+def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
+    """Files by path, checked with `check_paths`."""
+    found = dict(files)
+    pairs = list(files) if not isinstance(files, list) else files
+    check_paths(path for path, _ in pairs) if len(pairs) != len(found) else check_paths(found)
     return found
 
 
 def write_site(files: dict[str, bytes], out: Path, protect: Path | None = None) -> None:
     """Replace `out` with exactly `files`; never a partial site, never a stray folder."""
-    out = Path(os.path.abspath(out))
-    _refuse_unsafe(out, protect)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.building-", dir=out.parent))
+    staging = Staging(out, protect)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-        write_tree(staging, files)
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        staging.write(files)
+        staging.replace_all()
+    finally:
+        staging.discard()
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -81,6 +83,98 @@ def write_tree(folder: Path, files: dict[str, bytes]) -> None:
             os.close(fd)
 
 
+class Staging:
+    """A temporary folder next to `out` holding the new version of the site's files."""
+
+    def __init__(self, out: Path, protect: Path | None = None) -> None:
+        self.out = Path(os.path.abspath(out))
+        _refuse_unsafe(self.out, protect)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f"{self.out.name}.building-", dir=self.out.parent)
+        )
+        umask = os.umask(0)
+        os.umask(umask)
+        self.folder.chmod(0o777 & ~umask)
+
+    def write(self, files: dict[str, bytes]) -> None:
+        write_tree(self.folder, files)  # looked up at call time: tests replace it
+
+    def link(self, paths: Iterable[str]) -> None:
+        """Unchanged files of the current site, hard-linked into the new one (copied where
+        the file system has no hard links)."""
+        out, folder = str(self.out), str(self.folder)
+        made: set[str] = set()
+        for path in paths:
+            parent, _, _ = path.rpartition("/")
+            if parent not in made:
+                os.makedirs(os.path.join(folder, parent), exist_ok=True)
+                made.add(parent)
+            source, target = os.path.join(out, path), os.path.join(folder, path)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+
+    def replace_all(self) -> None:
+        """The staging folder becomes `out`; the old site is removed."""
+        _swap(self.folder, self.out)
+
+    def patch(self, written: Iterable[str], removed: Iterable[str]) -> None:
+        """Move the written files into `out` and delete the removed ones, all or nothing:
+        if a step fails, the files already replaced are put back."""
+        backup = self.folder / ".previous"
+        done: list[tuple[str, bool]] = []  # (path, had an old version)
+        made: list[Path] = []
+        with _signals_held():
+            try:
+                for path in written:
+                    target = self.out / path
+                    had = target.exists()
+                    if had:
+                        _keep(target, backup / path)
+                    elif not target.parent.is_dir():
+                        for parent in reversed(target.relative_to(self.out).parents[:-1]):
+                            folder = self.out / parent
+                            if not folder.is_dir():
+                                folder.mkdir()
+                                made.append(folder)
+                    os.replace(self.folder / path, target)
+                    done.append((path, had))
+                for path in removed:
+                    target = self.out / path
+                    _keep(target, backup / path)
+                    target.unlink()
+                    done.append((path, True))
+            except BaseException:
+                for path, had in reversed(done):
+                    if had:
+                        os.replace(backup / path, self.out / path)
+                    else:
+                        (self.out / path).unlink(missing_ok=True)
+                for folder in reversed(made):
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+                raise
+        for path in removed:  # folders left empty (a list that got shorter)
+            parent = (self.out / path).parent
+            while parent != self.out:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+                parent = parent.parent
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _keep(path: Path, backup: Path) -> None:
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+
+
 def _refuse_unsafe(out: Path, protect: Path | None) -> None:
     if protect is not None:
         protect = Path(os.path.abspath(protect))
@@ -93,6 +187,26 @@ def _refuse_unsafe(out: Path, protect: Path | None) -> None:
             f"refusing to replace '{out}': it is not empty and does not look like a built "
             "site (no index.html); choose another --out"
         )
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    """Every file under `folder` by path, with its inode: what a later build checks to
+    know the folder is still the site it wrote (no stat calls: the directory has them)."""
+    found: dict[str, int] = {}
+    stack = [("", str(folder))]
+    while stack:
+        prefix, path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            name = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((name + "/", entry.path))
+            else:
+                found[name] = entry.inode()
+    return found
 
 
 def _swap(staging: Path, out: Path) -> None:
@@ -116,7 +230,7 @@ def _swap(staging: Path, out: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM for the two renames (they arrive right after)."""
+    """Hold back SIGINT and SIGTERM for the renames (they arrive right after)."""
     held = {signal.SIGINT, signal.SIGTERM}
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
         threading.main_thread()

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .analysis import (
+    WEAK_GRADES,
     AnchoredEvidence,
     Coverage,
     contradictions,
     corroboration,
+    flat_evidence,
     is_contested,
-    is_overstated,
 )
 from .anchoring import Anchor, SourceText
 from .checks import Context
@@ -42,6 +43,7 @@ class Marks:
     overstated: bool  # a weak grade stated flatly by a source
     contradictions: tuple[str, ...]  # both directions, sorted
     related: tuple[str, ...]  # both directions, sorted, without the contradictions
+    flat: tuple[int, ...] = ()  # of a weakly graded claim: supporting items without a hedge
 
 
 @dataclass(frozen=True)
@@ -111,9 +113,9 @@ class Dispute:
     item: Evidence
 
 
-@dataclass(frozen=True)
-class SourceClaim:
-    """A claim drawn from a source, with its evidence items from that source in text order."""
+class SourceClaim(NamedTuple):
+    """A claim drawn from a source, with its evidence items from that source in text order
+    (a named tuple: one per claim and source)."""
 
     claim: Claim
     items: tuple[tuple[int, Evidence, Anchor], ...]
@@ -152,7 +154,7 @@ def analyse(ctx: Context, warnings: int = 0) -> Site:
     names = ("mechanisms", "doses", "strengths", "source_kinds", "stances", "claim_kinds")
     terms = {name: taxonomy.lookup(name) for name in names}
     claims = {c.id: c for c in sorted(registry.claims, key=lambda c: c.id)}
-    marks = derive_marks(claims.values())
+    marks = derive_marks(claims.values(), ctx.flat)
     ranks = {t.id: t.rank for t in taxonomy.strengths}
     groups = group_claims(claims.values(), ranks)
     rows = ordered_rows(taxonomy.mechanisms)
@@ -179,7 +181,10 @@ def analyse(ctx: Context, warnings: int = 0) -> Site:
     )
 
 
-def derive_marks(claims: Iterable[Claim]) -> dict[str, Marks]:
+def derive_marks(
+    claims: Iterable[Claim], known: Mapping[str, tuple[int, ...]] | None = None
+) -> dict[str, Marks]:
+    """`known`: flat_evidence of each claim by path, when worked out already."""
     claims = list(claims)
     contradicted = contradictions(claims)
     related: dict[str, set[str]] = defaultdict(set)
@@ -188,16 +193,23 @@ def derive_marks(claims: Iterable[Claim]) -> dict[str, Marks]:
             if other != claim.id:
                 related[claim.id].add(other)
                 related[other].add(claim.id)
-    return {
-        claim.id: Marks(
+    marks = {}
+    for claim in claims:
+        flat: tuple[int, ...] = ()
+        if claim.strength in WEAK_GRADES:
+            if known is not None and claim.path in known:
+                flat = known[claim.path]
+            else:
+                flat = flat_evidence(claim)
+        marks[claim.id] = Marks(
             corroboration=corroboration(claim),
             contested=is_contested(claim, contradicted),
-            overstated=is_overstated(claim),
+            overstated=bool(flat),  # a weak grade, stated flatly by a source
             contradictions=contradicted.get(claim.id, ()),
             related=tuple(sorted(related[claim.id] - set(contradicted.get(claim.id, ())))),
+            flat=flat,
         )
-        for claim in claims
-    }
+    return marks
 
 
 def group_claims(
@@ -306,21 +318,35 @@ def disputes(claims: Iterable[Claim]) -> tuple[Dispute, ...]:
 
 def claims_by_source(anchored: Iterable[AnchoredEvidence]) -> dict[str, tuple[SourceClaim, ...]]:
     """Per source, every claim with evidence from it, ordered by where its first quote is."""
-    found: dict[str, dict[str, list[tuple[int, Evidence, Anchor]]]] = defaultdict(dict)
+    found: dict[str, dict[str, list[tuple[int, Evidence, Anchor]]]] = {}
     claims: dict[str, Claim] = {}
-    for a in anchored:
-        if a.anchor is None:
+    for claim, index, evidence, anchor in anchored:
+        if anchor is None:
             continue
-        claims[a.claim.id] = a.claim
-        found[a.evidence.source].setdefault(a.claim.id, []).append((a.index, a.evidence, a.anchor))
+        per_claim = found.get(evidence.source)
+        if per_claim is None:
+            per_claim = found[evidence.source] = {}
+        items = per_claim.get(claim.id)
+        if items is None:
+            items = per_claim[claim.id] = []
+            claims[claim.id] = claim
+        items.append((index, evidence, anchor))
     result = {}
-    for source_id, items in sorted(found.items()):
+    for source_id, per_claim in sorted(found.items()):
         entries = [
-            SourceClaim(claims[cid], tuple(sorted(its, key=lambda x: (x[2].start, x[0]))))
-            for cid, its in items.items()
+            SourceClaim(
+                claims[cid],
+                tuple(its) if len(its) == 1 else tuple(sorted(its, key=_text_order)),
+            )
+            for cid, its in per_claim.items()
         ]
-        result[source_id] = tuple(sorted(entries, key=lambda e: (e.start, e.claim.id)))
+        entries.sort(key=lambda e: (e.items[0][2].start, e.claim.id))
+        result[source_id] = tuple(entries)
     return result
+
+
+def _text_order(item: tuple[int, Evidence, Anchor]) -> tuple[int, int]:
+    return (item[2].start, item[0])
 
 
 def chunks(items: Sequence[T], size: int) -> tuple[tuple[T, ...], ...]:

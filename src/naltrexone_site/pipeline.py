@@ -1,47 +1,188 @@
-"""The stages in order: load, anchor, check. `build_site` adds analyse, render, write."""
+"""The stages in order: load, anchor, check. `build_site` adds analyse, render, write.
+
+Each stage reuses what an earlier build computed for inputs that did not change (see
+cache.py): parsed claim files, source texts prepared for matching, each claim's anchors
+and problems, each source's coverage. The results are the same as computing everything
+again; a test builds with a cold and a warm cache and compares.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analysis import anchor_all, coverage, source_texts
+from . import cache, parallel
+from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence
+from .anchoring import Anchor, SourceText
+from .cache import stable
 from .checks import Context, run_checks
+from .inputs import StatKey
 from .load import load_registry
-from .problems import Problem, Severity
+from .models import Claim, Source
+from .problems import Checked, Problem
+from .stages import Stages
 
 
-@dataclass(frozen=True)
-class Checked:
-    """The outcome of `check`: the context (when the registry could be read) and problems."""
-
-    context: Context | None
-    problems: tuple[Problem, ...]
-
-    @property
-    def errors(self) -> int:
-        return sum(p.severity is Severity.ERROR for p in self.problems)
-
-    @property
-    def warnings(self) -> int:
-        return sum(p.severity is Severity.WARNING for p in self.problems)
-
-
-def check_project(root: Path) -> Checked:
-    loaded = load_registry(root)
+def check_project(
+    root: Path, stages: Stages | None = None, scanned: dict[str, StatKey] | None = None
+) -> Checked:
+    """Load, anchor and check. `scanned` is the stat of each input file when the caller
+    has it already (see `load.scan_inputs`)."""
+    stages = stages or Stages()
+    with stages("load"):
+        loaded = load_registry(root, scanned)
     registry = loaded.registry
     if registry is None:  # settings or taxonomy unreadable: nothing else can be judged
         return Checked(None, _sorted(loaded.problems))
-    texts = source_texts(registry.sources)
-    anchored = anchor_all(registry.claims, texts)
-    by_source = {
-        source.id: coverage(source, texts[source.id], anchored) for source in registry.sources
-    }
-    context = Context(
-        registry, texts, anchored, by_source, loaded.claim_files, loaded.source_files
-    )
-    return Checked(context, _sorted([*loaded.problems, *run_checks(context)]))
+    with stages("anchor"):
+        texts = source_texts(root, registry.sources)
+        anchored, flat = anchor_claims(root, registry.claims, texts, loaded.digests)
+        by_source = source_coverage(root, registry.sources, texts.texts, anchored)
+        texts.save()  # after coverage: the sentences are split and kept too
+    with stages("check"):
+        context = Context(
+            registry,
+            texts.texts,
+            anchored,
+            by_source,
+            loaded.claim_files,
+            loaded.source_files,
+            loaded.digests,
+            flat,
+        )
+        memo = cache.Memo(root, "checks")
+        problems = _sorted([*loaded.problems, *run_checks(context, memo, root)])
+        memo.save()
+    return Checked(context, problems)
 
 
 def _sorted(problems: list[Problem]) -> tuple[Problem, ...]:
     return tuple(sorted(set(problems), key=lambda p: p.sort_key))
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+@dataclass
+class Texts:
+    """Source bodies prepared for matching, by source id, with a digest of each body."""
+
+    root: Path
+    texts: dict[str, SourceText]
+    digests: dict[str, bytes]
+    cached: dict[str, tuple[bytes, SourceText]]
+
+    def save(self) -> None:
+        fresh = {sid: (self.digests[sid], text) for sid, text in self.texts.items()}
+        if any(self.cached.get(sid, (b"",))[0] != d for sid, (d, _) in fresh.items()) or (
+            fresh.keys() != self.cached.keys()
+        ):
+            cache.save(self.root, "texts", fresh)
+
+
+def source_texts(root: Path, sources: Iterable[Source]) -> Texts:
+    cached = cache.load(root, "texts")
+    if not isinstance(cached, dict):
+        cached = {}
+    texts, digests = {}, {}
+    for source in sources:
+        digest = _digest(source.body.encode())
+        hit = cached.get(source.id)
+        texts[source.id] = (
+            hit[1] if hit is not None and hit[0] == digest else SourceText(source.body)
+        )
+        digests[source.id] = digest
+    return Texts(root, texts, digests, cached)
+
+
+# A claim's anchors: (start, end, score, exact, repeats) per evidence item, or None for
+# an unknown source; and which supporting items are worded without a hedge.
+Anchors = tuple[tuple[int, int, float, bool, tuple[tuple[int, int], ...]] | None, ...]
+Facts = tuple[Anchors, tuple[int, ...]]
+PARALLEL_FROM = 2000  # quotes to anchor; below this, one process is quicker
+
+
+def anchor_claims(
+    root: Path, claims: Sequence[Claim], texts: Texts, digests: Mapping[str, bytes]
+) -> tuple[tuple[AnchoredEvidence, ...], dict[str, tuple[int, ...]]]:
+    """Every evidence item of every claim, located in its source; and each claim's
+    flat_evidence (it reads every quote too). Both are reused while the claim's file and
+    the bodies of the sources it quotes are unchanged; the rest are worked out across
+    all cores when there are many."""
+    memo = cache.Memo(root, "anchors")
+    known: dict[str, Facts] = {}
+    todo: list[Claim] = []
+    depends: dict[str, bytes] = {}
+    for claim in claims:
+        depends[claim.path] = digests.get(claim.path, b"") + b"".join(
+            texts.digests.get(e.source, b"-") for e in claim.evidence
+        )
+        hit = memo.lookup(claim.path, depends[claim.path]) if claim.path in digests else None
+        if hit is None:
+            todo.append(claim)
+        else:
+            known[claim.path] = hit[0]
+
+    def locate(share: Sequence[Claim]) -> list[Facts]:
+        return [(_locate(claim, texts.texts), flat_evidence(claim)) for claim in share]
+
+    weights = [len(claim.evidence) for claim in todo]
+    count = parallel.workers() if sum(weights) >= PARALLEL_FROM else 1
+    shares = [todo[r.start : r.stop] for r in parallel.split(weights, count)]
+    for share, found in zip(shares, parallel.fork_map(locate, shares), strict=True):
+        for claim, anchors in zip(share, found, strict=True):
+            known[claim.path] = anchors
+            if claim.path in digests:
+                memo.put(claim.path, depends[claim.path], anchors)
+    memo.save()
+    anchored = tuple(
+        AnchoredEvidence(claim, index, item, Anchor._make(anchor) if anchor else None)
+        for claim in claims
+        for index, (item, anchor) in enumerate(
+            zip(claim.evidence, known[claim.path][0], strict=True)
+        )
+    )
+    return anchored, {path: flat for path, (_, flat) in known.items()}
+
+
+def _locate(claim: Claim, texts: Mapping[str, SourceText]) -> Anchors:
+    located = []
+    for item in claim.evidence:
+        text = texts.get(item.source)
+        a = text.find(item.quote) if text is not None else None
+        located.append((a.start, a.end, a.score, a.exact, a.repeats) if a else None)
+    return tuple(located)
+
+
+def source_coverage(
+    root: Path,
+    sources: Iterable[Source],
+    texts: Mapping[str, SourceText],
+    anchored: Iterable[AnchoredEvidence],
+) -> dict[str, Coverage]:
+    """Each source's coverage, reused while its body, boilerplate and quoted spans are."""
+    quoting: dict[str, list[AnchoredEvidence]] = {}
+    for item in anchored:
+        quoting.setdefault(item.evidence.source, []).append(item)
+    cached = cache.load(root, "coverage")
+    if not isinstance(cached, dict):
+        cached = {}
+    fresh: dict[str, tuple[bytes, Coverage]] = {}
+    for source in sources:
+        items = quoting.get(source.id, [])
+        spans = sorted(
+            (a.anchor.start, a.anchor.end, a.anchor.repeats)
+            for a in items
+            if a.anchor is not None and a.anchor.exact
+        )
+        key = _digest(stable((source.body, source.boilerplate, tuple(spans))))
+        hit = cached.get(source.id)
+        if hit is None or hit[0] != key:
+            hit = (key, coverage(source, texts[source.id], items))
+        fresh[source.id] = hit
+    if any(cached.get(sid) is not hit for sid, hit in fresh.items()) or len(fresh) != len(cached):
+        cache.save(root, "coverage", fresh)
+    return {sid: cov for sid, (_, cov) in fresh.items()}

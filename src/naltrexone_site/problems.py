@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .checks import Context
 
 
 class Severity(StrEnum):
@@ -47,3 +51,20 @@ def error(location: Location, field: str, message: str, hint: str = "") -> Probl
 
 def warning(location: Location, field: str, message: str, hint: str = "") -> Problem:
     return Problem(Severity.WARNING, location, field, message, hint)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of `check`: the context (when the registry could be read) and problems."""
+
+    context: Context | None
+    problems: tuple[Problem, ...]
+    counts: tuple[int, int] | None = None  # (claims, sources), when there is no context
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity is Severity.ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity is Severity.WARNING for p in self.problems)

@@ -1,12 +1,17 @@
-"""Pages to HTML strings: a Jinja2 environment (autoescape, StrictUndefined) and one function
-per kind of page. Links are relative (`root` is "", "../" or "../../"), so the site works
-under any base path and from file://. No file writes here.
+"""Pages to HTML strings: a Jinja2 environment (autoescape, StrictUndefined), the list of
+pages as specs, and one spec to a string. Links are relative (`root` is "", "../" or
+"../../"), so the site works under any base path and from file://. No file writes here.
+
+A page sees only its own values (its spec's context) and build-wide constants (settings,
+taxonomy, source metadata, fragments), never the whole registry: so a digest of the
+context is a digest of everything the page shows (`pagekeys.py`), and a page whose
+digest is unchanged need not be rendered again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,10 +20,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from . import exports, markup
-from .analysis import is_hedged
-from .fragments import Fragments
-from .markup import BodyMarks
-from .models import Claim, Evidence, Source, Term
+from .claimpage import ClaimArticle, EvidenceView
+from .fragments import Fragments, esc
+from .models import Claim, Source, Term
 from .pages import COLUMNS, Contradiction, Dispute, Site, chunks
 
 # No page grows without bound with the registry: long lists continue on numbered pages.
@@ -27,6 +31,7 @@ SECTION_LIMIT = 200  # claims per dose section of a mechanism page, or per sourc
 SIDE_LIMIT = 25  # claims per dose in one row of the dose view
 OPPOSITE_LIMIT = 5  # contradicting pairs shown in full in one row of the dose view
 CONFLICT_LIMIT = 100  # conflicts per page
+CLAIM_TEMPLATE = "claim.html"
 
 
 @dataclass(frozen=True)
@@ -36,19 +41,14 @@ class Page:
 
 
 @dataclass(frozen=True)
-class EvidenceView:
-    """One evidence item as a claim page shows it."""
+class Spec:
+    """One page to render: its path, template and own values. A claim page's context is
+    just {"claim": claim}; the rest of what it shows follows from the claim."""
 
-    index: int
-    item: Evidence
-    source: Source
-    stance: Term
-    before: str  # the source's words around the quote, in the same paragraph
-    quoted: str  # the source's own words for the quote
-    after: str
-    target: str  # the id of the passage on the source page
-    cites: tuple[tuple[int, str], ...]  # (number, reference) from the source's list
-    flat: bool  # the claim is overstated and this passage supports it without any hedge
+    path: str
+    template: str
+    nav: str
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 def environment(templates: Path) -> Environment:
@@ -86,230 +86,337 @@ def root_of(path: str) -> str:
     return "../" * path.count("/")
 
 
-def render_site(site: Site, templates: Path) -> list[Page]:
-    return list(_Renderer(site, environment(templates)).pages())
+# Slots of the claim page frame: filled per claim (see `Renderer.claim_page`).
+_SLOTS = ("path", "title", "jsonld", "article")
+_SLOT = "\x00slot:{}\x00"
 
 
-class _Renderer:
-    def __init__(self, site: Site, env: Environment) -> None:
+class Renderer:
+    def __init__(self, site: Site, templates: Path) -> None:
         self.site = site
-        self.env = env
+        self.env = env = environment(templates)
         settings = site.registry.settings
-        env.globals.update(
+        self.frag = Fragments(site.terms, site.marks)
+        self.edit_base = f"{settings.repository_url.rstrip('/')}/edit/{settings.branch}/claims/"
+        env.globals.update(  # build-wide constants only: see the module docstring
             settings=settings,
             terms=site.terms,
-            marks=site.marks,
             sources=site.sources,
-            claims=site.claims,
-            by_source=site.by_source,
-            coverage=site.coverage,
             columns=COLUMNS,
             doses={column: site.terms["doses"][column] for column in COLUMNS},
-            frag=Fragments(site.terms, site.marks),
+            frag=self.frag,
             chrome=chrome(env),
-            edit_base=f"{settings.repository_url.rstrip('/')}/edit/{settings.branch}/claims/",
+            edit_base=self.edit_base,
         )
-        self.bodies: dict[str, Markup] = {}
-        self.targets: dict[tuple[str, int], str] = {}
-        for source in site.sources.values():
-            self._prepare_source(source)
+        self.article = ClaimArticle(
+            site.terms, site.sources, site.claims, site.marks, self.frag, self.edit_base
+        )
+        self._emitted: dict[str, frozenset[int]] = {}
+        self._frame: list[str] | None = None
 
-    def _prepare_source(self, source: Source) -> None:
-        """Render the article once, and note where each quote's passage is on the page."""
+    # ------------------------------------------------------------------------- the plan
+
+    def specs(self) -> list[Spec]:
+        """Every page of the site, in a fixed order."""
         site = self.site
-        text = site.texts[source.id]
-        sentences = text.sentences
-        quoted = [
-            (anchor.start, anchor.end)
-            for found in site.by_source.get(source.id, ())
-            for _, _, anchor in found.items
-            if anchor.exact
-        ]
-        kept = set(site.coverage[source.id].sentences)
-        classes = {i: "boilerplate" for i, span in enumerate(sentences) if span not in kept}
-        marks = BodyMarks(sentences, markup.merge_spans(quoted), classes)
-        self.bodies[source.id], emitted = markup.source_body(text.body, marks)
-        for found in site.by_source.get(source.id, ()):
-            for index, _, anchor in found.items:
-                first = markup.first_sentence(sentences, anchor.start, anchor.end)
-                target = markup.sentence_id(first) if first in emitted else "article"
-                self.targets[(found.claim.id, index)] = target
-
-    def render(self, template: str, path: str, **context: Any) -> Page:
-        text = self.env.get_template(template).render(root=root_of(path), path=path, **context)
-        return Page(path, text)
-
-    def pages(self) -> Iterator[Page]:
-        site = self.site
-        yield self.render("index.html", "index.html", nav="map", rows=site.rows)
+        index = {"rows": site.rows, "claims": site.claims}
+        specs = [Spec("index.html", "index.html", "map", index)]
         for row in site.rows:
-            yield from self.mechanism_pages(row.term)
-        yield self.dose_page()
-        for claim in site.claims.values():
-            yield self.claim_page(claim)
-        yield self.render("sources.html", "sources.html", nav="sources")
-        for source in site.sources.values():
-            yield from self.source_pages(source)
-        yield from self.conflict_pages()
-        yield from self.browse_pages()
-        yield self.render("methodology.html", "methodology.html", nav="methodology")
-        yield self.not_found_page()
-
-    def not_found_page(self) -> Page:
-        """404.html, which a host serves at any depth: its style is inline."""
-        loader = self.env.loader
-        assert loader is not None
-        css, _, _ = loader.get_source(self.env, "static/site.css")
-        base_path = urlsplit(self.site.registry.settings.base_url).path or "/"
-        return self.render(
-            "404.html",
-            "404.html",
-            nav="",
-            inline_css=Markup(css.strip().replace("</", "<\\/")),
-            base_path=base_path if base_path.endswith("/") else base_path + "/",
+            specs += self.mechanism_specs(row.term)
+        specs.append(
+            Spec(
+                "dose.html",
+                "dose.html",
+                "dose",
+                {
+                    "comparisons": site.comparisons,
+                    "ranges": site.ranges,
+                    "limit": SIDE_LIMIT,
+                    "opposite_limit": OPPOSITE_LIMIT,
+                },
+            )
         )
+        specs += [
+            Spec(f"claims/{claim.id}.html", CLAIM_TEMPLATE, "browse", {"claim": claim})
+            for claim in site.claims.values()
+        ]
+        specs.append(
+            Spec(
+                "sources.html",
+                "sources.html",
+                "sources",
+                {
+                    "claim_counts": {sid: len(site.by_source.get(sid, ())) for sid in site.sources},
+                    "coverage": site.coverage,
+                },
+            )
+        )
+        for source in site.sources.values():
+            specs += self.source_specs(source)
+        specs += self.conflict_specs()
+        specs += self.browse_specs()
+        specs.append(Spec("methodology.html", "methodology.html", "methodology"))
+        specs.append(Spec("404.html", "404.html", ""))
+        return specs
 
-    def mechanism_pages(self, term: Term) -> Iterator[Page]:
-        overview = self.site.overviews.get(term.id)
+    def mechanism_specs(self, term: Term) -> list[Spec]:
+        specs = []
         sections = []
         for column in COLUMNS:
             found = self.site.groups.get((term.id, column), ())
             parts = chunks(found, SECTION_LIMIT)
             sections.append((column, parts[0], len(found), len(parts)))
             for n, part in enumerate(parts[1:], start=2):
-                yield self.render(
-                    "list.html",
-                    f"mechanisms/{term.id}/{column}-{n}.html",
-                    nav="map",
-                    title=f"{term.label}: {self.site.terms['doses'][column].label}",
-                    back=(f"mechanisms/{term.id}.html#dose-{column}", term.label),
-                    claims=part,
-                    pager=_pager(
-                        f"mechanisms/{term.id}/{column}-{{n}}.html",
-                        n,
-                        len(parts),
-                        f"mechanisms/{term.id}.html#dose-{column}",
-                    ),
-                    start=(n - 1) * SECTION_LIMIT + 1,
+                specs.append(
+                    Spec(
+                        f"mechanisms/{term.id}/{column}-{n}.html",
+                        "list.html",
+                        "map",
+                        {
+                            "title": f"{term.label}: {self.site.terms['doses'][column].label}",
+                            "back": (f"mechanisms/{term.id}.html#dose-{column}", term.label),
+                            "claims": part,
+                            "pager": _pager(
+                                f"mechanisms/{term.id}/{column}-{{n}}.html",
+                                n,
+                                len(parts),
+                                f"mechanisms/{term.id}.html#dose-{column}",
+                            ),
+                            "start": (n - 1) * SECTION_LIMIT + 1,
+                        },
+                    )
                 )
-        yield self.render(
-            "mechanism.html",
-            f"mechanisms/{term.id}.html",
-            nav="map",
-            term=term,
-            overview=overview,
-            sections=sections,
+        specs.append(
+            Spec(
+                f"mechanisms/{term.id}.html",
+                "mechanism.html",
+                "map",
+                {
+                    "term": term,
+                    "overview": self.site.overviews.get(term.id),
+                    "sections": sections,
+                },
+            )
         )
+        return specs
 
-    def dose_page(self) -> Page:
-        return self.render(
-            "dose.html",
-            "dose.html",
-            nav="dose",
-            comparisons=self.site.comparisons,
-            ranges=self.site.ranges,
-            limit=SIDE_LIMIT,
-            opposite_limit=OPPOSITE_LIMIT,
-        )
-
-    def claim_page(self, claim: Claim) -> Page:
-        path = f"claims/{claim.id}.html"
-        return self.render(
-            "claim.html",
-            path,
-            nav="browse",
-            claim=claim,
-            evidence=[self.evidence_view(claim, i) for i in range(len(claim.evidence))],
-            jsonld=exports.claim_jsonld(self.site, claim, path),
-        )
-
-    def evidence_view(self, claim: Claim, index: int) -> EvidenceView:
-        item = claim.evidence[index]
-        source = self.site.sources[item.source]
-        anchor = self.site.anchors[(claim.id, index)]
-        text = self.site.texts[source.id]
-        before, quoted, after = markup.context(text.body, text.sentences, anchor.start, anchor.end)
-        return EvidenceView(
-            index=index,
-            item=item,
-            source=source,
-            stance=self.site.terms["stances"][item.stance],
-            before=before,
-            quoted=quoted,
-            after=after,
-            target=self.targets.get((claim.id, index), "article"),
-            cites=tuple(
-                (n, source.references[n - 1]) for n in item.cites if 0 < n <= len(source.references)
-            ),
-            flat=(
-                self.site.marks[claim.id].overstated
-                and item.stance == "supports"
-                and not is_hedged(item.quote)
-            ),
-        )
-
-    def source_pages(self, source: Source) -> Iterator[Page]:
+    def source_specs(self, source: Source) -> list[Spec]:
         found = self.site.by_source.get(source.id, ())
         parts = chunks(found, SECTION_LIMIT)
-        for n, part in enumerate(parts[1:], start=2):
-            yield self.render(
-                "source-claims.html",
+        specs = [
+            Spec(
                 f"sources/{source.id}/claims-{n}.html",
-                nav="sources",
-                source=source,
-                found=part,
-                targets=self.targets,
-                pager=_pager(
-                    f"sources/{source.id}/claims-{{n}}.html",
-                    n,
-                    len(parts),
-                    f"sources/{source.id}.html#claims",
-                ),
-                start=(n - 1) * SECTION_LIMIT + 1,
+                "source-claims.html",
+                "sources",
+                {
+                    "source": source,
+                    "found": part,
+                    "targets": Passages(source.id),
+                    "pager": _pager(
+                        f"sources/{source.id}/claims-{{n}}.html",
+                        n,
+                        len(parts),
+                        f"sources/{source.id}.html#claims",
+                    ),
+                    "start": (n - 1) * SECTION_LIMIT + 1,
+                },
             )
-        yield self.render(
-            "source.html",
-            f"sources/{source.id}.html",
-            nav="sources",
-            source=source,
-            body=self.bodies[source.id],
-            coverage=self.site.coverage[source.id],
-            found=parts[0],
-            total=len(found),
-            more=f"sources/{source.id}/claims-2.html" if len(parts) > 1 else "",
-            targets=self.targets,
-            start=1,
+            for n, part in enumerate(parts[1:], start=2)
+        ]
+        specs.append(
+            Spec(
+                f"sources/{source.id}.html",
+                "source.html",
+                "sources",
+                {
+                    "source": source,
+                    "body": Article(source.id),  # the article: rendered only when needed
+                    "coverage": self.site.coverage[source.id],
+                    "found": parts[0],
+                    "total": len(found),
+                    "more": f"sources/{source.id}/claims-2.html" if len(parts) > 1 else "",
+                    "targets": Passages(source.id),
+                    "start": 1,
+                },
+            )
         )
+        return specs
 
-    def conflict_pages(self) -> Iterator[Page]:
+    def conflict_specs(self) -> list[Spec]:
         entries: list[Contradiction | Dispute] = [*self.site.contradictions, *self.site.disputes]
         parts = chunks(entries, CONFLICT_LIMIT)
-        for n, part in enumerate(parts, start=1):
-            path = "conflicts.html" if n == 1 else f"conflicts-{n}.html"
-            yield self.render(
+        return [
+            Spec(
+                "conflicts.html" if n == 1 else f"conflicts-{n}.html",
                 "conflicts.html",
-                path,
-                nav="conflicts",
-                contradictions=[e for e in part if isinstance(e, Contradiction)],
-                disputes=[e for e in part if isinstance(e, Dispute)],
-                total=(len(self.site.contradictions), len(self.site.disputes)),
-                pager=_pager("conflicts-{n}.html", n, len(parts), "conflicts.html"),
+                "conflicts",
+                {
+                    "contradictions": tuple(e for e in part if isinstance(e, Contradiction)),
+                    "disputes": tuple(e for e in part if isinstance(e, Dispute)),
+                    "total": (len(self.site.contradictions), len(self.site.disputes)),
+                    "pager": _pager("conflicts-{n}.html", n, len(parts), "conflicts.html"),
+                },
             )
+            for n, part in enumerate(parts, start=1)
+        ]
 
-    def browse_pages(self) -> Iterator[Page]:
-        claims = list(self.site.claims.values())
+    def browse_specs(self) -> list[Spec]:
+        claims = tuple(self.site.claims.values())
         parts = chunks(claims, LIST_LIMIT)
-        for n, part in enumerate(parts, start=1):
-            path = "browse.html" if n == 1 else f"browse-{n}.html"
-            yield self.render(
+        return [
+            Spec(
+                "browse.html" if n == 1 else f"browse-{n}.html",
                 "browse.html",
-                path,
-                nav="browse",
-                claims=part,
-                start=(n - 1) * LIST_LIMIT + 1,
-                total=len(claims),
-                pager=_pager("browse-{n}.html", n, len(parts), "browse.html"),
+                "browse",
+                {
+                    "claims": part,
+                    "start": (n - 1) * LIST_LIMIT + 1,
+                    "total": len(claims),
+                    "pager": _pager("browse-{n}.html", n, len(parts), "browse.html"),
+                },
             )
+            for n, part in enumerate(parts, start=1)
+        ]
+
+    # -------------------------------------------------------------------------- rendering
+
+    def render(self, spec: Spec) -> str:
+        if spec.template == CLAIM_TEMPLATE:
+            return self.claim_page(spec.context["claim"], spec.path)
+        context = dict(spec.context)
+        if spec.template == "404.html":
+            context.update(self._not_found())
+        body = context.get("body")
+        if isinstance(body, Article):
+            context["body"] = self.body(body.source_id)
+        targets = context.get("targets")
+        if isinstance(targets, Passages):
+            context["targets"] = self.targets(targets.source_id, context["found"])
+        return self.env.get_template(spec.template).render(
+            root=root_of(spec.path), path=spec.path, nav=spec.nav, **context
+        )
+
+    def _not_found(self) -> dict[str, Any]:
+        """404.html, which a host serves at any depth: its style is inline."""
+        loader = self.env.loader
+        assert loader is not None
+        css, _, _ = loader.get_source(self.env, "static/site.css")
+        base_path = urlsplit(self.site.registry.settings.base_url).path or "/"
+        return {
+            "inline_css": Markup(css.strip().replace("</", "<\\/")),
+            "base_path": base_path if base_path.endswith("/") else base_path + "/",
+        }
+
+    def claim_page(self, claim: Claim, path: str) -> str:
+        """The article from `claimpage.py` in the frame of templates/claim.html. The frame
+        is rendered once, with placeholders; if filling it in ever differs from rendering
+        the template for real (a template that tests a slot's value), every claim page is
+        rendered through Jinja instead."""
+        slots = {
+            "path": Markup(esc(path)),
+            "title": Markup(esc(markup.plain(claim.statement))),
+            "jsonld": exports.claim_jsonld(self.site, claim, path),
+            "article": Markup(self.article(claim, self.evidence(claim))),
+        }
+        if self._frame is None:
+            self._frame = self._make_frame(slots)
+        if not self._frame:
+            return self._claim_by_template(slots)
+        return "".join(piece if i % 2 == 0 else slots[piece] for i, piece in enumerate(self._frame))
+
+    def _make_frame(self, first: Mapping[str, Markup]) -> list[str]:
+        """The claim frame as text pieces with slot names at odd positions, or [] when
+        it cannot be used."""
+        text = self._claim_by_template({name: Markup(_SLOT.format(name)) for name in _SLOTS})
+        pieces = [
+            part.removeprefix("slot:") if i % 2 else part
+            for i, part in enumerate(text.split("\x00"))
+        ]
+        if len(pieces) % 2 == 0 or any(p not in _SLOTS for p in pieces[1::2]):
+            return []
+        filled = "".join(p if i % 2 == 0 else first[p] for i, p in enumerate(pieces))
+        return pieces if filled == self._claim_by_template(first) else []
+
+    def _claim_by_template(self, slots: Mapping[str, Markup]) -> str:
+        return self.env.get_template(CLAIM_TEMPLATE).render(root="../", nav="browse", **slots)
+
+    def evidence(self, claim: Claim) -> list[EvidenceView]:
+        site = self.site
+        marks = site.marks[claim.id]
+        views = []
+        for index, item in enumerate(claim.evidence):
+            source = site.sources[item.source]
+            anchor = site.anchors[(claim.id, index)]
+            text = site.texts[source.id]
+            before, quoted, after = markup.context(
+                text.body, text.sentences, anchor.start, anchor.end
+            )
+            views.append(
+                EvidenceView(
+                    index=index,
+                    item=item,
+                    source=source,
+                    before=before,
+                    quoted=quoted,
+                    after=after,
+                    target=self.target(source.id, anchor.start, anchor.end),
+                    cites=tuple(
+                        (n, source.references[n - 1])
+                        for n in item.cites
+                        if 0 < n <= len(source.references)
+                    ),
+                    flat=marks.overstated and index in marks.flat,
+                )
+            )
+        return views
+
+    def target(self, source_id: str, start: int, end: int) -> str:
+        """The id of the passage's first sentence on the source page, or the article."""
+        emitted = self._emitted.get(source_id)
+        text = self.site.texts[source_id]
+        if emitted is None:
+            emitted = self._emitted[source_id] = markup.emitted_sentences(text.body, text.sentences)
+        first = markup.first_sentence(text.sentences, start, end)
+        return markup.sentence_id(first) if first in emitted else "article"
+
+    def targets(self, source_id: str, found: Sequence[Any]) -> dict[tuple[str, int], str]:
+        """Passage ids for the claims listed on one source page."""
+        return {
+            (f.claim.id, index): self.target(source_id, anchor.start, anchor.end)
+            for f in found
+            for index, _, anchor in f.items
+        }
+
+    def body(self, source_id: str) -> Markup:
+        """The article rendered once: sentences as targets, quoted words marked."""
+        site = self.site
+        text = site.texts[source_id]
+        quoted = [
+            (anchor.start, anchor.end)
+            for found in site.by_source.get(source_id, ())
+            for _, _, anchor in found.items
+            if anchor.exact
+        ]
+        kept = set(site.coverage[source_id].sentences)
+        classes = {i: "boilerplate" for i, span in enumerate(text.sentences) if span not in kept}
+        marks = markup.BodyMarks(text.sentences, markup.merge_spans(quoted), classes)
+        rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
+        return rendered
+
+
+@dataclass(frozen=True)
+class Article:
+    """A source page's article, rendered when the page is (it is the costly part)."""
+
+    source_id: str
+
+
+@dataclass(frozen=True)
+class Passages:
+    """The passage ids of a source page's quotes, found when the page is rendered. They
+    follow from the source's text and the quotes' anchors (pagekeys.py)."""
+
+    source_id: str
 
 
 @dataclass(frozen=True)
@@ -325,14 +432,3 @@ class Pager:
 def _pager(pattern: str, current: int, count: int, first: str) -> Pager:
     links = tuple((n, first if n == 1 else pattern.format(n=n)) for n in range(1, count + 1))
     return Pager(current, links)
-
-
-def data_files(site: Site, pages: Sequence[Page]) -> Mapping[str, str]:
-    """The non-HTML outputs, from the same values as the pages."""
-    return {
-        "claims.json": exports.claims_json(site),
-        "claims.csv": exports.claims_csv(site),
-        "search-index.js": exports.search_index(site),
-        "sitemap.xml": exports.sitemap(site, [p.path for p in pages]),
-        "robots.txt": exports.robots(site),
-    }

@@ -16,7 +16,7 @@ from typing import Any
 from rapidfuzz import process
 
 from .models import Positions, Taxonomy, locate
-from .problems import Problem, error
+from .problems import Location, Problem, error
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
@@ -149,27 +149,29 @@ def validate(
 def _check_type(
     value: Any, spec: Field, path: str, positions: Positions, key: str
 ) -> Iterator[Problem]:
-    where = locate(path, positions, key)
+    def where() -> Location:  # located only when there is a problem: most values are fine
+        return locate(path, positions, key)
+
     if value is None:
         if not spec.nullable:
-            yield error(where, key, "is empty", f"give {_TYPE_WORDS[spec.type]}")
+            yield error(where(), key, "is empty", f"give {_TYPE_WORDS[spec.type]}")
         return
     expected = _TYPE_WORDS[spec.type]
 
     def wrong() -> Problem:
-        return error(where, key, f"expected {expected}, found {_kind_of(value)}")
+        return error(where(), key, f"expected {expected}, found {_kind_of(value)}")
 
     if spec.type in ("text", "markdown"):
         if not isinstance(value, str):
             yield error(
-                where,
+                where(),
                 key,
                 f"expected text, found {_kind_of(value)}",
                 "put the value in quotes",
             )
         elif not value.strip():
             yield error(
-                where,
+                where(),
                 key,
                 "is empty",
                 "write the text" if spec.required else "write the text or remove the field",
@@ -178,13 +180,15 @@ def _check_type(
         if not isinstance(value, str):
             yield wrong()
         elif spec.ref == "" and not ID_RE.match(value):
-            yield error(where, key, f"'{value}' is not a valid id", ID_HINT)
+            yield error(where(), key, f"'{value}' is not a valid id", ID_HINT)
     elif spec.type == "date":
         if not isinstance(value, date):
-            yield error(where, key, f"expected a date, found {_kind_of(value)}", "write 2026-11-21")
+            yield error(
+                where(), key, f"expected a date, found {_kind_of(value)}", "write 2026-11-21"
+            )
     elif spec.type == "bool":
         if not isinstance(value, bool):
-            yield error(where, key, f"expected true or false, found {_kind_of(value)}")
+            yield error(where(), key, f"expected true or false, found {_kind_of(value)}")
     elif spec.type in ("ids", "texts"):
         items = [value] if isinstance(value, str) and spec.type == "ids" else value
         if not isinstance(items, list):
@@ -198,23 +202,23 @@ def _check_type(
                     f"expected text, found {_kind_of(item)}",
                 )
         if spec.required and not items:
-            yield error(where, key, "the list is empty", "name at least one")
+            yield error(where(), key, "the list is empty", "name at least one")
     elif spec.type == "numbers":
         if not isinstance(value, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
         ):
-            yield error(where, key, "expected a list of whole numbers from 1", "write [1, 3]")
+            yield error(where(), key, "expected a list of whole numbers from 1", "write [1, 3]")
     elif spec.type == "evidence":
         if not isinstance(value, list):
             yield error(
-                where,
+                where(),
                 key,
                 f"expected a list of evidence items, found {_kind_of(value)}",
                 "start each item with '- ', as in '- source: ...'",
             )
             return
         if not value:
-            yield error(where, key, "the list is empty", "add at least one source passage")
+            yield error(where(), key, "the list is empty", "add at least one source passage")
         for i, item in enumerate(value):
             item_key = f"{key}[{i}]"
             if not isinstance(item, dict):

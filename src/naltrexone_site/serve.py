@@ -29,7 +29,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from .builder import build
 from .cli import summary
-from .load import rel
+from .inputs import rel
 from .output import OutputError
 
 WATCHED = ("content", "claims", "templates", "schema")

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlfast
 from .problems import Location, Problem, error
 
 YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
@@ -69,6 +70,9 @@ def decode(raw: bytes, path: str, limit: int) -> tuple[str | None, list[Problem]
 
 def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     """Parse one YAML document. `line_offset` shifts line numbers (for front matter)."""
+    fast = yamlfast.parse(text, line_offset)  # the plain subset registry files use, or None
+    if fast is not None:
+        return Parsed(fast[0], fast[1])
     result = Parsed()
     if "&" in text or "*" in text:  # cheap pre-test; the event scan is only paid when needed
         for event in yaml.parse(text, Loader=YamlLoader) if _parses(text) else ():

@@ -1,0 +1,213 @@
+"""The files of a site as jobs: where each goes, the key of what it holds (pagekeys.py),
+a rough cost, and how to make its bytes; and making them, across cores when there are
+many, straight into the staging folder (so no process holds the whole site in memory).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cache, exports, parallel
+from .checks import Context
+from .output import Staging, check_paths
+from .pagekeys import Keys, build_key, claim_versions, digest
+from .pages import Site, analyse
+from .render import CLAIM_TEMPLATE, Renderer, Spec
+
+TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
+SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
+PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
+_BATCH = 256  # files written at a time
+_BIG = 1 << 20  # bytes: a file this large is written at once
+# Rough cost of a page, rendered and written, in tenths of a claim page (about 0.15 ms),
+# measured at 10,000 claims: what splits the work evenly between processes.
+COSTS = {
+    CLAIM_TEMPLATE: 10,
+    "list.html": 90,
+    "source-claims.html": 160,
+    "browse.html": 400,
+    "conflicts.html": 360,
+    "mechanism.html": 530,
+    "source.html": 700,
+    "index.html": 2000,
+    "dose.html": 2000,
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every file of the site, and the build key (see pagekeys.build_key)."""
+
+    jobs: list[Job]
+    build: bytes
+    claims: int
+    sources: int
+
+
+def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) -> Plan:
+    """Analyse the checked registry and list the site's files. `known_paths`: the paths
+    of the last build, already checked for clashes."""
+    site = analyse(ctx, warnings)  # group, derive marks and conflicts
+    renderer = Renderer(site, root / TEMPLATES)
+    specs = renderer.specs()
+    versions = claim_versions(site.claims.values(), site.marks, ctx.digests)
+    jobs = _jobs(
+        root, site, renderer, specs, Keys(versions, site.marks), _Downloads(root, site, versions)
+    )
+    paths = [path for job in jobs for path in job.paths]
+    if known_paths is None or known_paths != set(paths):
+        check_paths(paths)  # no two files at one path, none outside
+    key = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
+    return Plan(jobs, key, len(site.claims), len(site.sources))
+
+
+@dataclass(frozen=True)
+class Job:
+    """Output files made together (mostly one): where they go, the key of what they
+    hold, a rough cost to split work evenly, and how to make their bytes, one file at a
+    time (so a large file is written and freed before the next is made)."""
+
+    paths: tuple[str, ...]
+    key: bytes
+    cost: int
+    make: Callable[[], Iterator[tuple[str, bytes]]]
+
+
+def _jobs(
+    root: Path,
+    site: Site,
+    renderer: Renderer,
+    specs: Sequence[Spec],
+    keys: Keys,
+    downloads: _Downloads,
+) -> list[Job]:
+    jobs = []
+    for spec in specs:
+        if spec.template == CLAIM_TEMPLATE:
+            key, cost = keys.claim_page(spec.context["claim"]), COSTS[CLAIM_TEMPLATE]
+        else:
+            key = keys.page(spec.template, spec.path, spec.nav, spec.context)
+            cost = COSTS.get(spec.template, 50)
+        jobs.append(Job((spec.path,), key, cost, _renders(renderer, spec)))
+    # the downloads hold every claim: one job, so one process reads or makes the rows
+    claims_key = digest(*(keys.versions[c] for c in site.claims))
+    jobs.append(Job(_Downloads.PATHS, claims_key, 4 * len(site.claims), downloads.files))
+    paths = [spec.path for spec in specs]  # the pages, as the sitemap lists them
+    base = site.registry.settings.base_url
+    key = digest(base.encode(), *(p.encode() for p in paths))
+    sitemap = _made("sitemap.xml", exports.sitemap, site, paths)
+    jobs.append(Job(("sitemap.xml",), key, len(paths) // 10, sitemap))
+    jobs.append(Job(("robots.txt",), base.encode(), 1, _made("robots.txt", exports.robots, site)))
+    for path, data in assets(root):
+        jobs.append(Job((path,), digest(data), 1, _constant(path, data)))
+    return jobs
+
+
+def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, bytes]]]:
+    return lambda: iter(((spec.path, renderer.render(spec).encode("utf-8")),))
+
+
+def _made(
+    path: str, make: Callable[..., str], *args: Any
+) -> Callable[[], Iterator[tuple[str, bytes]]]:
+    return lambda: iter(((path, make(*args).encode("utf-8")),))
+
+
+def _constant(path: str, data: bytes) -> Callable[[], Iterator[tuple[str, bytes]]]:
+    return lambda: iter(((path, data),))
+
+
+class _Downloads:
+    """claims.json, claims.csv and the search index, from per-claim rows kept in the cache
+    (a claim's rows are made again only when its version changed). Whichever process
+    makes these files saves the rows."""
+
+    PATHS = ("claims.json", "claims.csv", "search-index.js")
+
+    def __init__(self, root: Path, site: Site, versions: Mapping[str, bytes]) -> None:
+        self.root = root
+        self.site = site
+        self.versions = versions
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        codes = exports.SearchCodes.of(self.site)
+        cached = cache.load_shards(self.root, "downloads")
+        fresh: dict[str, tuple[bytes, exports.Rows]] = {}
+        for claim in self.site.claims.values():
+            version = self.versions[claim.id]
+            kept = cached.get(claim.id)
+            if kept is None or kept[0] != version:
+                kept = (version, exports.claim_rows(self.site, claim, codes))
+            fresh[claim.id] = kept
+        cache.save_shards(self.root, "downloads", fresh, cached)
+        del cached
+        for path, text in exports.downloads(self.site, [r for _, r in fresh.values()]):
+            yield path, text.encode("utf-8")
+
+
+def produce(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
+    """Make every job's bytes and write them into the staging folder; with `compare`,
+    skip files whose bytes equal the current site's. Returns the paths written."""
+    count = parallel.workers()
+    if len(jobs) < PARALLEL_FROM or count < 2:
+        return _produce_share(jobs, staging, compare)
+    shares = [jobs[r.start : r.stop] for r in parallel.split([j.cost for j in jobs], count)]
+    try:
+        parts = parallel.fork_map(lambda share: _produce_share(share, staging, compare), shares)
+    except parallel.ShareFailed:
+        # See the failure here, as it is: start the staging folder again and do it all.
+        for entry in os.scandir(staging.folder):
+            _remove(Path(entry.path))
+        return _produce_share(jobs, staging, compare)
+    return [path for part in parts for path in part]
+
+
+def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
+    written: list[str] = []
+    batch: dict[str, bytes] = {}
+    for job in jobs:
+        for path, data in job.make():
+            if compare and _same(staging.out / path, data):
+                continue
+            batch[path] = data
+            if len(batch) >= _BATCH or len(data) > _BIG:
+                staging.write(batch)
+                written += batch
+                batch = {}
+    if batch:
+        staging.write(batch)
+        written += batch
+    return written
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def assets(root: Path) -> list[tuple[str, bytes]]:
+    """The static files (templates/static/ to static/) and the JSON Schemas, as bytes."""
+    found = []
+    static = root / TEMPLATES / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            found.append((f"static/{path.relative_to(static).as_posix()}", path.read_bytes()))
+    schemas = root / SCHEMAS
+    for path in sorted(schemas.glob("*.json")) if schemas.is_dir() else ():
+        found.append((f"schema/{path.name}", path.read_bytes()))
+    return found

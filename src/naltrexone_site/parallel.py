@@ -1,0 +1,109 @@
+"""Work split across cores by forking: the children inherit everything computed so far
+(the registry, the analysis, the templates) without copying or pickling it, each does a
+fixed share, and the results come back in the order of the shares, so the outcome does
+not depend on which process finished first.
+
+Used for what is costly and independent per item (rendering and writing pages); small
+jobs run in this process, where starting children would cost more than it saves. A
+child that fails reports only that it failed: the caller redoes that share here, so an
+error surfaces as the same exception, with the same traceback, as without children.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_WORKERS = 4
+
+
+def workers() -> int:
+    """How many processes to use: the cores this process may run on, at most four."""
+    if not hasattr(os, "fork") or sys.platform == "win32":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+class ShareFailed(Exception):
+    """A child process could not do its share (the caller redoes it to see why)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"share {index} failed in a child process")
+        self.index = index
+
+
+def split(weights: Sequence[int], parts: int) -> list[range]:
+    """Contiguous ranges of about equal total weight, at most `parts` of them."""
+    total = sum(weights)
+    if parts <= 1 or not weights:
+        return [range(len(weights))]
+    ranges: list[range] = []
+    start, acc = 0, 0
+    for i, w in enumerate(weights):
+        acc += w
+        if len(ranges) < parts - 1 and acc * parts >= total * (len(ranges) + 1):
+            ranges.append(range(start, i + 1))
+            start = i + 1
+    ranges.append(range(start, len(weights)))
+    return [r for r in ranges if len(r)]
+
+
+def fork_map(func: Callable[[T], R], shares: Sequence[T]) -> list[R]:
+    """[func(share) for share in shares], the first here and the rest in child processes."""
+    if len(shares) <= 1:
+        return [func(share) for share in shares]
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    try:
+        for index in range(1, len(shares)):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: do the share, send the result, leave at once
+                os.close(read)
+                _child(func, shares[index], write)
+            os.close(write)
+            children.append((pid, read))
+        results = [func(shares[0])]
+        for index, (pid, read) in enumerate(children, start=1):
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+            children[index - 1] = (pid, -1)
+            _, status = os.waitpid(pid, 0)
+            if status != 0 or not data:
+                raise ShareFailed(index)
+            results.append(pickle.loads(data))
+        return results
+    except BaseException:
+        for pid, read in children:
+            if read != -1:
+                os.close(read)
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                except (ChildProcessError, ProcessLookupError):
+                    pass
+        raise
+
+
+def _child(func: Callable[[T], R], share: T, write: int) -> None:
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides what Ctrl-C does
+        data = pickle.dumps(func(share), protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        code = 0
+    except BaseException:  # reported by the exit code; the parent redoes the share
+        code = 1
+    finally:
+        os._exit(code)

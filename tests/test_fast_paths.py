@@ -1,0 +1,310 @@
+"""Every fast path gives exactly what the slower code it stands in for gives.
+
+The YAML subset reader against PyYAML's composer, the whitespace map of SourceText
+against a word-by-word map, the block-level search for sentence ids against rendering
+the body, `esc` against markupsafe, the incremental duplicate search against a fresh
+one, and compact field positions against a dict.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import re
+from pathlib import Path
+
+import markupsafe
+from conftest import BASE_CLAIMS, REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from naltrexone_site import duplicates, markup, yamlfast, yamlio
+from naltrexone_site.anchoring import (
+    _MARKDOWN,
+    _TABLE,
+    SourceText,
+    _blank_markers,
+    _fold,
+    sentence_spans,
+)
+from naltrexone_site.fragments import esc
+from naltrexone_site.models import FieldPositions
+
+# ------------------------------------------------------------------------ YAML subset
+
+
+def assert_same_or_declined(text: str, offset: int = 0) -> bool:
+    fast = yamlfast.parse(text, offset)
+    if fast is None:
+        return False
+    original = yamlfast.parse
+    yamlfast.parse = lambda *args: None  # type: ignore[assignment]
+    try:
+        slow = yamlio.parse_yaml(text, "x.yaml", line_offset=offset)
+    finally:
+        yamlfast.parse = original
+    assert slow.problems == []  # the fast path never accepts what the full one refuses
+    assert fast[0] == slow.data and repr(fast[0]) == repr(slow.data)
+    assert fast[1] == slow.positions
+    return True
+
+
+def registry_files() -> list[Path]:
+    return sorted((REPO / "claims").glob("*.yaml")) + sorted(
+        (REPO / "tests" / "fixtures").rglob("*.yaml")
+    )
+
+
+def test_every_claim_file_in_the_repository_reads_the_same() -> None:
+    accepted = 0
+    for path in registry_files():
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        accepted += assert_same_or_declined(text)
+    claims = len(list((REPO / "claims").glob("*.yaml")))
+    assert accepted >= claims  # every real claim takes the fast path
+
+
+def test_the_test_projects_claims_read_the_same() -> None:
+    for text in BASE_CLAIMS.values():
+        assert assert_same_or_declined(text)
+
+
+SCALARS = st.sampled_from(
+    [
+        "plain words here",
+        "Naltrexone (LDN) [sometimes] helps.",
+        "2026-11-21",
+        "2026-02-30",
+        "12",
+        "-3",
+        "0x1F",
+        "1.5",
+        "yes",
+        "No",
+        "null",
+        "~",
+        "true",
+        "'single ''quoted'' text'",
+        '"double \\"quoted\\" \\\\ text"',
+        '"with \\n escape"',
+        "text # with a comment",
+        "text: with a colon",
+        "C#",
+        "a:b",
+        "*alias",
+        "&anchor x",
+        "!!str tagged",
+        "| literal",
+        "> folded",
+        "%percent",
+        "@at",
+        "`tick`",
+        "trailing spaces   ",
+        "ünïcödé ‘quotes’ — dash",
+        "[a, b]",
+        "[a, 'b c', \"d\"]",
+        "[1, 2, 3]",
+        "[]",
+        "[a, b,]",
+        "[a: b]",
+        "{a: b}",
+        "",
+    ]
+)
+FOLDED = st.lists(
+    st.sampled_from(
+        ["  line one", "  line two.", "", "    more indented", "  trailing ", "  # hash"]
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    lines = [draw(st.sampled_from(["", "# a comment", "# yaml-language-server: x"]))]
+    keys = draw(
+        st.lists(
+            st.sampled_from(["id", "statement", "kind", "note", "yes", "a_b"]),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    for key in keys:
+        form = draw(st.integers(0, 3))
+        if form == 0:
+            lines.append(f"{key}: {draw(SCALARS)}")
+        elif form == 1:
+            lines.append(f"{key}: >-")
+            lines += draw(FOLDED)
+        elif form == 2:
+            lines.append(f"{key}:")
+            for _ in range(draw(st.integers(0, 2))):
+                indent = draw(st.sampled_from(["  ", "", "    "]))
+                lines.append(f"{indent}- source: {draw(SCALARS)}")
+                lines.append(f"{indent}  quote: {draw(SCALARS)}")
+                if draw(st.booleans()):
+                    lines.append(f"{indent}  cites: {draw(SCALARS)}")
+        else:
+            lines.append(f"{key}: {draw(SCALARS)}")
+            lines.append(draw(st.sampled_from(["  continued", "", "- item", "other: x"])))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(documents(), st.sampled_from([0, 1]))
+def test_the_fast_reader_agrees_with_pyyaml_or_declines(text: str, offset: int) -> None:
+    assert_same_or_declined(text, offset)
+
+
+# ---------------------------------------------------------------- SourceText's map
+
+
+def word_by_word(body: str) -> tuple[str, list[int]]:
+    """The normalised text and, for every position in it, the position in the body:
+    the map as it was built before, one segment per word."""
+    prepared = _blank_markers(body.translate(_TABLE))
+    assert _MARKDOWN.search(prepared) is None
+    starts, origins, pieces, length = [], [], [], 0
+    for word in re.finditer(r"\S+", prepared):
+        if pieces:
+            pieces.append(" ")
+            length += 1
+        starts.append(length)
+        origins.append(word.start())
+        pieces.append(word.group())
+        length += len(word.group())
+    norm = _fold("".join(pieces))
+
+    def to_body(i: int) -> int:
+        if not starts:
+            return 0
+        seg = max(bisect.bisect_right(starts, i) - 1, 0)
+        return origins[seg] + (i - starts[seg])
+
+    return norm, [to_body(i) for i in range(len(norm) + 1)]
+
+
+BODY_PIECES = st.sampled_from(
+    [
+        "word",
+        "Two words",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "\u00a0",
+        "\x1c",
+        "- ",
+        "## ",
+        "é",
+        "İ",
+        "’",
+        "—",
+        ".",
+        "\u2028",
+    ]  # fmt: skip
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(BODY_PIECES, max_size=30).map("".join))
+def test_source_text_maps_every_position_as_the_word_by_word_map(body: str) -> None:
+    if _MARKDOWN.search(_blank_markers(body.translate(_TABLE))):
+        return  # the per-word path, unchanged
+    text = SourceText(body)
+    norm, positions = word_by_word(body)
+    assert text.norm == norm
+    assert [text.to_body(i) for i in range(len(norm) + 1)] == positions
+
+
+# ------------------------------------------------------------------ sentence ids
+
+
+BODY_LINES = st.sampled_from(
+    [
+        "Plain sentence. Another one.",
+        "## A heading",
+        "- A list item. With two.",
+        "",
+        "| a | b |",
+        "|---|---|",
+        "| Cell one. | Cell two |",
+        "> A quote here.",
+        "    code line",
+        "A *marked* word and `code`.",
+        "1. Numbered item.",
+    ]  # fmt: skip
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BODY_LINES, max_size=12).map("\n".join))
+def test_sentence_ids_are_found_as_rendering_finds_them(body: str) -> None:
+    sentences = sentence_spans(body)
+    _, emitted = markup.source_body(body, markup.BodyMarks(sentences, (), {}))
+    assert markup.emitted_sentences(body, sentences) == emitted
+
+
+# -------------------------------------------------------------------------- escaping
+
+
+@given(st.text())
+def test_esc_is_markupsafe_escape(text: str) -> None:
+    assert esc(text) == str(markupsafe.escape(text))
+
+
+# ------------------------------------------------------------------ duplicate search
+
+
+def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    vocabulary = [f"word{n}" for n in range(60)] + ["naltrexone", "dose", "sleep", "pain"]
+
+    def statement() -> str:
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 10)))
+
+    statements = {f"claim-{n:03d}": statement() for n in range(300)}
+    for n in range(0, 300, 7):  # near-duplicates
+        statements[f"claim-{n:03d}"] = statements[f"claim-{(n + 1) % 300:03d}"] + " too"
+    duplicates.near_duplicates(statements, tmp_path)
+    for step in range(120):
+        roll = rng.random()
+        key = rng.choice(sorted(statements))
+        if roll < 0.5:
+            statements[key] = rng.choice(list(statements.values())) + rng.choice(["", " again"])
+        elif roll < 0.75:
+            statements[key] = statement()
+        elif roll < 0.88 and len(statements) > 250:
+            del statements[key]
+        else:
+            statements[f"new-{step}"] = rng.choice(list(statements.values()))
+        assert duplicates.near_duplicates(statements, tmp_path) == duplicates.near_duplicates(
+            statements
+        )
+
+
+def test_duplicate_scores_are_token_sort_ratio() -> None:
+    from rapidfuzz import fuzz
+
+    a = "Naltrexone blocks the opioid receptors in the brain"
+    b = "In the brain naltrexone blocks the opioid receptors"
+    found = duplicates.near_duplicates({"a": a, "b": b})
+    assert found == [("a", "b", fuzz.token_sort_ratio(a.lower(), b.lower()))]
+
+
+# --------------------------------------------------------------------- positions
+
+
+@given(st.dictionaries(st.text(min_size=1), st.tuples(st.integers(0, 99), st.integers(0, 99))))
+def test_field_positions_behave_as_the_dict(positions: dict[str, tuple[int, int]]) -> None:
+    compact = FieldPositions.of(positions)
+    assert dict(compact) == positions
+    assert len(compact) == len(positions)
+    for key in positions:
+        assert key in compact and compact[key] == positions[key]
+    assert "not a key" not in compact or "not a key" in positions

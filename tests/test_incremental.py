@@ -1,0 +1,428 @@
+"""Incremental builds: a rebuild with a warm cache gives the same bytes as a build from
+nothing, so no page is ever stale; changes of templates, taxonomy or code reach every
+page; rebuilds write only what changed, and stay atomic.
+
+Every test builds twice into two folders: `warm` (the cache of the earlier builds) and
+`cold` (a fresh cache, no previous site), and compares them file by file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, MakeSite, claim_yaml
+
+from naltrexone_site import builder, cache, checks, jobs, load, output, pipeline, render
+from naltrexone_site.builder import Outcome, build
+from naltrexone_site.stages import Stages
+
+sys_path_bench = REPO / "bench"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cold_build(root: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The site built from nothing: an empty cache, no previous output."""
+    fresh = tmp / f"cold-cache-{len(list(tmp.glob('cold-cache-*')))}"
+    with monkeypatch.context() as m:
+        m.setenv("XDG_CACHE_HOME", str(fresh))
+        out = fresh / "site"
+        assert build(root, out).built
+        return snapshot(out)
+
+
+def warm_build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
+    outcome = build(root, out, stages)
+    assert outcome.built, [str(p) for p in outcome.checked.problems]
+    return outcome
+
+
+def same_as_cold(root: Path, out: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warm, cold = snapshot(out), cold_build(root, tmp, monkeypatch)
+    assert warm.keys() == cold.keys()
+    stale = [path for path in cold if warm[path] != cold[path]]
+    assert stale == []
+
+
+def pages_with(site: dict[str, bytes], text: str) -> set[str]:
+    return {path for path, data in site.items() if text.encode() in data}
+
+
+# -------------------------------------------------------------------- an edited claim
+
+
+EDITS: dict[str, Callable[[str], str]] = {
+    "statement": lambda t: t.replace(
+        "Some users report sleeping better on naltrexone.",
+        "Some users report sleeping much better on naltrexone.",
+    ),
+    "quote moved to another sentence": lambda t: t.replace(
+        "Some users report better sleep.", "Some users report vivid dreams."
+    ),
+    "mechanism": lambda t: t.replace("mechanism: [mood]", "mechanism: [mood, dopamine]"),
+    "dose": lambda t: t.replace("dose: unspecified", "dose: low"),
+    "strength": lambda t: t.replace("strength: anecdotal", "strength: preliminary"),
+    "contradiction added": lambda t: t + "contradicts: [blocks-receptors]\n",
+    "relation added": lambda t: t + "related: [fibro-pain]\n",
+    "note added": lambda t: t + "note: A *new* note, [linked](claim:fibro-pain).\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_every_page_showing_an_edited_claim_shows_the_edit(
+    kind: str, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS[kind](path.read_text(encoding="utf-8")), encoding="utf-8")
+    stages = Stages()
+    warm_build(root, out, stages)
+    made = re.match(r"(\d+) of (\d+)", stages.notes["render"])
+    assert made and int(made.group(1)) < int(made.group(2))  # not a full rebuild
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_a_new_statement_is_on_every_page_that_lists_the_claim_and_the_old_on_none(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    before = pages_with(snapshot(out), "Some users report sleeping better on naltrexone.")
+    assert {"claims/sleep-better.html", "browse.html", "mechanisms/mood.html"} <= before
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    warm_build(root, out)
+    site = snapshot(out)
+    assert pages_with(site, "Some users report sleeping better on naltrexone.") == set()
+    assert pages_with(site, "Some users report sleeping much better on naltrexone.") == before
+
+
+def test_added_and_removed_claims_and_shifted_list_pages(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "LIST_LIMIT", 3)  # lists over several pages, which shift
+    monkeypatch.setattr(render, "SECTION_LIMIT", 2)
+    monkeypatch.setattr(render, "CONFLICT_LIMIT", 1)
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    for n in range(4):
+        (root / "claims" / f"added-{n}.yaml").write_text(
+            claim_yaml(
+                f"added-{n}",
+                f"Added claim number {n} about sleep and naltrexone.",
+                quote="Some users report better sleep.",
+                mechanism="mood",
+                extra="contradicts: [sleep-better]\n" if n == 2 else "",
+            ),
+            encoding="utf-8",
+        )
+        warm_build(root, out)
+        same_as_cold(root, out, tmp_path, monkeypatch)
+    for name in ("added-1", "sleep-better", "ldn-dopamine-up"):
+        (root / "claims" / f"{name}.yaml").unlink()
+        if name == "ldn-dopamine-up":  # its partner names it: drop the link too
+            partner = root / "claims" / "std-dopamine-down.yaml"
+            text = partner.read_text(encoding="utf-8").replace(
+                "contradicts: [ldn-dopamine-up]\n", ""
+            )
+            partner.write_text(text, encoding="utf-8")
+        if name == "sleep-better":
+            for other in root.glob("claims/added-2.yaml"):
+                text = other.read_text(encoding="utf-8").replace(
+                    "contradicts: [sleep-better]\n", ""
+                )
+                other.write_text(text, encoding="utf-8")
+        warm_build(root, out)
+        same_as_cold(root, out, tmp_path, monkeypatch)
+    assert not (out / "claims" / "sleep-better.html").exists()
+
+
+def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/generate.py's registry (near-duplicates, contradictions, long lists), with
+    random edits of statements, quotes, grades and links, one build after each."""
+    import sys
+
+    sys.path.insert(0, str(sys_path_bench))
+    from generate import generate  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(render, "LIST_LIMIT", 40)
+    monkeypatch.setattr(render, "SECTION_LIMIT", 15)
+    monkeypatch.setattr(render, "CONFLICT_LIMIT", 3)
+    root = tmp_path / "registry"
+    generate(root, 200, 6, seed=3)
+    for name in ("templates", "schema"):
+        shutil.copytree(REPO / name, root / name)
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    rng = random.Random(7)
+    files = sorted((root / "claims").glob("*.yaml"))
+    for step in range(6):
+        for path in rng.sample(files, 2):
+            text = path.read_text(encoding="utf-8")
+            choice = rng.randrange(4)
+            if choice == 0:
+                text = re.sub(
+                    r"^(statement: .*)$", rf"\1 Edited {step}.", text, count=1, flags=re.M
+                )
+            elif choice == 1:
+                text = re.sub(r"^strength: .*$", "strength: theoretical", text, count=1, flags=re.M)
+            elif choice == 2:
+                other = rng.choice(files).stem
+                if other != path.stem and "related:" not in text:
+                    text += f"related: [{other}]\n"
+            else:
+                text = text.replace("stance: qualifies", "stance: disputes")
+            path.write_text(text, encoding="utf-8")
+        warm_build(root, out)
+        same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+# ------------------------------------------------------ what invalidates every page
+
+
+def test_a_template_change_reaches_every_page(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    footer = root / "templates" / "_footer.html"
+    footer.write_text(
+        footer.read_text(encoding="utf-8").replace("</footer>", "<p>Footer v2</p>\n</footer>"),
+        encoding="utf-8",
+    )
+    warm_build(root, out)
+    site = snapshot(out)
+    html = {p for p in site if p.endswith(".html") and p != "404.html"}
+    assert pages_with(site, "Footer v2") >= html
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_a_taxonomy_change_reaches_every_page_that_shows_the_term(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    shown = pages_with(snapshot(out), '<span class="vh">Strength: </span> Anecdotal')
+    assert "claims/sleep-better.html" in shown
+    strengths = root / "content" / "taxonomy" / "strengths.yaml"
+    strengths.write_text(
+        strengths.read_text(encoding="utf-8").replace("label: Anecdotal", "label: Anecdotes only"),
+        encoding="utf-8",
+    )
+    warm_build(root, out)
+    site = snapshot(out)
+    assert pages_with(site, '<span class="vh">Strength: </span> Anecdotal<') == set()
+    assert pages_with(site, '<span class="vh">Strength: </span> Anecdotes only') == shown
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_a_source_change_reaches_its_pages_and_the_claims_that_quote_it(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    source = root / "content" / "sources" / "other-article.md"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("title: Another article", "title: Renamed"),
+        encoding="utf-8",
+    )
+    warm_build(root, out)
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_new_code_invalidates_everything(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    monkeypatch.setattr(cache, "VERSION", cache.VERSION + 1)
+    cache.code_fingerprint.cache_clear()
+    try:
+        stages = Stages()
+        warm_build(root, out, stages)
+    finally:
+        cache.code_fingerprint.cache_clear()
+    made = re.match(r"(\d+) of (\d+)", stages.notes["render"])
+    assert made and made.group(1) == made.group(2)  # nothing reused
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+# ----------------------------------------------------------- no-op, writes, atomicity
+
+
+def test_a_rebuild_with_nothing_changed_writes_nothing(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    stages = Stages()
+    outcome = warm_build(root, out, stages)
+    assert stages.notes["load"] == "no input changed: nothing to do"
+    assert outcome.pages == sum(p.endswith(".html") for p in map(str, before))
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_an_edit_writes_only_the_files_whose_bytes_changed(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    before = snapshot(out)
+    inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    outcome = warm_build(root, out)
+    after = snapshot(out)
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert outcome.written == len(changed)
+    for p in out.rglob("*"):
+        if p.is_file() and p.relative_to(out).as_posix() not in changed:
+            assert p.stat().st_ino == inodes[p]  # untouched, not even rewritten
+
+
+def test_a_site_changed_by_hand_is_rebuilt_in_full(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    (out / "browse.html").unlink()
+    (out / "claims" / "fibro-pain.html").write_text("mine", encoding="utf-8")  # a new inode
+    warm_build(root, out)
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, PermissionError])
+def test_an_interrupted_or_failed_incremental_write_keeps_the_old_site(
+    fault: type[BaseException],
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Files replaced in place (a small change) are put back if the second move fails."""
+    monkeypatch.setattr(builder, "PATCH_SHARE", 1)  # patch in place even for this small site
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    before = snapshot(out)
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    real_replace = os.replace
+    moves: list[str] = []
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if str(dst).startswith(str(out) + os.sep):
+            moves.append(str(dst))
+            if len(moves) == 2:  # the first file is in place: fail on the second
+                raise fault(13, "Permission denied") if fault is PermissionError else fault()
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+    if fault is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            build(root, out)
+    else:
+        assert builder.build_command(root, out) == 1
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    assert len(moves) >= 3  # replaced one, failed on the next, put the first back
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("warm-site.")) == []
+    warm_build(root, out)  # and the next build does it
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_workers_give_the_same_bytes_as_one_process(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers parse, anchor, check and render; the result does not depend on it."""
+    root = make_site()
+    serial = cold_build(root, tmp_path, monkeypatch)
+    for module in (jobs, load, pipeline, checks):
+        monkeypatch.setattr(module, "PARALLEL_FROM", 1)
+    assert cold_build(root, tmp_path, monkeypatch) == serial
+
+
+def test_a_failing_worker_reports_the_template_error_as_one_process_would(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "PARALLEL_FROM", 1)
+    root = make_site()
+    template = root / "templates" / "sources.html"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace("<h1>Sources</h1>", "<h1>{{ nope }}</h1>"),
+        encoding="utf-8",
+    )
+    code = builder.build_command(root, tmp_path / "site")
+    assert code == 1
+    assert not (tmp_path / "site").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("site.")) == []
+
+
+def test_a_claim_template_that_tests_its_values_is_rendered_per_page(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """templates/claim.html is rendered once, as a frame; a template whose output does
+    not simply contain the values is noticed and rendered for each claim instead."""
+    root = make_site()
+    template = root / "templates" / "claim.html"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "{% block title %}Claim: {{ title }}{% endblock %}",
+            "{% block title %}{{ 'Claim' if title|length < 50 else 'Long claim' }}: "
+            "{{ title|upper }}{% endblock %}",
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    warm_build(root, out)
+    page = (out / "claims" / "sleep-better.html").read_text(encoding="utf-8")
+    assert "<title>Claim: SOME USERS REPORT SLEEPING BETTER ON NALTREXONE." in page
+    page = (out / "claims" / "standard-stops-high.html").read_text(encoding="utf-8")
+    assert "<title>Long claim: AT THE STANDARD DOSE, NALTREXONE STOPS" in page
+
+
+def test_check_run_again_reports_the_same_and_sees_every_edit(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from naltrexone_site.cli import main
+
+    root = make_site()
+
+    def check() -> str:
+        main(["--root", str(root), "check"])
+        return capsys.readouterr().out
+
+    first = check()
+    assert check() == first  # nothing changed: the kept result
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("mechanism: [mood]", "mechanism: [nope]")
+    )
+    edited = check()
+    assert "'nope' is not a known mechanism" in edited
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("NALTREXONE_SITE_CACHE", "0")
+        assert check() == edited  # the same as checking from nothing
