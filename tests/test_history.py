@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import MakeSite, RunBuild
 
 from naltrexone_site import history
 from naltrexone_site.history import Change, claim_history, last_changed, parse_log
@@ -190,3 +191,45 @@ def test_parse_log_skips_garbage() -> None:
     assert parse_log(output) == {
         "one": (Change("2026-01-02", "a" * 10, "Subject with \x1f inside"),)
     }
+
+
+def test_claim_pages_show_when_each_claim_changed_and_why(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path
+) -> None:
+    """One `git log` feeds every claim page; a new commit, even one that only rewords the
+    last commit's subject, reaches the pages on the next build."""
+    root = make_site()
+    claim = sorted((root / "claims").glob("*.yaml"))[0]
+    other = sorted((root / "claims").glob("*.yaml"))[1]
+    repo = Repo(root)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "Add the registry", date="2026-03-01T09:00:00+00:00")
+    claim.write_text(claim.read_text(encoding="utf-8") + "reviewed: 2026-03-02\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "Review <one> claim", date="2026-03-02T09:00:00+00:00")
+    out = tmp_path / "site"
+
+    assert run_build(root, out).code == 0
+    page = (out / "claims" / f"{claim.stem}.html").read_text(encoding="utf-8")
+    assert "<dt>Last changed</dt><dd>2026-03-02" in page
+    assert "Review &lt;one&gt; claim" in page  # escaped, like every value from outside
+    assert page.index("Review &lt;one&gt; claim") < page.index("Add the registry")
+    head = repo.git("rev-parse", "HEAD")[: history.SHORT]
+    assert f'/commit/{head}"' in page
+    untouched = (out / "claims" / f"{other.stem}.html").read_text(encoding="utf-8")
+    assert "<dt>Last changed</dt><dd>2026-03-01" in untouched
+    assert "Review &lt;one&gt; claim" not in untouched
+
+    repo.git("commit", "-q", "--amend", "-m", "Review a claim", date="2026-03-02T09:00:00+00:00")
+    assert run_build(root, out).code == 0
+    page = (out / "claims" / f"{claim.stem}.html").read_text(encoding="utf-8")
+    assert "Review a claim" in page and "Review &lt;one&gt; claim" not in page
+
+
+def test_outside_a_repository_claim_pages_have_no_history(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path
+) -> None:
+    root = make_site()
+    assert run_build(root, tmp_path / "site").code == 0
+    for page in (tmp_path / "site" / "claims").glob("*.html"):
+        assert 'id="history"' not in page.read_text(encoding="utf-8")

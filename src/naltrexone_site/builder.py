@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, output
+from . import cache, history, output
 from .cli import EXIT_OK, EXIT_PROBLEMS, print_problems, summary
 from .inputs import StatKey, rel, scan_inputs
 from .output import OutputError, Staging
@@ -72,6 +72,7 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     with stages("load"):
         inputs = scan_inputs(root, (TEMPLATES, SCHEMAS))
         inputs[":code"] = (int(cache.code_fingerprint(), 16),)
+        inputs[":git"] = (int(hashlib.sha1(history.head(root).encode()).hexdigest()[:15], 16),)
         record = _previous(root, out)
         if record is not None and record.inputs == inputs:
             stages.note("load", "no input changed: nothing to do")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .fragments import Fragments, esc
+from .history import History
 from .markup import block, inline, plain
 from .models import Claim, Evidence, Source, Term
 from .pages import Marks
@@ -53,6 +54,8 @@ class ClaimArticle:
         marks: Mapping[str, Marks],
         frag: Fragments,
         edit_base: str,
+        history: History | None = None,
+        commit_base: str = "",
     ) -> None:
         self.terms = terms
         self.sources = sources
@@ -60,6 +63,8 @@ class ClaimArticle:
         self.marks = marks
         self.frag = frag
         self.edit_base = edit_base
+        self.history = history or {}
+        self.commit_base = commit_base
 
     def __call__(self, claim: Claim, evidence: Sequence[EvidenceView]) -> str:
         terms, frag, mk = self.terms, self.frag, self.marks[claim.id]
@@ -98,6 +103,12 @@ class ClaimArticle:
             out.append(f"<div><dt>Conditions</dt><dd>{esc(', '.join(claim.conditions))}</dd></div>")
         if claim.reviewed:
             out.append(f"<div><dt>Last reviewed</dt><dd>{claim.reviewed.isoformat()}</dd></div>")
+        changes = self.history.get(claim.id, ())
+        if changes:
+            out.append(
+                f"<div><dt>Last changed</dt><dd>{esc(changes[0].date)} "
+                '(<a href="#history">history</a>)</dd></div>'
+            )
         out.append("</dl>\n")
         if claim.note:
             out.append(
@@ -139,6 +150,17 @@ class ClaimArticle:
             for other in mk.related:
                 out.append(f"{frag.item(self.claims[other], ROOT)}\n")
             out.append("</ul>\n</section>\n")
+        if changes:
+            out.append(
+                '<section aria-labelledby="history">\n'
+                '<h2 id="history">History</h2>\n<ol class="history">\n'
+                + "".join(
+                    f'<li><time datetime="{esc(c.date)}">{esc(c.date)}</time> '
+                    f'<a href="{esc(self.commit_base)}{esc(c.commit)}">{esc(c.subject)}</a></li>\n'
+                    for c in changes
+                )
+                + "</ol>\n</section>\n"
+            )
         cid = esc(claim.id)
         out.append(
             f'\n<p class="edit"><a href="{esc(self.edit_base)}{cid}.yaml">Edit this claim</a> '

@@ -84,3 +84,21 @@ def parse_log(output: str) -> dict[str, tuple[Change, ...]]:
 def last_changed(changes: Sequence[Change]) -> str | None:
     """The most recent date among a claim's changes (None when it has none)."""
     return max((c.date for c in changes), default=None)
+
+
+def head(root: Path, timeout: float = 10.0) -> str:
+    """The commit checked out at `root`, or "" without git or a repository: a build whose
+    files are unchanged must still run again when a commit changed claim histories."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    try:
+        run = subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", "HEAD"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return run.stdout.decode("ascii", errors="replace").strip() if run.returncode == 0 else ""

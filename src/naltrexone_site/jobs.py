@@ -14,6 +14,7 @@ from typing import Any
 
 from . import cache, exports, parallel
 from .checks import Context
+from .history import claim_history
 from .output import Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
@@ -52,10 +53,10 @@ class Plan:
 def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) -> Plan:
     """Analyse the checked registry and list the site's files. `known_paths`: the paths
     of the last build, already checked for clashes."""
-    site = analyse(ctx, warnings)  # group, derive marks and conflicts
+    site = analyse(ctx, warnings, claim_history(root))  # group, derive marks and conflicts
     renderer = Renderer(site, root / TEMPLATES)
     specs = renderer.specs()
-    versions = claim_versions(site.claims.values(), site.marks, ctx.digests)
+    versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
     jobs = _jobs(
         root, site, renderer, specs, Keys(versions, site.marks), _Downloads(root, site, versions)
     )

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from .analysis import Coverage
 from .anchoring import Anchor
 from .cache import stable
+from .history import History
 from .models import Claim, Evidence, Overview, Settings, Source, Taxonomy, Term
 from .pages import (
     Cell,
@@ -53,13 +54,21 @@ def _marks(m: Marks) -> tuple[Any, ...]:
 
 
 def claim_versions(
-    claims: Iterable[Claim], marks: Mapping[str, Marks], files: Mapping[str, bytes]
+    claims: Iterable[Claim],
+    marks: Mapping[str, Marks],
+    files: Mapping[str, bytes],
+    history: History | None = None,
 ) -> dict[str, bytes]:
-    """Claim id -> a digest of the claim's file (or, without one, its fields) and marks."""
+    """Claim id -> a digest of the claim's file (or, without one, its fields), its marks
+    and its commit history."""
     versions = {}
+    history = history or {}
     for claim in claims:
         content = files.get(claim.path) or stable(_claim_fields(claim))
-        versions[claim.id] = digest(claim.path.encode(), content, stable(_marks(marks[claim.id])))
+        changes = tuple(tuple(change) for change in history.get(claim.id, ()))
+        versions[claim.id] = digest(
+            claim.path.encode(), content, stable(_marks(marks[claim.id])), stable(changes)
+        )
     return versions
 
 

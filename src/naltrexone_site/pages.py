@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from .analysis import (
@@ -23,6 +23,7 @@ from .analysis import (
 )
 from .anchoring import Anchor, SourceText
 from .checks import Context
+from .history import History
 from .models import Claim, Evidence, Overview, Registry, Source, Term
 
 COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
@@ -146,9 +147,10 @@ class Site:
     disputes: tuple[Dispute, ...]
     by_source: Mapping[str, tuple[SourceClaim, ...]]
     warnings: int
+    history: History = field(default_factory=dict)  # claim id -> commits, newest first
 
 
-def analyse(ctx: Context, warnings: int = 0) -> Site:
+def analyse(ctx: Context, warnings: int = 0, history: History | None = None) -> Site:
     registry = ctx.registry
     taxonomy = registry.taxonomy
     names = ("mechanisms", "doses", "strengths", "source_kinds", "stances", "claim_kinds")
@@ -178,6 +180,7 @@ def analyse(ctx: Context, warnings: int = 0) -> Site:
         disputes=disputes(claims.values()),
         by_source=by_source,
         warnings=warnings,
+        history=history or {},
     )
 
 

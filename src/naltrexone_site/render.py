@@ -109,7 +109,14 @@ class Renderer:
             edit_base=self.edit_base,
         )
         self.article = ClaimArticle(
-            site.terms, site.sources, site.claims, site.marks, self.frag, self.edit_base
+            site.terms,
+            site.sources,
+            site.claims,
+            site.marks,
+            self.frag,
+            self.edit_base,
+            site.history,
+            f"{settings.repository_url.rstrip('/')}/commit/",
         )
         self._emitted: dict[str, frozenset[int]] = {}
         self._frame: list[str] | None = None
