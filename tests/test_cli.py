@@ -1,0 +1,51 @@
+"""The installed console script behaves as `python build.py`: exit 0 clean, 1 on
+problems (warnings too with --strict), 2 on a usage error."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def script() -> str:
+    found = shutil.which("naltrexone-site", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail("the console script is not installed: pip install -e '.[test]'")
+    return found
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([script(), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_clean_registry_exits_0() -> None:
+    done = run("--root", str(REPO), "check", "--strict")
+    assert done.returncode == 0
+    assert done.stdout.endswith(": 0 errors, 0 warnings\n")
+
+
+def test_errors_exit_1_and_warnings_only_with_strict(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    shutil.copy(FIXTURES / "claims" / "near-duplicate-statement.yaml", root / "claims")
+    assert run("--root", str(root), "check").returncode == 0
+    assert run("--root", str(root), "check", "--strict").returncode == 1
+    shutil.copy(FIXTURES / "claims" / "unknown-references.yaml", root / "claims")
+    done = run("--root", str(root), "check")
+    assert done.returncode == 1
+    assert "did you mean 'dopamine'?" in done.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("bogus").returncode == 2
+    assert run("check", "--no-such-option").returncode == 2
+    done = run("--root", str(tmp_path), "check")
+    assert done.returncode == 2
+    assert "is not a project" in done.stderr
