@@ -106,9 +106,14 @@ def corroboration(claim: Claim) -> int:
 
 def contradictions(claims: Iterable[Claim]) -> dict[str, tuple[str, ...]]:
     """Contradiction links made symmetric: naming it on one side is enough."""
+    return symmetric(claims, "contradicts")
+
+
+def symmetric(claims: Iterable[Claim], relation: str) -> dict[str, tuple[str, ...]]:
+    """A relation between claims (`contradicts`, `related`) in both directions, sorted."""
     linked: dict[str, set[str]] = defaultdict(set)
     for claim in claims:
-        for other in claim.contradicts:
+        for other in getattr(claim, relation):
             if other != claim.id:
                 linked[claim.id].add(other)
                 linked[other].add(claim.id)

@@ -20,6 +20,7 @@ from .analysis import (
     corroboration,
     flat_evidence,
     is_contested,
+    symmetric,
 )
 from .anchoring import Anchor, SourceText
 from .checks import Context
@@ -190,12 +191,7 @@ def derive_marks(
     """`known`: flat_evidence of each claim by path, when worked out already."""
     claims = list(claims)
     contradicted = contradictions(claims)
-    related: dict[str, set[str]] = defaultdict(set)
-    for claim in claims:
-        for other in claim.related:
-            if other != claim.id:
-                related[claim.id].add(other)
-                related[other].add(claim.id)
+    related = symmetric(claims, "related")
     marks = {}
     for claim in claims:
         flat: tuple[int, ...] = ()
@@ -209,7 +205,9 @@ def derive_marks(
             contested=is_contested(claim, contradicted),
             overstated=bool(flat),  # a weak grade, stated flatly by a source
             contradictions=contradicted.get(claim.id, ()),
-            related=tuple(sorted(related[claim.id] - set(contradicted.get(claim.id, ())))),
+            related=tuple(
+                r for r in related.get(claim.id, ()) if r not in contradicted.get(claim.id, ())
+            ),
             flat=flat,
         )
     return marks
