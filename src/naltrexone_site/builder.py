@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache, history, output
-from .cli import EXIT_OK, EXIT_PROBLEMS, print_problems, summary
+from .cli import print_problems, summary
 from .inputs import StatKey, rel, scan_inputs
 from .output import OutputError, Staging
-from .problems import Checked, Problem
+from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon

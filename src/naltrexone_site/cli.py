@@ -8,9 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .problems import Checked, Problem
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Checked, Problem
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from .checks import Context
 
 
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2  # every command's exit codes
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"

@@ -19,11 +19,10 @@ from .checks import Context, check_anchoring
 from .load import load_registry
 from .models import Claim, Evidence, Registry, Taxonomy
 from .pipeline import check_project
-from .problems import Problem
+from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Problem
 from .schema import ID_HINT, ID_RE, nearest
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/claim.schema.json"
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
