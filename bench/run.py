@@ -200,6 +200,25 @@ def restore(reg: Path, n: int) -> None:
 
 # ------------------------------------------------------------------------- measuring
 
+# Outputs of earlier runs are moved here and deleted only after the last timing. This
+# machine's ext4 has no journal, and then the kernel will not reuse an inode freed in the
+# last few seconds (up to minutes while its table block is dirty): right after 10,000
+# files are deleted, creating 10,000 more in the same place costs 0.5 to 0.8 ms each
+# instead of 20 microseconds, for any program. Deleting between runs would time that.
+TRASH = ".trash"
+
+
+def set_aside(path: Path) -> None:
+    """Move `path` (if it exists) into the work folder's trash, to be deleted at the end."""
+    if path.exists():
+        trash = path.parent / TRASH
+        trash.mkdir(exist_ok=True)
+        path.rename(Path(tempfile.mkdtemp(dir=trash)) / path.name)
+
+
+def empty_trash(work: Path) -> None:
+    shutil.rmtree(work / TRASH, ignore_errors=True)
+
 
 def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> dict[str, Case]:
     reg = registry(work, n)
@@ -213,10 +232,11 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
         print(f"  {n:,} claims: run {turn + 1} of {runs}", flush=True)
         # `check` and `build` each start from an empty cache of their own: cold
         for command, extra in (("check", []), ("build", ["--out", str(site)])):
-            with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
-                env = {**os.environ, "XDG_CACHE_HOME": cache}
+            cache = Path(tempfile.mkdtemp(prefix="bench-cache-", dir=work))
+            try:
+                env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
                 env.pop("NALTREXONE_SITE_CACHE", None)
-                shutil.rmtree(site, ignore_errors=True)
+                set_aside(site)
                 cmd = [*build, command, *extra]
                 for name in (f"{command} cold", f"{command} no-op"):
                     cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
@@ -226,33 +246,38 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
                     cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
                 finally:
                     restore(reg, n)
+            finally:
+                set_aside(cache)
         if hugo and md is not None:
             public = work / f"hugo-{n}"
-            shutil.rmtree(public, ignore_errors=True)
+            set_aside(public)
             sample = run([hugo, "--quiet", "-s", str(md / "hugo"), "-d", str(public)])
             cases.setdefault("hugo", Case("hugo")).samples.append(sample)
         if "mkdocs" in peers and md is not None and n <= mkdocs_max:
             out = work / f"mkdocs-{n}"
-            shutil.rmtree(out, ignore_errors=True)
+            set_aside(out)
             cmd = [PYTHON, "-m", "mkdocs", "build", "-q", "-f", str(md / "mkdocs" / "mkdocs.yml")]
             sample = run([*cmd, "-d", str(out)])
             cases.setdefault("mkdocs", Case("mkdocs")).samples.append(sample)
     return cases
 
 
-def real_registry(runs: int) -> Case:
+def real_registry(work: Path, runs: int) -> Case:
     """The repository's own registry: a full build with an empty cache."""
     case = Case("real registry: build cold")
-    with tempfile.TemporaryDirectory(prefix="bench-real-") as tmp:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-real-", dir=work))
+    try:
         for _ in range(runs):
-            cache = Path(tmp) / "cache"
-            out = Path(tmp) / "site"
-            shutil.rmtree(cache, ignore_errors=True)
-            shutil.rmtree(out, ignore_errors=True)
+            cache = tmp / "cache"
+            out = tmp / "site"
+            set_aside(cache)
+            set_aside(out)
             env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
             env.pop("NALTREXONE_SITE_CACHE", None)
             cmd = [PYTHON, str(REPO / "build.py"), "--root", str(REPO), "build", "--out", str(out)]
             case.samples.append(run(cmd, env))
+    finally:
+        set_aside(tmp)
     return case
 
 
@@ -362,9 +387,15 @@ def main() -> int:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     peers = {p for p in args.peers.split(",") if p and p != "none"}
     args.work.mkdir(parents=True, exist_ok=True)
+    # The package's bytecode, as an installed package has it: with PYTHONDONTWRITEBYTECODE
+    # set (as on this machine), every command would compile the modules again (0.06 s).
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "src")], check=True)
     started = time.time()
-    results = {n: measure(args.work, n, args.runs, peers, args.mkdocs_max) for n in sizes}
-    real = real_registry(args.runs)
+    try:
+        results = {n: measure(args.work, n, args.runs, peers, args.mkdocs_max) for n in sizes}
+        real = real_registry(args.work, args.runs)
+    finally:
+        empty_trash(args.work)
     lines = table(results, real)
     checks = targets(results, real)
     command = "python bench/run.py " + " ".join(sys.argv[1:])

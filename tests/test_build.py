@@ -284,6 +284,42 @@ def test_refuses_to_replace_a_folder_that_is_not_a_built_site(
     assert "it holds the project itself" in run.err
 
 
+def _file_system(path: Path) -> str:
+    """The type of the file system `path` is on, from /proc/mounts (longest mount point)."""
+    best, kind = "", ""
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _, point, fs = line.split()[:3]
+        if (str(path) + "/").startswith(point.rstrip("/") + "/") and len(point) >= len(best):
+            best, kind = point, fs
+    return kind
+
+
+@pytest.mark.skipif(not Path("/proc/mounts").is_file(), reason="Linux only")
+def test_the_staging_folder_asks_ext4_to_spread_its_folders(tmp_path: Path) -> None:
+    import array
+    import fcntl
+
+    staging = output.Staging(tmp_path / "site")
+    try:
+        fd = os.open(staging.folder, os.O_RDONLY | os.O_DIRECTORY)
+        flags = array.array("i", [0])
+        try:
+            fcntl.ioctl(fd, 0x80086601, flags, True)  # FS_IOC_GETFLAGS
+        finally:
+            os.close(fd)
+        if _file_system(tmp_path) == "ext4":
+            assert flags[0] & 0x00020000, "FS_TOPDIR_FL (chattr +T) is not set"
+        staging.write({"claims/a.html": b"a"})  # and writing still works
+        assert (staging.folder / "claims" / "a.html").read_bytes() == b"a"
+    finally:
+        staging.discard()
+    # where the flag is refused (tmpfs), the staging folder is made all the same
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        elsewhere = output.Staging(shm / f"site-{os.getpid()}")
+        elsewhere.discard()
+
+
 def test_refuses_two_pages_at_one_path() -> None:
     with pytest.raises(
         OutputError, match="two pages at one path: 'claims/a.html' and 'claims/A.html'"

@@ -12,10 +12,12 @@ that point leaves the previous site as it was and removes the temporary folder.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -96,6 +98,7 @@ class Staging:
         umask = os.umask(0)
         os.umask(umask)
         self.folder.chmod(0o777 & ~umask)
+        _spread_subfolders(self.folder)
 
     def write(self, files: dict[str, bytes]) -> None:
         write_tree(self.folder, files)  # looked up at call time: tests replace it
@@ -165,6 +168,34 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000
+
+
+def _spread_subfolders(folder: Path) -> None:
+    """Mark `folder` as the top of a hierarchy (`chattr +T`), so that ext4 places the
+    folders made in it, and so their files, in block groups with room. Without it they
+    share the parent's group; where that group is crowded, each new file costs ten to
+    thirty times more (0.5 ms instead of 25 microseconds here: seconds for claims/).
+    Only a hint: file systems without the flag refuse it, and nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except (ImportError, OSError):
+        return
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        flags[0] |= _FS_TOPDIR_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _keep(path: Path, backup: Path) -> None:
