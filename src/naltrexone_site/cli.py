@@ -7,8 +7,20 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Checked, Problem
+
+
+def entry() -> NoReturn:
+    """The program (build.py, `python -m naltrexone_site`, the console script): `main`,
+    then leave at once. A build holds a few hundred thousand objects at 10,000 claims
+    (millions at 100,000); freeing them one by one at exit took 0.1 s and 1.5 s, for
+    nothing. Every file is closed and every worker waited for by then."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -108,6 +108,10 @@ class Keys:
     def __init__(self, versions: Mapping[str, bytes], marks: Mapping[str, Marks]) -> None:
         self.versions = versions
         self.marks = marks
+        # Encoded tuples and dataclasses by identity: the same groups of claims (a cell,
+        # a row, a source's list) appear on many pages. The value is kept with its
+        # encoding, so its id cannot be reused while the memo lives.
+        self._seen: dict[int, tuple[Any, Any]] = {}
         self._encoders: dict[type, Callable[[Any], Any]] = {
             str: _same,
             int: _same,
@@ -117,7 +121,7 @@ class Keys:
             bytes: _same,
             Markup: str,
             date: date.isoformat,
-            tuple: self._sequence,
+            tuple: self._remembered(self._sequence),
             list: self._sequence,
             dict: self._mapping,
             Claim: self._claim,
@@ -135,7 +139,7 @@ class Keys:
             StatedRange: lambda r: (r.source.id, tuple((self._claim(c), i) for c, i, _ in r.items)),
         }
         for kind in (Cell, Row, DoseComparison, Coverage, Overview):
-            self._encoders[kind] = self._fields
+            self._encoders[kind] = self._remembered(self._fields)
         # A source page's passage ids and article follow from the source (a constant) and
         # the anchors of the claims it lists (in their versions): the source id says it all.
         for lazy in (Passages, Article):
@@ -175,6 +179,17 @@ class Keys:
             else:
                 out.append(encode(value))
         return tuple(out)
+
+    def _remembered(self, encoder: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        seen = self._seen
+
+        def encode(value: Any) -> Any:
+            hit = seen.get(id(value))
+            if hit is None:
+                hit = seen[id(value)] = (value, encoder(value))
+            return hit[1]
+
+        return encode
 
     def _mapping(self, values: Mapping[Any, Any]) -> tuple[Any, ...]:
         encode = self.encode
