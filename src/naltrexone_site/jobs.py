@@ -15,7 +15,7 @@ from typing import Any
 from . import cache, exports, parallel
 from .checks import Context
 from .history import claim_history
-from .output import Staging, check_paths
+from .output import Content, Staging, check_paths, size
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec
@@ -76,7 +76,7 @@ class Job:
     paths: tuple[str, ...]
     key: bytes
     cost: int
-    make: Callable[[], Iterator[tuple[str, bytes]]]
+    make: Callable[[], Iterator[tuple[str, Content]]]
 
 
 def _jobs(
@@ -109,17 +109,17 @@ def _jobs(
     return jobs
 
 
-def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, bytes]]]:
+def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:
     return lambda: iter(((spec.path, renderer.render(spec).encode("utf-8")),))
 
 
 def _made(
     path: str, make: Callable[..., str], *args: Any
-) -> Callable[[], Iterator[tuple[str, bytes]]]:
+) -> Callable[[], Iterator[tuple[str, Content]]]:
     return lambda: iter(((path, make(*args).encode("utf-8")),))
 
 
-def _constant(path: str, data: bytes) -> Callable[[], Iterator[tuple[str, bytes]]]:
+def _constant(path: str, data: bytes) -> Callable[[], Iterator[tuple[str, Content]]]:
     return lambda: iter(((path, data),))
 
 
@@ -170,13 +170,13 @@ def produce(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
 
 def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
     written: list[str] = []
-    batch: dict[str, bytes] = {}
+    batch: dict[str, Content] = {}
     for job in jobs:
         for path, data in job.make():
             if compare and _same(staging.out / path, data):
                 continue
             batch[path] = data
-            if len(batch) >= _BATCH or len(data) > _BIG:
+            if len(batch) >= _BATCH or size(data) > _BIG:
                 staging.write(batch)
                 written += batch
                 batch = {}
@@ -186,10 +186,14 @@ def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list
     return written
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _same(path: Path, content: Content) -> bool:
     try:
         with path.open("rb") as handle:
-            return handle.read(len(data) + 1) == data
+            if isinstance(content, bytes):
+                return handle.read(len(content) + 1) == content
+            return all(handle.read(len(piece)) == piece for piece in content) and not (
+                handle.read(1)
+            )
     except OSError:
         return False
 

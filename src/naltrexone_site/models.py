@@ -121,7 +121,7 @@ class Source:
         return locate(self.path, self.positions, field_path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Evidence:
     source: str
     quote: str
@@ -129,7 +129,7 @@ class Evidence:
     cites: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Claim:
     id: str
     statement: str

@@ -36,7 +36,7 @@ def columns_of(dose: str) -> tuple[str, ...]:
     return ("standard", "low") if dose == BOTH else (dose,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Marks:
     """A claim's derived marks: never typed by editors."""
 
