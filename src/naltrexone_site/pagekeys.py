@@ -63,12 +63,13 @@ def claim_versions(
     and its commit history."""
     versions = {}
     history = history or {}
+    blake2b = hashlib.blake2b
     for claim in claims:
         content = files.get(claim.path) or stable(_claim_fields(claim))
         changes = tuple(tuple(change) for change in history.get(claim.id, ()))
-        versions[claim.id] = digest(
-            claim.path.encode(), content, stable(_marks(marks[claim.id])), stable(changes)
-        )
+        # one self-delimiting encoding of the parts, hashed once (12 us a claim as four)
+        parts = stable((claim.path, content, _marks(marks[claim.id]), changes))
+        versions[claim.id] = blake2b(parts, digest_size=16).digest()
     return versions
 
 
