@@ -1,9 +1,10 @@
 """Every fast path gives exactly what the slower code it stands in for gives.
 
-The YAML subset reader against PyYAML's composer, the whitespace map of SourceText
-against a word-by-word map, the block-level search for sentence ids against rendering
-the body, `esc` against markupsafe, the incremental duplicate search against a fresh
-one, and compact field positions against a dict.
+The YAML subset reader against PyYAML's composer, the quick schema check against the
+worded problems, the whitespace map of SourceText against a word-by-word map, the
+block-level search for sentence ids against rendering the body, `esc` against
+markupsafe, the incremental duplicate search against a fresh one, and compact field
+positions against a dict.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import bisect
 import random
 import re
+from datetime import date
 from pathlib import Path
 
 import markupsafe
+import pytest
+import yaml
 from conftest import BASE_CLAIMS, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from naltrexone_site import duplicates, markup, yamlfast, yamlio
+from naltrexone_site import duplicates, markup, schema, yamlfast, yamlio
 from naltrexone_site.anchoring import (
     _MARKDOWN,
     _TABLE,
@@ -144,13 +148,22 @@ def documents(draw: st.DrawFn) -> str:
             lines.append(f"{key}:")
             for _ in range(draw(st.integers(0, 2))):
                 indent = draw(st.sampled_from(["  ", "", "    "]))
+                if draw(st.booleans()):  # a list of scalars; '- ' alone is an empty item
+                    lines.append(f"{indent}- {draw(SCALARS)}")
+                    continue
                 lines.append(f"{indent}- source: {draw(SCALARS)}")
                 lines.append(f"{indent}  quote: {draw(SCALARS)}")
                 if draw(st.booleans()):
                     lines.append(f"{indent}  cites: {draw(SCALARS)}")
         else:
             lines.append(f"{key}: {draw(SCALARS)}")
-            lines.append(draw(st.sampled_from(["  continued", "", "- item", "other: x"])))
+            lines.append(
+                draw(
+                    st.sampled_from(
+                        ["  continued", "", "- item", "other: x", "---", "...", "--- x"]
+                    )
+                )
+            )
     return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
 
 
@@ -158,6 +171,131 @@ def documents(draw: st.DrawFn) -> str:
 @given(documents(), st.sampled_from([0, 1]))
 def test_the_fast_reader_agrees_with_pyyaml_or_declines(text: str, offset: int) -> None:
     assert_same_or_declined(text, offset)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x:\n- \n",  # PyYAML puts an empty item just after its '-' (the reader once said +1)
+        "x:\n  -   \ny: 1\n",
+        "x:\n-  \n  - b\n",  # ... and an item that is a list where that list starts
+        "a: 1\n---\nb: 2\n",  # document markers are declined by the column-0 rule
+        "a: 1\n...\n",
+        "---\na: 1\n",
+        "%YAML 1.1\n---\na: 1\n",
+        "a: [b, c]\n  d\n",  # a one-line value continued on the next line
+        "- a\n",
+    ],
+)
+def test_known_hard_cases_agree_or_decline(text: str) -> None:
+    assert_same_or_declined(text)
+
+
+def test_the_refused_characters_are_yamls_non_printable_ones_and_line_breaks() -> None:
+    extra = "\t\r\x85\u2028\u2029\ufeff"  # printable to YAML, but outside the subset
+    for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]:
+        char = chr(code)
+        refused = bool(yaml.reader.Reader.NON_PRINTABLE.match(char)) or char in extra
+        assert bool(yamlfast._REFUSED.match(char)) == refused, hex(code)
+        if code < 0x80:
+            assert (char.encode().translate(None, yamlfast._REFUSED_BYTES) == b"") == refused
+
+
+# ------------------------------------------------------------------- validation
+
+VALUE_LIST: list[object] = [
+    None,
+    "",
+    "  ",
+    "text",
+    "Not An Id",
+    "an-id",
+    1,
+    0,
+    -2,
+    1.5,
+    True,
+    date(2026, 11, 21),
+    [],
+    ["an-id"],
+    ["a", ""],
+    ["a", 1],
+    [1, 3],
+    [0],
+    [True],
+    [2, True],
+    {},
+    [{}],
+    ["text"],
+    [{"source": "s", "quote": "q", "stance": "supports"}],
+    [{"source": "s", "quote": "q", "stance": "supports", "cites": [1, 2]}],
+    [{"source": "s", "quote": " ", "stance": "supports"}],
+    [{"source": "s", "quote": "q", "stance": "supports", "extra": 1}],
+    [{"source": "s", "quote": "q"}],
+]
+VALUES = st.sampled_from(VALUE_LIST)
+VALID: dict[str, tuple[tuple[schema.Field, ...], dict[str, object]]] = {
+    "claim": (
+        schema.CLAIM_FIELDS,
+        {
+            "id": "a-claim",
+            "statement": "s",
+            "kind": "k",
+            "mechanism": "m",
+            "dose": "d",
+            "strength": "s",
+            "evidence": [{"source": "s", "quote": "q", "stance": "x", "cites": [2]}],
+            "related": ["b"],
+            "conditions": ["c"],
+            "note": None,
+            "reviewed": date(2026, 1, 2),
+        },
+    ),
+    "source": (
+        schema.SOURCE_FIELDS,
+        {"id": "a", "title": "t", "kind": "k", "cites_literature": False, "seed": "s"},
+    ),
+    "overview": (schema.OVERVIEW_FIELDS, {"id": "m", "reviewed": None}),
+    "evidence": (schema.EVIDENCE_FIELDS, {"source": "s", "quote": "q", "stance": "x"}),
+}
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[tuple[schema.Field, ...], dict[str, object]]:
+    """A valid record with a few fields changed, removed or added."""
+    fields, valid = VALID[draw(st.sampled_from(sorted(VALID)))]
+    record = dict(valid)
+    names = [f.name for f in fields] + ["extra", "Id"]
+    for name in draw(st.lists(st.sampled_from(names), max_size=3)):
+        if draw(st.integers(0, 4)) == 0:
+            record.pop(name, None)
+        else:
+            record[name] = draw(VALUES)
+    return fields, record
+
+
+@settings(max_examples=1000, deadline=None)
+@given(records())
+def test_the_quick_check_passes_exactly_what_validation_finds_nothing_in(
+    case: tuple[tuple[schema.Field, ...], dict[str, object]],
+) -> None:
+    fields, record = case
+    problems = list(schema._problems(record, fields, "x.yaml", {}, ""))
+    assert schema._all_fine(record, fields) == (problems == [])
+
+
+def test_every_single_change_to_a_valid_record_is_judged_alike() -> None:
+    absent = object()
+    for fields, valid in VALID.values():
+        assert len({f.name for f in fields}) == len(fields)  # the quick check counts on it
+        assert schema._all_fine(valid, fields)
+        for name in [f.name for f in fields] + ["extra"]:
+            for value in [absent, *VALUE_LIST]:
+                record = {k: v for k, v in valid.items() if k != name}
+                if value is not absent:
+                    record[name] = value
+                problems = list(schema._problems(record, fields, "x.yaml", {}, ""))
+                assert schema._all_fine(record, fields) == (problems == []), (name, value)
 
 
 # ---------------------------------------------------------------- SourceText's map

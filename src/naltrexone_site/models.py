@@ -27,8 +27,12 @@ class FieldPositions(Mapping[str, tuple[int, int]]):
 
     @classmethod
     def of(cls, positions: Mapping[str, tuple[int, int]]) -> FieldPositions:
-        intern = sys.intern
-        return cls(tuple(x for k, (line, col) in positions.items() for x in (intern(k), line, col)))
+        flat: list[Any] = []
+        append, extend, intern = flat.append, flat.extend, sys.intern
+        for key, line_col in positions.items():  # a loop, not a nested generator: 2x quicker
+            append(intern(key))
+            extend(line_col)
+        return cls(tuple(flat))
 
     def _read(self) -> dict[str, tuple[int, int]]:
         if self._dict is None:

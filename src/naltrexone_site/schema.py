@@ -120,6 +120,18 @@ def validate(
     prefix: str = "",
 ) -> Iterator[Problem]:
     """Required, unknown and wrongly typed fields. References are checked later."""
+    if not _all_fine(data, fields):  # checked first: most files have nothing to word
+        yield from _problems(data, fields, path, positions, prefix)
+
+
+def _problems(
+    data: Mapping[str, Any],
+    fields: tuple[Field, ...],
+    path: str,
+    positions: Positions,
+    prefix: str,
+) -> Iterator[Problem]:
+    """What `validate` reports, each problem worded and located."""
     names = [f.name for f in fields]
     for name in data:
         if name not in names:
@@ -144,6 +156,60 @@ def validate(
                 )
             continue
         yield from _check_type(data[spec.name], spec, path, positions, key)
+
+
+_ABSENT = object()
+
+
+def _all_fine(data: Mapping[str, Any], fields: tuple[Field, ...]) -> bool:
+    """Whether `validate` would find nothing: every field known, the required ones there,
+    every value of its type. Must agree with `validate` and `_check_type` exactly."""
+    present = 0
+    for spec in fields:
+        value = data.get(spec.name, _ABSENT)
+        if value is _ABSENT:
+            if spec.required:
+                return False
+            continue
+        present += 1
+        if value is None:
+            if not spec.nullable:
+                return False
+        elif not _fine(value, spec):
+            return False
+    return present == len(data)  # names are unique, so nothing else is in `data`
+
+
+def _fine(value: Any, spec: Field) -> bool:
+    """Whether `_check_type` finds nothing wrong with a value that is not None."""
+    kind = spec.type
+    if kind == "id":
+        return isinstance(value, str) and (spec.ref != "" or ID_RE.match(value) is not None)
+    if kind == "text" or kind == "markdown":
+        return isinstance(value, str) and value.strip() != ""
+    if kind == "ids" or kind == "texts":
+        if isinstance(value, str) and kind == "ids":
+            return value.strip() != ""  # one id, as a list of one
+        return (
+            isinstance(value, list)
+            and (bool(value) or not spec.required)
+            and all(isinstance(item, str) and item.strip() != "" for item in value)
+        )
+    if kind == "evidence":
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(item, dict) and _all_fine(item, EVIDENCE_FIELDS) for item in value)
+        )
+    if kind == "date":
+        return isinstance(value, date)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "numbers":
+        return isinstance(value, list) and all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+        )
+    return False  # an unknown type: let _check_type say what it says
 
 
 def _check_type(
