@@ -9,7 +9,6 @@ input file changed at all, writes nothing. Rendering and writing are split acros
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import sys
@@ -55,16 +54,8 @@ class Record:
 
 def build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
     """The whole build, top to bottom."""
-    # A build makes millions of objects that live to its end, and few reference cycles:
-    # the cycle collector would walk the growing heap again and again (a fifth of the
-    # time at 100,000 claims). Reference counting still frees everything else.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with cache.no_gc():
         return _build(root, out, stages or Stages())
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build(root: Path, out: Path, stages: Stages) -> Outcome:

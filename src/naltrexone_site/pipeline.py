@@ -30,7 +30,11 @@ def check_project(
 ) -> Checked:
     """Load, anchor and check. `scanned` is the stat of each input file when the caller
     has it already (see `load.scan_inputs`)."""
-    stages = stages or Stages()
+    with cache.no_gc():
+        return _check_project(root, stages or Stages(), scanned)
+
+
+def _check_project(root: Path, stages: Stages, scanned: dict[str, StatKey] | None) -> Checked:
     with stages("load"):
         loaded = load_registry(root, scanned)
     registry = loaded.registry
