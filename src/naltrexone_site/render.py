@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -96,7 +96,7 @@ class Renderer:
         self.site = site
         self.env = env = environment(templates)
         settings = site.registry.settings
-        self.frag = Fragments(site.terms, site.marks)
+        self.frag = Fragments(site.terms, site.marks, site.sources)
         self.edit_base = f"{settings.repository_url.rstrip('/')}/edit/{settings.branch}/claims/"
         env.globals.update(  # build-wide constants only: see the module docstring
             settings=settings,
@@ -110,7 +110,6 @@ class Renderer:
         )
         self.article = ClaimArticle(
             site.terms,
-            site.sources,
             site.claims,
             site.marks,
             self.frag,
@@ -118,7 +117,9 @@ class Renderer:
             site.history,
             f"{settings.repository_url.rstrip('/')}/commit/",
         )
+        self.jsonld = exports.ClaimJsonLd(site)
         self._emitted: dict[str, frozenset[int]] = {}
+        self._texts: dict[str, _Text] = {}
         self._frame: list[str] | None = None
 
     # ------------------------------------------------------------------------- the plan
@@ -320,18 +321,18 @@ class Renderer:
         the template for real (a template that tests a slot's value), every claim page is
         rendered through Jinja instead."""
         slots = {
-            "path": Markup(esc(path)),
-            "title": Markup(esc(markup.plain(claim.statement))),
-            "jsonld": exports.claim_jsonld(self.site, claim, path),
-            "article": Markup(self.article(claim, self.evidence(claim))),
+            "path": esc(path),
+            "title": esc(markup.plain(claim.statement)),
+            "jsonld": self.jsonld(claim, path),
+            "article": self.article(claim, self.evidence(claim)),
         }
         if self._frame is None:
             self._frame = self._make_frame(slots)
         if not self._frame:
-            return self._claim_by_template(slots)
-        return "".join(piece if i % 2 == 0 else slots[piece] for i, piece in enumerate(self._frame))
+            return self._claim_by_template({k: Markup(v) for k, v in slots.items()})
+        return _fill(self._frame, slots)
 
-    def _make_frame(self, first: Mapping[str, Markup]) -> list[str]:
+    def _make_frame(self, first: Mapping[str, str]) -> list[str]:
         """The claim frame as text pieces with slot names at odd positions, or [] when
         it cannot be used."""
         text = self._claim_by_template({name: Markup(_SLOT.format(name)) for name in _SLOTS})
@@ -341,50 +342,60 @@ class Renderer:
         ]
         if len(pieces) % 2 == 0 or any(p not in _SLOTS for p in pieces[1::2]):
             return []
-        filled = "".join(p if i % 2 == 0 else first[p] for i, p in enumerate(pieces))
-        return pieces if filled == self._claim_by_template(first) else []
+        real = self._claim_by_template({k: Markup(v) for k, v in first.items()})
+        return pieces if _fill(pieces, first) == real else []
 
     def _claim_by_template(self, slots: Mapping[str, Markup]) -> str:
         return self.env.get_template(CLAIM_TEMPLATE).render(root="../", nav="browse", **slots)
 
     def evidence(self, claim: Claim) -> list[EvidenceView]:
-        site = self.site
-        marks = site.marks[claim.id]
+        anchors, texts = self.site.anchors, self._texts
+        marks = self.site.marks[claim.id]
+        flat = marks.flat if marks.overstated else ()
         views = []
         for index, item in enumerate(claim.evidence):
-            source = site.sources[item.source]
-            anchor = site.anchors[(claim.id, index)]
-            text = site.texts[source.id]
-            before, quoted, after = markup.context(
-                text.body, text.sentences, anchor.start, anchor.end
+            text = texts.get(item.source) or self._text(item.source)
+            source, sentences = text.source, text.sentences
+            anchor = anchors[(claim.id, index)]
+            start, end = anchor.start, anchor.end
+            first = markup.first_sentence(sentences, start, end, text.starts)
+            before, quoted, after = markup.context_at(text.body, sentences, start, end, first)
+            cites = (
+                tuple(
+                    (n, source.references[n - 1])
+                    for n in item.cites
+                    if 0 < n <= len(source.references)
+                )
+                if item.cites
+                else ()
             )
+            target = markup.sentence_id(first) if first in text.emitted else "article"
             views.append(
                 EvidenceView(
-                    index=index,
-                    item=item,
-                    source=source,
-                    before=before,
-                    quoted=quoted,
-                    after=after,
-                    target=self.target(source.id, anchor.start, anchor.end),
-                    cites=tuple(
-                        (n, source.references[n - 1])
-                        for n in item.cites
-                        if 0 < n <= len(source.references)
-                    ),
-                    flat=marks.overstated and index in marks.flat,
+                    index + 1, item, source, before, quoted, after, target, cites, index in flat
                 )
             )
         return views
 
     def target(self, source_id: str, start: int, end: int) -> str:
         """The id of the passage's first sentence on the source page, or the article."""
-        emitted = self._emitted.get(source_id)
+        text = self._texts.get(source_id) or self._text(source_id)
+        first = markup.first_sentence(text.sentences, start, end, text.starts)
+        return markup.sentence_id(first) if first in text.emitted else "article"
+
+    def _text(self, source_id: str) -> _Text:
         text = self.site.texts[source_id]
+        emitted = self._emitted.get(source_id)  # known if the article was rendered
         if emitted is None:
             emitted = self._emitted[source_id] = markup.emitted_sentences(text.body, text.sentences)
-        first = markup.first_sentence(text.sentences, start, end)
-        return markup.sentence_id(first) if first in emitted else "article"
+        found = self._texts[source_id] = _Text(
+            self.site.sources[source_id],
+            text.body,
+            text.sentences,
+            [s for s, _ in text.sentences],
+            emitted,
+        )
+        return found
 
     def targets(self, source_id: str, found: Sequence[Any]) -> dict[tuple[str, int], str]:
         """Passage ids for the claims listed on one source page."""
@@ -409,6 +420,22 @@ class Renderer:
         marks = markup.BodyMarks(text.sentences, markup.merge_spans(quoted), classes)
         rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
         return rendered
+
+
+def _fill(frame: Sequence[str], slots: Mapping[str, str]) -> str:
+    """The frame's text with each slot's value in its place (str.format_map would parse
+    the frame again for every page: six times slower)."""
+    return "".join([slots[piece] if i % 2 else piece for i, piece in enumerate(frame)])
+
+
+class _Text(NamedTuple):
+    """What a claim page needs of a source to show a quote in context and link to it."""
+
+    source: Source
+    body: str
+    sentences: tuple[tuple[int, int], ...]
+    starts: list[int]  # of the sentences, to bisect
+    emitted: frozenset[int]  # sentences with an id on the source page
 
 
 @dataclass(frozen=True)
