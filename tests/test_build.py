@@ -211,6 +211,9 @@ def test_an_interrupted_write_keeps_the_old_site_and_leaves_no_temporary_folder(
     written: list[int] = []
 
     def write_half_then_stop(folder: Path, files: dict[str, bytes]) -> None:
+        if not any(path.endswith(".html") for path in files):  # a download, written alone
+            real_write_tree(folder, files)
+            return
         half = dict(sorted(files.items())[: len(files) // 2])
         real_write_tree(folder, half)
         written.append(len(list(folder.rglob("*.html"))))

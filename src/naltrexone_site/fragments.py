@@ -50,7 +50,9 @@ class Fragments:
         self.terms = terms
         self.marks = marks
         self.sources = sources
-        self._items: dict[tuple[str, str], str] = {}  # list items, each with a line break
+        # A claim's statement as link text. Whole list items are not kept: one per claim
+        # and root took 14 MB at 10,000 claims (140 MB at 100,000) to save 40 ms.
+        self._titles: dict[str, str] = {}
         self._badges: dict[tuple[str, str, bool, bool, str], str] = {}
         self._pieces: dict[tuple[str, str, str], Markup] = {}
 
@@ -138,14 +140,16 @@ class Fragments:
 
     def _line(self, claim: Claim, root: str) -> str:
         """`item`, and a line break."""
-        key = (claim.id, root)
-        found = self._items.get(key)
+        return (
+            f'<li class="claim-item"><a class="claim-link" href="{esc(root)}claims/'
+            f'{esc(claim.id)}.html">{self._title(claim)}</a> '
+            f"{self._badges_of(claim, root)}</li>\n"
+        )
+
+    def _title(self, claim: Claim) -> str:
+        found = self._titles.get(claim.id)
         if found is None:
-            found = self._items[key] = (
-                f'<li class="claim-item"><a class="claim-link" href="{esc(root)}claims/'
-                f'{esc(claim.id)}.html">{esc(plain(claim.statement))}</a> '
-                f"{self._badges_of(claim, root)}</li>\n"
-            )
+            found = self._titles[claim.id] = esc(plain(claim.statement))
         return found
 
     def items(self, claims: Iterable[Claim], root: str) -> Markup:
@@ -184,7 +188,7 @@ class Fragments:
         )
         return (
             f'<li class="claim-item"><a class="claim-link" href="{root}claims/{claim.id}.html">'
-            f"{esc(plain(claim.statement))}</a> {self._badges_of(claim, root)}\n"
+            f"{self._title(claim)}</a> {self._badges_of(claim, root)}\n"
             f'<ul class="quotes">\n{quotes}</ul>\n</li>'
         )
 
@@ -201,7 +205,7 @@ class Fragments:
             '<div class="side">\n'
             f'<p class="side-label">{esc(label)}</p>\n'
             f'<p class="side-claim"><a href="{root}claims/{esc(claim.id)}.html">'
-            f"{esc(plain(claim.statement))}</a></p>\n"
+            f"{self._title(claim)}</a></p>\n"
             f"{self._badges_of(claim, root)}\n"
             f'<ul class="quotes">\n{quotes}</ul>\n'
             "</div>"

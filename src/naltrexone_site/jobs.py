@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from . import cache, exports, parallel
 from .checks import Context
 from .history import claim_history
-from .output import Content, Staging, check_paths, size
+from .output import Content, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec
@@ -135,7 +135,7 @@ class _Downloads:
         self.site = site
         self.versions = versions
 
-    def files(self) -> Iterator[tuple[str, bytes]]:
+    def files(self) -> Iterator[tuple[str, Content]]:
         codes = exports.SearchCodes.of(self.site)
         cached = cache.load_shards(self.root, "downloads")
         fresh: dict[str, tuple[bytes, exports.Rows]] = {}
@@ -147,8 +147,22 @@ class _Downloads:
             fresh[claim.id] = kept
         cache.save_shards(self.root, "downloads", fresh, cached)
         del cached
-        for path, text in exports.downloads(self.site, [r for _, r in fresh.values()]):
-            yield path, text.encode("utf-8")
+        for path, pieces in exports.downloads(self.site, [r for _, r in fresh.values()]):
+            yield path, _encoded(pieces)
+
+
+def _encoded(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """Text pieces as UTF-8, about `size` characters at a time."""
+    buffer: list[str] = []
+    held = 0
+    for piece in pieces:
+        buffer.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer, held = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
 
 
 def produce(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
@@ -170,13 +184,21 @@ def produce(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
 
 def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
     written: list[str] = []
-    batch: dict[str, Content] = {}
+    batch: dict[str, bytes] = {}
     for job in jobs:
         for path, data in job.make():
+            if not isinstance(data, bytes):  # a large file in pieces: written as they come
+                if compare:
+                    data = list(data)  # read once, to compare and maybe write
+                    if _same(staging.out / path, data):
+                        continue
+                staging.write({path: data})
+                written.append(path)
+                continue
             if compare and _same(staging.out / path, data):
                 continue
             batch[path] = data
-            if len(batch) >= _BATCH or size(data) > _BIG:
+            if len(batch) >= _BATCH or len(data) > _BIG:
                 staging.write(batch)
                 written += batch
                 batch = {}
@@ -186,7 +208,7 @@ def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list
     return written
 
 
-def _same(path: Path, content: Content) -> bool:
+def _same(path: Path, content: bytes | Sequence[bytes]) -> bool:
     try:
         with path.open("rb") as handle:
             if isinstance(content, bytes):

@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 
@@ -65,13 +65,9 @@ def write_site(files: dict[str, bytes], out: Path, protect: Path | None = None) 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
-# A file's bytes, whole or as pieces to write one after another: a download of 100,000
-# claims (100 MB) is never joined in memory.
-Content = bytes | Sequence[bytes]
-
-
-def size(content: Content) -> int:
-    return len(content) if isinstance(content, bytes) else sum(map(len, content))
+# A file's bytes, whole or as pieces to write one after another (maybe made as they are
+# written): a download of 100,000 claims (100 MB) is never held in memory whole.
+Content = bytes | Iterable[bytes]
 
 
 def write_tree(folder: Path, files: Mapping[str, Content]) -> None:
