@@ -88,7 +88,7 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             paths = {path for job in plan.jobs for path in job.paths}
             removed = sorted(set(old) - paths)
             patch = record is not None and (len(dirty) + len(removed)) * PATCH_SHARE <= len(paths)
-            written = jobs.produce(dirty, staging, compare=patch)
+            written = jobs.produce(dirty, staging, compare=patch, prepare=plan.prepare)
             made = sum(len(job.paths) for job in dirty)
             stages.note("render", f"{made} of {len(paths)} files made")
         with stages("write"):

@@ -52,6 +52,19 @@ def cache_dir(root: Path) -> Path | None:
     return base / "naltrexone-site" / project
 
 
+def folder(root: Path, name: str) -> Path | None:
+    """A folder of the cache for a library's own files (Jinja's compiled templates), or
+    None when there is no cache or it cannot be made."""
+    base = cache_dir(root)
+    if base is None:
+        return None
+    try:
+        (base / name).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return base / name
+
+
 def load(root: Path, name: str) -> Any:
     """The object stored under `name` by the same code, or None."""
     folder = cache_dir(root)

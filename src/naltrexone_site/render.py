@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from . import exports, markup
@@ -51,9 +57,12 @@ class Spec:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
-def environment(templates: Path) -> Environment:
+def environment(templates: Path, compiled: Path | None = None) -> Environment:
+    """`compiled`: a folder for Jinja's compiled templates, so a later build loads them
+    instead of compiling them again (a tenth of a one-claim rebuild)."""
     env = Environment(
         loader=FileSystemLoader(templates),
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
         autoescape=select_autoescape(("html", "xml"), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -92,9 +101,9 @@ _SLOT = "\x00slot:{}\x00"
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path) -> None:
+    def __init__(self, site: Site, templates: Path, compiled: Path | None = None) -> None:
         self.site = site
-        self.env = env = environment(templates)
+        self.env = env = environment(templates, compiled)
         settings = site.registry.settings
         self.frag = Fragments(site.terms, site.marks, site.sources)
         self.edit_base = f"{settings.repository_url.rstrip('/')}/edit/{settings.branch}/claims/"
@@ -121,6 +130,12 @@ class Renderer:
         self._emitted: dict[str, frozenset[int]] = {}
         self._texts: dict[str, _Text] = {}
         self._frame: list[str] | None = None
+
+    def compile_templates(self) -> None:
+        """Every template, compiled now: before the work is split across processes, so
+        that each does not compile them again."""
+        for name in self.env.list_templates(extensions=("html",)):
+            self.env.get_template(name)
 
     # ------------------------------------------------------------------------- the plan
 
