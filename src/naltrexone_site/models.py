@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from .problems import Location
+
+C = TypeVar("C")
+
+
+def pickled_by_fields(cls: type[C]) -> type[C]:
+    """Pickle a slotted frozen dataclass as its constructor's arguments: the dataclass
+    default (a __getstate__ and __setstate__ in Python, per object) made saving and
+    loading 10,000 claims twice as slow."""
+    values = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: C) -> tuple[type[C], tuple[Any, ...]]:
+        return (cls, values(self))
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
 
 # (line, col) of each field, keyed by its dotted path ("evidence[0].quote").
 Positions = Mapping[str, tuple[int, int]]
@@ -125,6 +142,7 @@ class Source:
         return locate(self.path, self.positions, field_path)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Evidence:
     source: str
@@ -133,6 +151,7 @@ class Evidence:
     cites: tuple[int, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Claim:
     id: str

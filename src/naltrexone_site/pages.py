@@ -25,7 +25,7 @@ from .analysis import (
 from .anchoring import Anchor, SourceText
 from .checks import Context
 from .history import History
-from .models import Claim, Evidence, Overview, Registry, Source, Term
+from .models import Claim, Evidence, Overview, Registry, Source, Term, pickled_by_fields
 
 COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
@@ -36,6 +36,7 @@ def columns_of(dose: str) -> tuple[str, ...]:
     return ("standard", "low") if dose == BOTH else (dose,)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
 class Marks:
     """A claim's derived marks: never typed by editors."""
