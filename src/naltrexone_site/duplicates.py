@@ -4,9 +4,10 @@ Scoring all pairs is quadratic (11 s for 10,000 statements), so the candidates a
 pairs that share one of their three rarest words (prefix filtering); words common to
 more than one statement in a hundred, or to more than 100 statements, are too common to
 pick candidates by (the second bound keeps the number of candidates linear in the
-number of claims, whatever the registry's vocabulary). A candidate
-is scored only if the lengths allow the threshold: token_sort_ratio is the Indel ratio of
-the sorted words, at most 2 * min(len) / (len + len).
+number of claims, whatever the registry's vocabulary). Each statement is scored against
+all its candidates in one call of rapidfuzz, which passes over, in C, those whose lengths
+rule the threshold out: token_sort_ratio is the Indel ratio of the sorted words, at most
+2 * min(len) / (len + len).
 
 What a search found is kept between builds (cache.py) and updated for the claims whose
 statements changed, and for the claims whose choice of rare words those changes moved:
@@ -16,16 +17,19 @@ and is a candidate or not as before. The result is the same as searching afresh.
 
 from __future__ import annotations
 
+import bisect
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, count
+from operator import itemgetter
 from pathlib import Path
 
 from . import cache
 
 DUPLICATE_SCORE = 90.0  # token_sort_ratio of two statements at or above: near-duplicates
-_BOUND = DUPLICATE_SCORE / 200
 COMMON_MAX = 100  # statements: a word in more is too common to pick candidates by
 _STOPWORDS = frozenset(
     "the and that with from this into than their there these those which while about "
@@ -37,7 +41,10 @@ _WORD = re.compile(r"[a-z0-9]{4,}")  # runs of letters and digits, longer than t
 def content_words(statement: str) -> frozenset[str]:
     """The words that can pick candidates: longer than three letters, not stopwords."""
     lowered = statement.lower()
-    return frozenset(_WORD.findall(lowered)) - _STOPWORDS or frozenset(lowered.split())
+    # interned: one string per word however many statements use it, which the cached
+    # search then pickles once, and sets and dicts compare by identity
+    words = frozenset(map(sys.intern, _WORD.findall(lowered))) - _STOPWORDS
+    return words or frozenset(map(sys.intern, lowered.split()))
 
 
 @dataclass
@@ -86,15 +93,29 @@ def _select(words: Iterable[str], frequency: Mapping[str, int], common: int) -> 
 
 def _search(norm: Mapping[str, str], common: int) -> Search:
     words = {cid: content_words(text) for cid, text in norm.items()}
-    frequency = Counter(w for ws in words.values() for w in ws)
-    selected = {cid: _select(ws, frequency, common) for cid, ws in words.items()}
+    frequency = Counter(chain.from_iterable(words.values()))
+    # _select for every claim at once: a word's rank in the order (frequency, word) sorts
+    # in C, and the words used by at most `common` statements are those ranked below `rare`
+    order = sorted(frequency.items(), key=itemgetter(1, 0))
+    rank = dict(zip((w for w, _ in order), count()))
+    rare = bisect.bisect_right([n for _, n in order], common)
+    selected = {}
+    for cid, ws in words.items():
+        top = sorted(ws, key=rank.__getitem__)[:3]
+        selected[cid] = tuple([w for w in top if rank[w] < rare] or top)
     search = Search(common, dict(norm), words, frequency, selected)
-    buckets: dict[str, list[str]] = defaultdict(list)
-    for cid in sorted(selected):
+    # the pairs that share a selected word, by position in key order: for each claim,
+    # the later claims in its words' buckets
+    keys = sorted(selected)
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for i, cid in enumerate(keys):
         for w in selected[cid]:
-            buckets[w].append(cid)
-    pairs = {(a, b) for bucket in buckets.values() for a in bucket for b in bucket if a < b}
-    search.hits = _score(pairs, norm)
+            buckets[w].append(i)
+    later: list[set[int]] = [set() for _ in keys]
+    for bucket in buckets.values():
+        for n, i in enumerate(bucket[:-1]):
+            later[i].update(bucket[n + 1 :])
+    search.hits = _score_later(keys, later, norm)
     return search
 
 
@@ -143,19 +164,41 @@ def _update(previous: Search, norm: Mapping[str, str], changed: set[str]) -> Sea
 def _score(
     pairs: Iterable[tuple[str, str]], norm: Mapping[str, str]
 ) -> dict[tuple[str, str], float]:
-    from rapidfuzz import fuzz  # imported when there is something to score
-
-    # token_sort_ratio(a, b) == ratio(sorted words of a, sorted words of b): sort once
-    tokens: dict[str, str] = {}
-    hits = {}
+    """Each pair whose statements score at or above the threshold, with the score."""
+    keys = sorted({cid for pair in pairs for cid in pair})
+    at = {cid: i for i, cid in enumerate(keys)}
+    later: list[set[int]] = [set() for _ in keys]
     for a, b in pairs:
-        sa, sb = norm[a], norm[b]
-        la, lb = len(sa), len(sb)
-        if min(la, lb) < _BOUND * (la + lb):
-            continue  # too different in length to reach the threshold
-        ta = tokens.get(a) or tokens.setdefault(a, " ".join(sorted(sa.split(" "))))
-        tb = tokens.get(b) or tokens.setdefault(b, " ".join(sorted(sb.split(" "))))
-        score = fuzz.ratio(ta, tb)
-        if score >= DUPLICATE_SCORE:
-            hits[(a, b)] = score
+        later[at[a]].add(at[b])
+    return _score_later(keys, later, norm)
+
+
+def _score_later(
+    keys: list[str], later: list[set[int]], norm: Mapping[str, str]
+) -> dict[tuple[str, str], float]:
+    """The pairs (keys[i], keys[j]) for j in later[i] that score at or above the
+    threshold, with the score. token_sort_ratio(a, b) == ratio(sorted words of a, sorted
+    words of b): the words are sorted once per statement. rapidfuzz's cut-off sits a
+    little below the threshold, so that rounding there cannot lose a pair: the few
+    survivors are scored again one by one, as before."""
+    from rapidfuzz import fuzz, process  # imported when there is something to score
+
+    tokens = [" ".join(sorted(norm[cid].split(" "))) for cid in keys]
+    hits = {}
+    for i, partners in enumerate(later):
+        if not partners:
+            continue
+        js = list(partners)
+        found = process.extract(
+            tokens[i],
+            [tokens[j] for j in js],
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=DUPLICATE_SCORE - 0.5,
+            limit=None,
+        )
+        for _, _, n in found:
+            score = fuzz.ratio(tokens[i], tokens[js[n]])
+            if score >= DUPLICATE_SCORE:
+                hits[(keys[i], keys[js[n]])] = score
     return hits
