@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, MakeSite, claim_yaml
 
-from naltrexone_site import builder, cache, checks, jobs, load, output, pipeline, render
+from naltrexone_site import builder, cache, jobs, load, output, pipeline, render
 from naltrexone_site.builder import Outcome, build
 from naltrexone_site.stages import Stages
 
@@ -360,8 +360,13 @@ def test_workers_give_the_same_bytes_as_one_process(
     """Forked workers parse, anchor, check and render; the result does not depend on it."""
     root = make_site()
     serial = cold_build(root, tmp_path, monkeypatch)
-    for module in (jobs, load, pipeline, checks):
-        monkeypatch.setattr(module, "PARALLEL_FROM", 1)
+    for module, threshold in (
+        (jobs, "PARALLEL_FROM"),
+        (load, "PARALLEL_FROM"),
+        (pipeline, "PARALLEL_FROM"),
+        (pipeline, "BESIDE_FROM"),
+    ):
+        monkeypatch.setattr(module, threshold, 1)
     assert cold_build(root, tmp_path, monkeypatch) == serial
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import parallel
 from .analysis import AnchoredEvidence, Coverage
 from .anchoring import CLOSE_SCORE, SourceText
 from .cache import Memo
@@ -36,32 +35,23 @@ class Context:
     flat: Mapping[str, tuple[int, ...]] | None = None  # claim path -> analysis.flat_evidence
 
 
-# Claims; from this many, duplicates are looked for in a second process. Below, forking
-# (copy-on-write faults, results pickled back) costs more CPU than it saves time: at
-# 10,000 claims the search takes 0.2 s and the fork 0.1 s of CPU, for no gain in wall time.
-PARALLEL_FROM = 20_000
-
-
-def run_checks(ctx: Context, memo: Memo | None = None, root: Path | None = None) -> list[Problem]:
+def run_checks(
+    ctx: Context,
+    memo: Memo | None = None,
+    root: Path | None = None,
+    duplicates: Callable[[], list[Problem]] | None = None,
+) -> list[Problem]:
     """Every check. With a memo (cache.py), a claim's own problems are reused from
-    earlier builds while what they depend on is unchanged. In a large registry the
-    duplicate search, the costliest check, runs beside the others on another core."""
-    beside = len(ctx.registry.claims) >= PARALLEL_FROM and parallel.workers() > 1
-
-    def share(which: int) -> list[Problem]:
-        if which == 1:
-            return list(check_duplicates(ctx, root))
-        found = [
-            *check_ids(ctx),
-            *check_claims(ctx, memo),
-            *check_sources(ctx),
-            *check_overviews(ctx),
-            *check_coverage(ctx),
-        ]
-        return found if beside else [*found, *share(1)]
-
-    parts = parallel.fork_map(share, [0, 1] if beside else [0])
-    return [problem for part in parts for problem in part]
+    earlier builds while what they depend on is unchanged. `duplicates`: the duplicate
+    search's problems, when it was started earlier (see `check_duplicates`)."""
+    return [
+        *check_ids(ctx),
+        *check_claims(ctx, memo),
+        *check_sources(ctx),
+        *check_overviews(ctx),
+        *check_coverage(ctx),
+        *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
+    ]
 
 
 def _unknown(where: Location, field: str, value: str, what: str, choices: Iterable[str]) -> Problem:
@@ -320,10 +310,11 @@ def _grades(claim: Claim, stances: Mapping[str, Any]) -> Iterator[Problem]:
         )
 
 
-def check_duplicates(ctx: Context, root: Path | None = None) -> Iterator[Problem]:
+def check_duplicates(claims: Iterable[Claim], root: Path | None = None) -> Iterator[Problem]:
     """Near-duplicate statements (see duplicates.py); with `root`, the last search is
-    updated rather than done again."""
-    claims = sorted(ctx.registry.claims, key=lambda c: c.id)
+    updated rather than done again. It needs the claims only: the costliest check, it
+    can run beside anchoring and the other checks (`parallel.Beside`)."""
+    claims = sorted(claims, key=lambda c: c.id)
     keyed = {f"{c.id}\x00{c.path}": c for c in claims}  # in id order; unique even if ids are not
     found = near_duplicates({key: c.statement for key, c in keyed.items()}, root)
     for a, b, score in found:

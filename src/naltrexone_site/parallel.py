@@ -16,7 +16,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -86,13 +86,18 @@ def fork_map(func: Callable[[T], R], shares: Sequence[T]) -> list[R]:
     except BaseException:
         for pid, read in children:
             if read != -1:
-                os.close(read)
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                    os.waitpid(pid, 0)
-                except (ChildProcessError, ProcessLookupError):
-                    pass
+                _stop(pid, read)
         raise
+
+
+def _stop(pid: int, read: int) -> None:
+    """Stop a child whose result is no longer wanted, and reap it."""
+    os.close(read)
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass
 
 
 def _child(func: Callable[[T], R], share: T, write: int) -> None:
@@ -107,3 +112,44 @@ def _child(func: Callable[[T], R], share: T, write: int) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+class Beside(Generic[R]):
+    """`func()` worked out in a child process while this one goes on, for `result()`
+    later: a search that needs only what is loaded, run beside the stages that do not
+    need it. With one core (or `enabled` false) it is worked out here, when asked for.
+    Leaving the `with` block without asking stops the child."""
+
+    def __init__(self, func: Callable[[], R], enabled: bool = True) -> None:
+        self._func = func
+        self._child: tuple[int, int] | None = None  # (pid, read end of its pipe)
+        if enabled and workers() > 1:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                _child(lambda _: func(), None, write)
+            os.close(write)
+            self._child = (pid, read)
+
+    def result(self) -> R:
+        if self._child is None:
+            return self._func()
+        pid, read = self._child
+        self._child = None
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return self._func()  # see the failure here, as it is
+        found: R = pickle.loads(data)
+        return found
+
+    def __enter__(self) -> Beside[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._child is not None:  # never asked for: an error or an interruption
+            pid, read = self._child
+            self._child = None
+            _stop(pid, read)

@@ -18,7 +18,7 @@ from . import cache, parallel
 from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence
 from .anchoring import Anchor, SourceText, normalize
 from .cache import stable
-from .checks import Context, run_checks
+from .checks import Context, check_duplicates, run_checks
 from .inputs import StatKey
 from .load import load_registry
 from .models import Claim, Source
@@ -41,26 +41,35 @@ def _check_project(root: Path, stages: Stages, scanned: dict[str, StatKey] | Non
     registry = loaded.registry
     if registry is None:  # settings or taxonomy unreadable: nothing else can be judged
         return Checked(None, _sorted(loaded.problems))
-    with stages("anchor"):
-        texts = source_texts(root, registry.sources)
-        anchored, flat = anchor_claims(root, registry.claims, texts, loaded.digests)
-        by_source = source_coverage(root, registry.sources, texts.texts, anchored)
-        texts.save()  # after coverage: the sentences are split and kept too
-    with stages("check"):
-        context = Context(
-            registry,
-            texts.texts,
-            anchored,
-            by_source,
-            loaded.claim_files,
-            loaded.source_files,
-            loaded.digests,
-            flat,
-        )
-        memo = cache.Memo(root, "checks")
-        problems = _sorted([*loaded.problems, *run_checks(context, memo, root)])
-        memo.save()
+
+    def search() -> list[Problem]:  # needs only the claims: on another core, beside anchoring
+        return list(check_duplicates(registry.claims, root))
+
+    with parallel.Beside(search, enabled=len(registry.claims) >= BESIDE_FROM) as duplicates:
+        with stages("anchor"):
+            texts = source_texts(root, registry.sources)
+            anchored, flat = anchor_claims(root, registry.claims, texts, loaded.digests)
+            by_source = source_coverage(root, registry.sources, texts.texts, anchored)
+            texts.save()  # after coverage: the sentences are split and kept too
+        with stages("check"):
+            context = Context(
+                registry,
+                texts.texts,
+                anchored,
+                by_source,
+                loaded.claim_files,
+                loaded.source_files,
+                loaded.digests,
+                flat,
+            )
+            memo = cache.Memo(root, "checks")
+            found = run_checks(context, memo, root, duplicates.result)
+            problems = _sorted([*loaded.problems, *found])
+            memo.save()
     return Checked(context, problems)
+
+
+BESIDE_FROM = 5000  # claims; from this many the duplicate search gains from its own core
 
 
 def _sorted(problems: list[Problem]) -> tuple[Problem, ...]:

@@ -1,0 +1,73 @@
+"""Work beside the build in a child process (parallel.Beside): the result comes from the
+child, a failed child's share is redone here, and an abandoned child is stopped."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from naltrexone_site import parallel
+
+needs_cores = pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+
+
+@needs_cores
+def test_the_result_is_worked_out_in_a_child_process() -> None:
+    here = os.getpid()
+    with parallel.Beside(lambda: (os.getpid(), [1, 2, 3])) as beside:
+        pid, value = beside.result()
+    assert pid != here
+    assert value == [1, 2, 3]
+
+
+@needs_cores
+def test_a_failing_child_is_redone_here_where_its_error_shows() -> None:
+    here = os.getpid()
+
+    def work() -> str:
+        if os.getpid() != here:
+            raise RuntimeError("only in the child")
+        return "done here"
+
+    with parallel.Beside(work) as beside:
+        assert beside.result() == "done here"
+
+    def broken() -> str:
+        raise ValueError("wrong in any process")
+
+    with parallel.Beside(broken) as beside, pytest.raises(ValueError, match="any process"):
+        beside.result()
+
+
+@needs_cores
+def test_leaving_without_the_result_stops_the_child() -> None:
+    here = os.getpid()
+
+    def slow() -> int:
+        if os.getpid() != here:
+            time.sleep(60)
+        return 1
+
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt), parallel.Beside(slow) as beside:
+        child = beside._child
+        assert child is not None
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the build
+    assert time.perf_counter() - started < 10
+    with pytest.raises(ProcessLookupError):
+        os.kill(child[0], 0)  # stopped and reaped
+
+
+def test_without_a_second_core_it_is_worked_out_here_when_asked() -> None:
+    calls: list[int] = []
+
+    def work() -> int:
+        calls.append(os.getpid())
+        return 7
+
+    with parallel.Beside(work, enabled=False) as beside:
+        assert calls == []  # nothing yet
+        assert beside.result() == 7
+    assert calls == [os.getpid()]
