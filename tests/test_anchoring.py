@@ -74,9 +74,19 @@ def test_every_run_of_words_is_found_exactly_where_it_is(
     assert normalize(body[anchor.start : anchor.end]) == normalize(quote)
 
 
-@given(st.text(max_size=200))
-def test_normalize_is_idempotent(text: str) -> None:
+# Without Markdown's marker and inline characters. Normalising joins lines and drops
+# inline syntax, which can leave a new line-start marker that a second pass drops
+# ("-\n0" gives "- 0", ">* 0" gives "> 0", both then "0"). That is harmless: a quote is
+# normalised once, as its source is (see the next test), but it is not idempotent.
+@given(st.text(alphabet=st.characters(blacklist_characters="-+*•>#_|\\"), max_size=200))
+def test_normalize_is_idempotent_on_text_without_markdown(text: str) -> None:
     assert normalize(normalize(text)) == normalize(text)
+
+
+def test_normalize_is_not_idempotent_where_it_makes_a_marker() -> None:
+    """The known exception, pinned: if it ever changes, the comment above is stale."""
+    assert normalize("-\n0") == "- 0" and normalize("- 0") == "0"
+    assert normalize(">* 0") == "> 0"
 
 
 @given(st.text(max_size=300))
