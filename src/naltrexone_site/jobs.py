@@ -58,9 +58,9 @@ def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) 
     renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
     specs = renderer.specs()
     versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
-    jobs = _jobs(
-        root, site, renderer, specs, Keys(versions, site.marks), _Downloads(root, site, versions)
-    )
+    keys = Keys(versions, site.marks)
+    jobs = _jobs(root, site, renderer, specs, keys, _Downloads(root, site, versions))
+    keys.forget()  # the build runs without the cycle collector: let go of the memo now
     paths = [path for job in jobs for path in job.paths]
     if known_paths is None or known_paths != set(paths):
         check_paths(paths)  # no two files at one path, none outside
@@ -68,7 +68,7 @@ def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) 
     return Plan(jobs, key, len(site.claims), len(site.sources), renderer.compile_templates)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per page: no __dict__ each
 class Job:
     """Output files made together (mostly one): where they go, the key of what they
     hold, a rough cost to split work evenly, and how to make their bytes, one file at a
@@ -78,6 +78,10 @@ class Job:
     key: bytes
     cost: int
     make: Callable[[], Iterator[tuple[str, Content]]]
+    # Made in a process of its own when the work is split: it holds a row of every claim
+    # (200 MB at 100,000 claims), which on top of a share of the pages' caches made the
+    # largest process of the build.
+    alone: bool = False
 
 
 def _jobs(
@@ -98,7 +102,9 @@ def _jobs(
         jobs.append(Job((spec.path,), key, cost, _renders(renderer, spec)))
     # the downloads hold every claim: one job, so one process reads or makes the rows
     claims_key = digest(*(keys.versions[c] for c in site.claims))
-    jobs.append(Job(_Downloads.PATHS, claims_key, 3 * len(site.claims), downloads.files))
+    jobs.append(
+        Job(_Downloads.PATHS, claims_key, 3 * len(site.claims), downloads.files, alone=True)
+    )
     paths = [spec.path for spec in specs]  # the pages, as the sitemap lists them
     base = site.registry.settings.base_url
     key = digest(base.encode(), *(p.encode() for p in paths))
@@ -175,7 +181,9 @@ def produce(
     if len(jobs) < PARALLEL_FROM or count < 2:
         return _produce_share(jobs, staging, compare)
     prepare()
-    shares = [jobs[r.start : r.stop] for r in parallel.split([j.cost for j in jobs], count)]
+    rest = [job for job in jobs if not job.alone]
+    shares = [rest[r.start : r.stop] for r in parallel.split([j.cost for j in rest], count)]
+    shares += [[job] for job in jobs if job.alone]
     try:
         parts = parallel.fork_map(lambda share: _produce_share(share, staging, compare), shares)
     except parallel.ShareFailed:

@@ -146,6 +146,12 @@ class Keys:
         for lazy in (Passages, Article):
             self._encoders[lazy] = lambda value: (type(value).__name__, value.source_id)
 
+    def forget(self) -> None:
+        """Drop the memo of encoded values (they and this object refer to each other, a
+        cycle that only the cycle collector would free)."""
+        self._seen.clear()
+        self._encoders.clear()
+
     def claim_page(self, claim: Claim) -> bytes:
         """A claim page shows the claim and, in full or as list items, the claims it
         contradicts or relates to."""

@@ -46,7 +46,7 @@ class Page:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per page: no __dict__ each
 class Spec:
     """One page to render: its path, template and own values. A claim page's context is
     just {"claim": claim}; the rest of what it shows follows from the claim."""
