@@ -122,6 +122,11 @@ def claim_yaml(
     )
 
 
+def rewrite(path: Path, old: str, new: str) -> None:
+    """Replace `old` with `new` in a UTF-8 text file (an editor's change)."""
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
 def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, MakeSite, RunBuild, claim_yaml
+from conftest import REPO, MakeSite, RunBuild, claim_yaml, rewrite
 
 from naltrexone_site import output, render
 from naltrexone_site.output import OutputError, collect
@@ -256,12 +256,7 @@ def test_a_template_error_is_reported_with_its_line_and_writes_nothing(
     first = run_build(root)
     before = snapshot(first.site)
     template = root / "templates" / "methodology.html"
-    template.write_text(
-        template.read_text(encoding="utf-8").replace(
-            "<h1>Methodology and legend</h1>", "<h1>{{ no_such_value }}</h1>"
-        ),
-        encoding="utf-8",
-    )
+    rewrite(template, "<h1>Methodology and legend</h1>", "<h1>{{ no_such_value }}</h1>")
     run = run_build(root)
     assert run.code == 1
     assert re.search(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, MakeSite, claim_yaml
+from conftest import REPO, MakeSite, claim_yaml, rewrite
 
 from naltrexone_site import builder, cache, jobs, load, output, pipeline, render
 from naltrexone_site.builder import Outcome, build
@@ -138,16 +138,10 @@ def test_added_and_removed_claims_and_shifted_list_pages(
         (root / "claims" / f"{name}.yaml").unlink()
         if name == "ldn-dopamine-up":  # its partner names it: drop the link too
             partner = root / "claims" / "std-dopamine-down.yaml"
-            text = partner.read_text(encoding="utf-8").replace(
-                "contradicts: [ldn-dopamine-up]\n", ""
-            )
-            partner.write_text(text, encoding="utf-8")
+            rewrite(partner, "contradicts: [ldn-dopamine-up]\n", "")
         if name == "sleep-better":
             for other in root.glob("claims/added-2.yaml"):
-                text = other.read_text(encoding="utf-8").replace(
-                    "contradicts: [sleep-better]\n", ""
-                )
-                other.write_text(text, encoding="utf-8")
+                rewrite(other, "contradicts: [sleep-better]\n", "")
         warm_build(root, out)
         same_as_cold(root, out, tmp_path, monkeypatch)
     assert not (out / "claims" / "sleep-better.html").exists()
@@ -205,10 +199,7 @@ def test_a_template_change_reaches_every_page(
     out = tmp_path / "warm-site"
     warm_build(root, out)
     footer = root / "templates" / "_footer.html"
-    footer.write_text(
-        footer.read_text(encoding="utf-8").replace("</footer>", "<p>Footer v2</p>\n</footer>"),
-        encoding="utf-8",
-    )
+    rewrite(footer, "</footer>", "<p>Footer v2</p>\n</footer>")
     warm_build(root, out)
     site = snapshot(out)
     html = {p for p in site if p.endswith(".html") and p != "404.html"}
@@ -225,10 +216,7 @@ def test_a_taxonomy_change_reaches_every_page_that_shows_the_term(
     shown = pages_with(snapshot(out), '<span class="vh">Strength: </span> Anecdotal')
     assert "claims/sleep-better.html" in shown
     strengths = root / "content" / "taxonomy" / "strengths.yaml"
-    strengths.write_text(
-        strengths.read_text(encoding="utf-8").replace("label: Anecdotal", "label: Anecdotes only"),
-        encoding="utf-8",
-    )
+    rewrite(strengths, "label: Anecdotal", "label: Anecdotes only")
     warm_build(root, out)
     site = snapshot(out)
     assert pages_with(site, '<span class="vh">Strength: </span> Anecdotal<') == set()
@@ -243,10 +231,7 @@ def test_a_source_change_reaches_its_pages_and_the_claims_that_quote_it(
     out = tmp_path / "warm-site"
     warm_build(root, out)
     source = root / "content" / "sources" / "other-article.md"
-    source.write_text(
-        source.read_text(encoding="utf-8").replace("title: Another article", "title: Renamed"),
-        encoding="utf-8",
-    )
+    rewrite(source, "title: Another article", "title: Renamed")
     warm_build(root, out)
     same_as_cold(root, out, tmp_path, monkeypatch)
 
@@ -376,10 +361,7 @@ def test_a_failing_worker_reports_the_template_error_as_one_process_would(
     monkeypatch.setattr(jobs, "PARALLEL_FROM", 1)
     root = make_site()
     template = root / "templates" / "sources.html"
-    template.write_text(
-        template.read_text(encoding="utf-8").replace("<h1>Sources</h1>", "<h1>{{ nope }}</h1>"),
-        encoding="utf-8",
-    )
+    rewrite(template, "<h1>Sources</h1>", "<h1>{{ nope }}</h1>")
     code = builder.build_command(root, tmp_path / "site")
     assert code == 1
     assert not (tmp_path / "site").exists()
@@ -393,13 +375,11 @@ def test_a_claim_template_that_tests_its_values_is_rendered_per_page(
     not simply contain the values is noticed and rendered for each claim instead."""
     root = make_site()
     template = root / "templates" / "claim.html"
-    template.write_text(
-        template.read_text(encoding="utf-8").replace(
-            "{% block title %}Claim: {{ title }}{% endblock %}",
-            "{% block title %}{{ 'Claim' if title|length < 50 else 'Long claim' }}: "
-            "{{ title|upper }}{% endblock %}",
-        ),
-        encoding="utf-8",
+    rewrite(
+        template,
+        "{% block title %}Claim: {{ title }}{% endblock %}",
+        "{% block title %}{{ 'Claim' if title|length < 50 else 'Long claim' }}: "
+        "{{ title|upper }}{% endblock %}",
     )
     out = tmp_path / "site"
     warm_build(root, out)
@@ -423,9 +403,7 @@ def test_check_run_again_reports_the_same_and_sees_every_edit(
     first = check()
     assert check() == first  # nothing changed: the kept result
     path = root / "claims" / "sleep-better.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("mechanism: [mood]", "mechanism: [nope]")
-    )
+    rewrite(path, "mechanism: [mood]", "mechanism: [nope]")
     edited = check()
     assert "'nope' is not a known mechanism" in edited
     with pytest.MonkeyPatch.context() as m:

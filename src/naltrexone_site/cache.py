@@ -87,14 +87,20 @@ def save(root: Path, name: str, value: Any) -> None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.pickle"):  # anything saved by other code
-            if not stale.name.endswith(f"-{code_fingerprint()}.pickle"):
-                stale.unlink(missing_ok=True)
+        _sweep(folder)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, folder / f"{name}-{code_fingerprint()}.pickle")
     except OSError:
         return
+
+
+@cache
+def _sweep(folder: Path) -> None:
+    """Remove what other code saved, once per process (a build saves some 60 entries)."""
+    for stale in folder.glob("*.pickle"):
+        if not stale.name.endswith(f"-{code_fingerprint()}.pickle"):
+            stale.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

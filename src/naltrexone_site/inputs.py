@@ -7,6 +7,7 @@ imports no parser.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -30,21 +31,34 @@ def scan_inputs(root: Path, folders: tuple[str, ...] = ()) -> dict[str, StatKey]
     root: one pass of os.scandir and stat, which is all a build that finds nothing
     changed needs to read."""
     found: dict[str, StatKey] = {}
-    places = [("content/", root / "content"), ("claims/", root / "claims")]
-    places += [(f"{name}/", root / name) for name in folders]
-    while places:
-        prefix, folder = places.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = prefix + entry.name
+    for name in ("content", "claims", *folders):
+        for path, entry in files_under(root / name, f"{name}/", follow_symlinks=True):
             try:
-                if entry.is_dir():
-                    places.append((name + "/", Path(entry.path)))
-                elif entry.is_file():
-                    found[name] = stat_key(entry.stat())
+                if entry.is_file():
+                    found[path] = stat_key(entry.stat())
             except OSError:  # removed while we looked
                 continue
     return found
+
+
+def files_under(
+    folder: Path, prefix: str = "", follow_symlinks: bool = False
+) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry under `folder` that is not a folder, with its path (`prefix` + its
+    path below `folder`, forward slashes): os.scandir, whose entries carry their type and
+    inode without a stat call. A folder that cannot be read, or is gone, has no entries."""
+    stack = [(prefix, str(folder))]
+    while stack:
+        base, path = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=follow_symlinks):
+                    stack.append((f"{base}{entry.name}/", entry.path))
+                    continue
+            except OSError:  # removed while we looked
+                continue
+            yield base + entry.name, entry

@@ -23,6 +23,8 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from .inputs import files_under
+
 
 class OutputError(Exception):
     """The site cannot be written as asked; the message says why, in the user's words."""
@@ -232,21 +234,7 @@ def _refuse_unsafe(out: Path, protect: Path | None) -> None:
 def inodes(folder: Path) -> dict[str, int]:
     """Every file under `folder` by path, with its inode: what a later build checks to
     know the folder is still the site it wrote (no stat calls: the directory has them)."""
-    found: dict[str, int] = {}
-    stack = [("", str(folder))]
-    while stack:
-        prefix, path = stack.pop()
-        try:
-            entries = list(os.scandir(path))
-        except OSError:
-            continue
-        for entry in entries:
-            name = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((name + "/", entry.path))
-            else:
-                found[name] = entry.inode()
-    return found
+    return {path: entry.inode() for path, entry in files_under(folder)}
 
 
 def _swap(staging: Path, out: Path) -> None:
