@@ -87,7 +87,7 @@ def save(root: Path, name: str, value: Any) -> None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _sweep(folder)
+        _sweep(folder, code_fingerprint())
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, folder / f"{name}-{code_fingerprint()}.pickle")
@@ -96,10 +96,11 @@ def save(root: Path, name: str, value: Any) -> None:
 
 
 @cache
-def _sweep(folder: Path) -> None:
-    """Remove what other code saved, once per process (a build saves some 60 entries)."""
+def _sweep(folder: Path, fingerprint: str) -> None:
+    """Remove what other code saved, once per folder and code (a build saves some 60
+    entries; this looked at the whole folder for each)."""
     for stale in folder.glob("*.pickle"):
-        if not stale.name.endswith(f"-{code_fingerprint()}.pickle"):
+        if not stale.name.endswith(f"-{fingerprint}.pickle"):
             stale.unlink(missing_ok=True)
 
 
