@@ -14,11 +14,12 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, MakeSite, claim_yaml, rewrite
 
-from naltrexone_site import builder, cache, jobs, load, output, pipeline, render
+from naltrexone_site import builder, cache, jobs, load, output, pagekeys, pipeline, render
 from naltrexone_site.builder import Outcome, build
 from naltrexone_site.stages import Stages
 
@@ -147,12 +148,19 @@ def test_added_and_removed_claims_and_shifted_list_pages(
     assert not (out / "claims" / "sleep-better.html").exists()
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["serial", "beside"])
 def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    beside: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """bench/generate.py's registry (near-duplicates, contradictions, long lists), with
-    random edits of statements, quotes, grades and links, one build after each."""
+    random edits of statements, quotes, grades and links, one build after each; and the
+    same with the checks beside the analysis and the downloads beside the pages, as from
+    5,000 claims."""
     import sys
+
+    if beside:
+        monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
+        monkeypatch.setattr(jobs, "FORK_COST", 1)
 
     sys.path.insert(0, str(sys_path_bench))
     from generate import generate  # type: ignore[import-not-found]
@@ -233,6 +241,31 @@ def test_a_source_change_reaches_its_pages_and_the_claims_that_quote_it(
     source = root / "content" / "sources" / "other-article.md"
     rewrite(source, "title: Another article", "title: Renamed")
     warm_build(root, out)
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_the_build_key_is_kept_while_only_claims_change(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build-wide key (code, templates, settings, taxonomy, sources) is read from the
+    last build while only claim files changed, and worked out again on any other change."""
+    made: list[bytes] = []
+
+    def counted(*args: Any) -> bytes:
+        made.append(pagekeys.build_key(*args))
+        return made[-1]
+
+    monkeypatch.setattr(jobs, "build_key", counted)
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    claim = root / "claims" / "blocks-receptors.yaml"
+    rewrite(claim, 'statement: "Naltrexone blocks', 'statement: "It is said that naltrexone blocks')
+    warm_build(root, out)
+    assert len(made) == 1
+    rewrite(root / "content" / "site.yaml", "title: ", "title: New ")
+    warm_build(root, out)
+    assert len(made) == 2 and made[0] != made[1]
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
@@ -339,20 +372,80 @@ def test_an_interrupted_or_failed_incremental_write_keeps_the_old_site(
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+@pytest.mark.parametrize(
+    "thresholds",
+    [
+        # split everything: parse, anchor and render in workers, checks beside analysis
+        [(jobs, "PARALLEL_FROM"), (load, "PARALLEL_FROM"), (pipeline, "PARALLEL_FROM")]
+        + [(pipeline, "BESIDE_FROM")],
+        # a few pages here and the downloads in a child, as after a one-claim edit
+        [(jobs, "FORK_COST"), (pipeline, "BESIDE_FROM")],
+    ],
+    ids=["split", "beside"],
+)
 def test_workers_give_the_same_bytes_as_one_process(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    thresholds: list[tuple[object, str]],
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Forked workers parse, anchor, check and render; the result does not depend on it."""
     root = make_site()
     serial = cold_build(root, tmp_path, monkeypatch)
-    for module, threshold in (
-        (jobs, "PARALLEL_FROM"),
-        (load, "PARALLEL_FROM"),
-        (pipeline, "PARALLEL_FROM"),
-        (pipeline, "BESIDE_FROM"),
-    ):
+    for module, threshold in thresholds:
         monkeypatch.setattr(module, threshold, 1)
     assert cold_build(root, tmp_path, monkeypatch) == serial
+
+
+def test_bad_data_that_breaks_the_analysis_begun_beside_the_checks_gets_their_errors(
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """From BESIDE_FROM claims the analysis starts while the checks run in a child, on
+    the guess that they find no error. A link to a claim that does not exist breaks the
+    analysis (a KeyError): the build reports the checks' error, as without the guess."""
+    monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
+    failures: list[Exception] = []
+    plan = jobs.plan
+
+    def watched(*args: object) -> jobs.Plan:
+        try:
+            return plan(*args)  # type: ignore[arg-type]
+        except KeyError as exc:
+            failures.append(exc)
+            raise
+
+    monkeypatch.setattr(jobs, "plan", watched)
+    quote = "Naltrexone blocks opioid receptors in the brain."
+    bad = claim_yaml("bad", "A claim.", quote=quote, extra="contradicts: [nobody]\n")
+    root = make_site({"claims/bad.yaml": bad})
+    assert builder.build_command(root, tmp_path / "site") == 1
+    out, err = capsys.readouterr()
+    assert "claims/bad.yaml:11:15: error: contradicts: 'nobody' is not a known claim" in out
+    assert "not built" in out and "Traceback" not in out + err
+    assert [str(e) for e in failures] == ["'nobody'"]  # the guess was made, and failed
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_analysis_that_fails_on_sound_data_fails_as_it_is(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guess fails but the checks find nothing: the analysis runs again after them,
+    so a bug shows its own exception rather than being swallowed."""
+    monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
+    calls = []
+
+    def broken(*args: object) -> jobs.Plan:
+        calls.append(args)
+        raise RuntimeError("a bug in the analysis")
+
+    monkeypatch.setattr(jobs, "plan", broken)
+    with pytest.raises(RuntimeError, match="a bug in the analysis"):
+        build(make_site(), tmp_path / "site")
+    assert len(calls) == 2
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_failing_worker_reports_the_template_error_as_one_process_would(
@@ -409,3 +502,40 @@ def test_check_run_again_reports_the_same_and_sees_every_edit(
     with pytest.MonkeyPatch.context() as m:
         m.setenv("NALTREXONE_SITE_CACHE", "0")
         assert check() == edited  # the same as checking from nothing
+
+
+def test_sources_and_overviews_are_parsed_again_only_when_their_file_changed(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their parse (and its problems) is kept with the file's stat, like a claim's."""
+    from naltrexone_site.cli import main
+
+    parsed: list[str] = []
+    for name in ("_load_source", "_load_overview"):
+        real = getattr(load, name)
+
+        def counted(root: Path, path: Path, problems: list[object], real: Any = real) -> Any:
+            parsed.append(path.name)
+            return real(root, path, problems)
+
+        monkeypatch.setattr(load, name, counted)
+    root = make_site()
+    source = root / "content" / "sources" / "other-article.md"
+    rewrite(source, "kind: ", "kind: pamphlet-")  # an error, kept with the parse
+
+    def check() -> str:
+        main(["--root", str(root), "check"])
+        return capsys.readouterr().out
+
+    first = check()
+    assert "other-article.md" in first and "is not a known source kind" in first
+    assert sorted(parsed) == sorted(p.name for p in load.project_files(root) if p.suffix == ".md")
+    parsed.clear()
+    rewrite(root / "claims" / "sleep-better.yaml", "stance: supports", "stance: qualifies")
+    second = check()
+    assert parsed == []  # the claim changed, no source or overview did
+    assert "is not a known source kind" in second  # the kept parse's problem, again
+    rewrite(source, "kind: pamphlet-", "kind: ")
+    fixed = check()
+    assert parsed == ["other-article.md"]
+    assert "other-article.md" not in fixed

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,27 @@ def test_without_a_second_core_it_is_worked_out_here_when_asked() -> None:
         assert calls == []  # nothing yet
         assert beside.result() == 7
     assert calls == [os.getpid()]
+
+
+@needs_cores
+def test_a_costly_job_of_its_own_is_made_beside_a_few_pages(tmp_path: Path) -> None:
+    """The downloads (a job marked `alone`) go to a child process even when there are too
+    few pages to split: after a one-claim edit they are most of the work."""
+    from naltrexone_site.jobs import FORK_COST, Job, produce
+    from naltrexone_site.output import Staging
+
+    def made_by(path: str) -> Iterator[tuple[str, bytes]]:
+        yield path, str(os.getpid()).encode()
+
+    page = Job(("page.html",), b"1", 10, lambda: made_by("page.html"))
+    downloads = Job(("claims.json",), b"2", FORK_COST, lambda: made_by("claims.json"), alone=True)
+    staging = Staging(tmp_path / "site")
+    written = produce([page, downloads], staging, compare=False, prepare=lambda: None)
+    assert sorted(written) == ["claims.json", "page.html"]
+    assert (staging.folder / "page.html").read_bytes() == str(os.getpid()).encode()
+    assert (staging.folder / "claims.json").read_bytes() != str(os.getpid()).encode()
+
+    cheap = Job(("claims.json",), b"2", FORK_COST - 1, lambda: made_by("claims.json"), alone=True)
+    staging = Staging(tmp_path / "small")
+    produce([page, cheap], staging, compare=False, prepare=lambda: None)
+    assert (staging.folder / "claims.json").read_bytes() == str(os.getpid()).encode()

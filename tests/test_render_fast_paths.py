@@ -40,7 +40,7 @@ AWKWARD = st.text(
 def repository_site() -> Site:
     checked = check_project(REPO)
     assert checked.context is not None
-    return analyse(checked.context, checked.warnings, claim_history(REPO))
+    return analyse(checked.context, claim_history(REPO))
 
 
 # ------------------------------------------------------------------------- downloads

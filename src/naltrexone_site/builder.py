@@ -13,15 +13,20 @@ import hashlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import cache, history, output
+from . import cache, history, output, parallel
 from .cli import print_problems, summary
 from .inputs import StatKey, rel, scan_inputs
 from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
+
+if TYPE_CHECKING:  # imported when there is work to do: a no-op build needs neither
+    from .checks import Context
+    from .jobs import Plan
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
@@ -70,14 +75,35 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             return Outcome(Checked(None, record.problems, record.counts), record.pages)
     # The rest is imported only now: a build that finds nothing to do needs none of it.
     from . import jobs
-    from .pipeline import check_project
+    from .pipeline import BESIDE_FROM, anchor_project, run_all_checks
 
-    checked = check_project(root, stages, inputs)  # load, anchor every quote, validate
-    if checked.errors or checked.context is None:
+    known = set(record.keys) if record is not None else None
+    # The build key depends on the code and on files outside claims/ only: kept while
+    # none of those changed.
+    unchanged = record is not None and _frame(record.inputs) == _frame(inputs)
+    build_key = record.build if record is not None and unchanged else None
+    plan = None
+    with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
+        context = anchored.context
+        if context is not None and len(context.registry.claims) >= BESIDE_FROM:
+            # Checks on another core while this one analyses, on the guess that they find
+            # no error; a second child cannot wait for the first, so the duplicate search
+            # is collected here first.
+            duplicates = anchored.duplicates()
+            alone = replace(anchored, duplicates=lambda: duplicates)
+            with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
+                plan = _guessed_plan(root, context, known, build_key, stages)
+                with stages("check"):
+                    problems = checking.result()
+        else:
+            with stages("check"):
+                problems = run_all_checks(root, anchored)
+    checked = Checked(context, problems)
+    if checked.errors or context is None:
         return Outcome(checked, pages=0)  # bad data never reaches a template
-    with stages("analyse"):
-        known = set(record.keys) if record is not None else None
-        plan = jobs.plan(root, checked.context, checked.warnings, known)
+    if plan is None:
+        with stages("analyse"):
+            plan = jobs.plan(root, context, known, build_key)
     if record is not None and record.build != plan.build:
         record.keys = {}  # new templates, taxonomy, sources or code: every page is new
     staging = Staging(out, protect=root)
@@ -114,6 +140,26 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     record = Record(inputs, plan.build, keys, found, pages, checked.problems, counts)
     cache.save(root, _record_name(out), record)
     return Outcome(checked, pages=pages, written=len(written))
+
+
+def _guessed_plan(
+    root: Path, context: Context, known: set[str] | None, build: bytes | None, stages: Stages
+) -> Plan | None:
+    """The analysis, started before the checks have said the registry is sound: None
+    where bad data broke it (the checks then say what is wrong; were they to find
+    nothing, the analysis runs again after them, to fail as it is)."""
+    from . import jobs
+
+    with stages("analyse"):
+        try:
+            return jobs.plan(root, context, known, build)
+        except Exception:
+            return None
+
+
+def _frame(inputs: dict[str, StatKey]) -> dict[str, StatKey]:
+    """The inputs but the claim files."""
+    return {path: key for path, key in inputs.items() if not path.startswith("claims/")}
 
 
 def _record_name(out: Path) -> str:

@@ -23,6 +23,7 @@ from .render import CLAIM_TEMPLATE, Renderer, Spec
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
+FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
 _BATCH = 256  # files written at a time
 _BIG = 1 << 20  # bytes: a file this large is written at once
 # Rough cost of a page, rendered and written, in tenths of a claim page (about 90 us),
@@ -51,10 +52,13 @@ class Plan:
     prepare: Callable[[], None]  # what every job needs, done once before work is split
 
 
-def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) -> Plan:
+def plan(
+    root: Path, ctx: Context, known_paths: set[str] | None, build: bytes | None = None
+) -> Plan:
     """Analyse the checked registry and list the site's files. `known_paths`: the paths
-    of the last build, already checked for clashes."""
-    site = analyse(ctx, warnings, claim_history(root))  # group, derive marks and conflicts
+    of the last build, already checked for clashes; `build`: the build key, when no file
+    it depends on changed since it was worked out."""
+    site = analyse(ctx, claim_history(root))  # group, derive marks and conflicts
     renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
     specs = renderer.specs()
     versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
@@ -64,8 +68,9 @@ def plan(root: Path, ctx: Context, warnings: int, known_paths: set[str] | None) 
     paths = [path for job in jobs for path in job.paths]
     if known_paths is None or known_paths != set(paths):
         check_paths(paths)  # no two files at one path, none outside
-    key = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
-    return Plan(jobs, key, len(site.claims), len(site.sources), renderer.compile_templates)
+    if build is None:
+        build = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
+    return Plan(jobs, build, len(site.claims), len(site.sources), renderer.compile_templates)
 
 
 @dataclass(frozen=True, slots=True)  # one per page: no __dict__ each
@@ -178,12 +183,17 @@ def produce(
     """Make every job's bytes and write them into the staging folder; with `compare`,
     skip files whose bytes equal the current site's. Returns the paths written."""
     count = parallel.workers()
-    if len(jobs) < PARALLEL_FROM or count < 2:
-        return _produce_share(jobs, staging, compare)
-    prepare()
     rest = [job for job in jobs if not job.alone]
-    shares = [rest[r.start : r.stop] for r in parallel.split([j.cost for j in rest], count)]
-    shares += [[job] for job in jobs if job.alone]
+    alone = [[job] for job in jobs if job.alone]
+    beside = rest and sum(job.cost for [job] in alone) >= FORK_COST
+    if count < 2 or not beside and len(jobs) < PARALLEL_FROM:
+        return _produce_share(jobs, staging, compare)
+    if len(jobs) < PARALLEL_FROM:  # a few pages here, the downloads beside them
+        shares = [rest, *alone]
+    else:
+        prepare()
+        shares = [rest[r.start : r.stop] for r in parallel.split([j.cost for j in rest], count)]
+        shares += alone
     try:
         parts = parallel.fork_map(lambda share: _produce_share(share, staging, compare), shares)
     except parallel.ShareFailed:

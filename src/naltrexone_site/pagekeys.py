@@ -13,9 +13,10 @@ value must say how it is keyed, or pages showing it could go stale.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,11 @@ class Keys:
             Dispute: lambda d: (self._claim(d.claim), d.index),
             StatedRange: lambda r: (r.source.id, tuple((self._claim(c), i) for c, i, _ in r.items)),
         }
-        for kind in (Cell, Row, DoseComparison, Coverage, Overview):
+        for kind in (Cell, Row, DoseComparison, Overview):
             self._encoders[kind] = self._remembered(self._fields)
+        # fields of plain values only (spans of sentences): as they are, marshal takes
+        # nested tuples whole (and refuses anything else, so a new field cannot slip by)
+        self._encoders[Coverage] = self._remembered(_plain_fields)
         # A source page's passage ids and article follow from the source (a constant) and
         # the anchors of the claims it lists (in their versions): the source id says it all.
         for lazy in (Passages, Article):
@@ -175,7 +179,12 @@ class Keys:
                 raise TypeError(f"no page key for a value of type {type(value).__name__}")
         return encoder(value)
 
-    def _sequence(self, values: Iterable[Any]) -> tuple[Any, ...]:
+    def _sequence(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        kinds = set(map(type, values))
+        if kinds == _CLAIM:  # the commonest: claims only, their versions looked up in C
+            return tuple(map(self.versions.__getitem__, map(_ID, values)))
+        if kinds <= _PLAIN:
+            return tuple(values)
         versions, encode, out = self.versions, self.encode, []
         for value in values:  # most values are claims or plain: no call for those
             kind = type(value)
@@ -210,6 +219,12 @@ class Keys:
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
+_CLAIM = {Claim}
+_ID = attrgetter("id")
+
+
+def _plain_fields(value: Any) -> tuple[Any, ...]:
+    return (type(value).__name__, *(getattr(value, f.name) for f in fields(value)))
 
 
 def _same(value: Any) -> Any:

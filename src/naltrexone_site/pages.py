@@ -148,11 +148,10 @@ class Site:
     contradictions: tuple[Contradiction, ...]
     disputes: tuple[Dispute, ...]
     by_source: Mapping[str, tuple[SourceClaim, ...]]
-    warnings: int
     history: History = field(default_factory=dict)  # claim id -> commits, newest first
 
 
-def analyse(ctx: Context, warnings: int = 0, history: History | None = None) -> Site:
+def analyse(ctx: Context, history: History | None = None) -> Site:
     registry = ctx.registry
     taxonomy = registry.taxonomy
     names = ("mechanisms", "doses", "strengths", "source_kinds", "stances", "claim_kinds")
@@ -181,7 +180,6 @@ def analyse(ctx: Context, warnings: int = 0, history: History | None = None) -> 
         contradictions=contradiction_pairs(claims, marks),
         disputes=disputes(claims.values()),
         by_source=by_source,
-        warnings=warnings,
         history=history or {},
     )
 

@@ -1,4 +1,4 @@
-"""The stages in order: load, anchor, check. `build_site` adds analyse, render, write.
+"""The stages in order: load, anchor, check. `builder.build` adds analyse, render, write.
 
 Each stage reuses what an earlier build computed for inputs that did not change (see
 cache.py): parsed claim files, source texts prepared for matching, each claim's anchors
@@ -9,7 +9,8 @@ again; a test builds with a cold and a warm cache and compares.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,18 +32,35 @@ def check_project(
 ) -> Checked:
     """Load, anchor and check. `scanned` is the stat of each input file when the caller
     has it already (see `load.scan_inputs`)."""
-    with cache.no_gc():
-        return _check_project(root, stages or Stages(), scanned)
+    stages = stages or Stages()
+    with cache.no_gc(), anchor_project(root, stages, scanned) as anchored, stages("check"):
+        return Checked(anchored.context, run_all_checks(root, anchored))
 
 
-def _check_project(root: Path, stages: Stages, scanned: dict[str, StatKey] | None) -> Checked:
+@dataclass(frozen=True)
+class Anchored:
+    """The registry loaded and its quotes anchored: what the checks and the analysis both
+    start from. `context` is None when settings or taxonomy are unreadable."""
+
+    context: Context | None
+    problems: list[Problem]  # loading's
+    duplicates: Callable[[], list[Problem]]  # the duplicate search, maybe running beside
+
+
+@contextmanager
+def anchor_project(
+    root: Path, stages: Stages, scanned: dict[str, StatKey] | None = None
+) -> Iterator[Anchored]:
+    """Load and anchor, with the duplicate search started beside anchoring on another
+    core (it needs only the claims); leaving the block stops it if nobody asked."""
     with stages("load"):
         loaded = load_registry(root, scanned)
     registry = loaded.registry
     if registry is None:  # settings or taxonomy unreadable: nothing else can be judged
-        return Checked(None, _sorted(loaded.problems))
+        yield Anchored(None, loaded.problems, list)
+        return
 
-    def search() -> list[Problem]:  # needs only the claims: on another core, beside anchoring
+    def search() -> list[Problem]:
         return list(check_duplicates(registry.claims, root))
 
     with parallel.Beside(search, enabled=len(registry.claims) >= BESIDE_FROM) as duplicates:
@@ -51,7 +69,6 @@ def _check_project(root: Path, stages: Stages, scanned: dict[str, StatKey] | Non
             anchored, flat = anchor_claims(root, registry.claims, texts, loaded.digests)
             by_source = source_coverage(root, registry.sources, texts.texts, anchored)
             texts.save()  # after coverage: the sentences are split and kept too
-        with stages("check"):
             context = Context(
                 registry,
                 texts.texts,
@@ -62,11 +79,17 @@ def _check_project(root: Path, stages: Stages, scanned: dict[str, StatKey] | Non
                 loaded.digests,
                 flat,
             )
-            memo = cache.Memo(root, "checks")
-            found = run_checks(context, memo, root, duplicates.result)
-            problems = _sorted([*loaded.problems, *found])
-            memo.save()
-    return Checked(context, problems)
+        yield Anchored(context, loaded.problems, duplicates.result)
+
+
+def run_all_checks(root: Path, anchored: Anchored) -> tuple[Problem, ...]:
+    """Every problem, loading's included, sorted."""
+    if anchored.context is None:
+        return _sorted(anchored.problems)
+    memo = cache.Memo(root, "checks")
+    found = run_checks(anchored.context, memo, root, anchored.duplicates)
+    memo.save()
+    return _sorted([*anchored.problems, *found])
 
 
 BESIDE_FROM = 5000  # claims; from this many the duplicate search gains from its own core
