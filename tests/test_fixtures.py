@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MakeSite, claim_yaml
 
 from naltrexone_site.cli import main
 
@@ -83,6 +84,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "quote-one-word-changed.yaml": (
         1,
         'claims/quote-one-word-changed.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: "Naltrexone’s ability to block opioid receptors in the brain directly impacts the brain’s reward system." (paste the source\'s exact words)\n4 claims, 1 source: 1 error, 0 warnings\n',
+    ),
+    "quote-across-heading.yaml": (
+        0,
+        "claims/quote-across-heading.yaml:9:5: warning: evidence[0].quote: the quote runs from one paragraph, heading or list item of the source into the next: read together, they may say what neither says alone (quote one passage per evidence item, or split it into two items)\n4 claims, 1 source: 0 errors, 1 warning\n",
     ),
     "quote-straight-apostrophes.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
     "statement-with-script.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
@@ -156,3 +161,34 @@ def test_cli_never_prints_a_traceback(tmp_path: Path) -> None:
             both = run.stdout + run.stderr
             assert "Traceback" not in both, (fixture, command, both)
             assert run.returncode in (0, 1), (fixture, command, both)
+
+
+@pytest.mark.parametrize(
+    ("quote", "flagged"),
+    [
+        ("How it works Naltrexone blocks opioid receptors in the brain.", True),  # heading
+        ("Some users report better sleep. Some users report vivid dreams.", True),  # list items
+        ("are typical. Some users report better sleep.", True),  # a paragraph, then a list
+        ("opioid receptors in the brain. At the standard dose", False),  # one wrapped paragraph
+        ("Naltrexone blocks opioid receptors in the brain.", False),
+    ],
+)
+def test_a_quote_across_a_break_in_its_source_is_flagged(
+    quote: str, flagged: bool, make_site: MakeSite
+) -> None:
+    from naltrexone_site.pipeline import check_project
+
+    root = make_site({"claims/across.yaml": claim_yaml("across", "A claim.", quote=quote)})
+    found = [
+        p.message
+        for p in check_project(root).problems
+        if p.location.path == "claims/across.yaml" and p.field == "evidence[0].quote"
+    ]
+    assert found == (
+        [
+            "the quote runs from one paragraph, heading or list item of the source "
+            "into the next: read together, they may say what neither says alone"
+        ]
+        if flagged
+        else []
+    )

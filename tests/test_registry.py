@@ -86,3 +86,10 @@ def test_overviews_cover_every_row_within_80_to_200_words(ctx: Context) -> None:
         prose = re.sub(r"\]\(claim:[^)]*\)", "]", overview.body)
         assert 80 <= len(prose.split()) <= 200, overview.id
         assert "(claim:" in overview.body
+
+
+def test_a_dose_badge_says_it_is_about_the_dose(ctx: Context) -> None:
+    """A claim's badges sit side by side: 'Not stated' or 'Both' alone would not say what
+    is meant (screen readers hear a hidden 'Dose:', sighted readers do not see it)."""
+    for term in ctx.registry.taxonomy.doses:
+        assert "dose" in (term.short or "").lower() or term.short == "LDN", term.id

@@ -19,6 +19,9 @@ from .problems import Location, Problem, error, warning
 from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, nearest
 
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
+# Where one Markdown block of a source ends and another starts: a blank line, or a line
+# that opens a heading, list item or block quote.
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]*(?:#{1,6}|[-+*•>]|\d+\.)[ \t]")
 
 
 @dataclass(frozen=True)
@@ -231,9 +234,20 @@ def check_anchoring(ctx: Context) -> Iterator[Problem]:
 def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[Problem]:
     for item in anchored:
         anchor = item.anchor
-        if anchor is None or anchor.exact:
+        if anchor is None:
             continue  # an unknown source is reported by check_references
         key = f"evidence[{item.index}].quote"
+        if anchor.exact:
+            body = ctx.texts[item.evidence.source].body
+            if _BLOCK_BREAK.search(body, anchor.start, anchor.end):
+                yield warning(
+                    item.claim.at(key),
+                    key,
+                    "the quote runs from one paragraph, heading or list item of the source "
+                    "into the next: read together, they may say what neither says alone",
+                    "quote one passage per evidence item, or split it into two items",
+                )
+            continue
         text = ctx.texts[item.evidence.source]
         passage = text.passage(anchor)
         source_path = f"content/sources/{item.evidence.source}.md"
