@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -457,6 +458,11 @@ def test_the_map_counts_what_the_registry_holds(make_site: MakeSite, run_build: 
     assert '1<span class="wide-only"> contested</span>' in cell
 
 
+def sid(sentence: str) -> str:
+    """A sentence's id on its source page: from its words, not its place."""
+    return f"s-{zlib.crc32(' '.join(sentence.split()).encode()):08x}"
+
+
 def test_a_claims_passage_link_lands_on_the_highlighted_passage(
     make_site: MakeSite, run_build: RunBuild
 ) -> None:
@@ -465,9 +471,11 @@ def test_a_claims_passage_link_lands_on_the_highlighted_passage(
     targets = re.findall(
         r'class="passage-link" href="\.\./sources/([a-z0-9-]+)\.html#([a-z0-9-]+)"', claim
     )
-    assert targets == [("demo-article", "s-3"), ("other-article", "s-1")]
+    ldn = "Low-dose naltrexone is thought to raise endorphin levels after a brief blockade."
+    other = "Naltrexone does not raise endorphin levels at any dose."
+    assert targets == [("demo-article", sid(ldn)), ("other-article", sid(other))]
     source = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
-    passage = re.search(r'<span class="s" id="s-3">(.*?)</span>', source)
+    passage = re.search(rf'<span class="s" id="{sid(ldn)}">(.*?)</span>', source)
     assert passage is not None
     assert passage.group(1) == (
         "<mark>Low-dose naltrexone is thought to raise endorphin levels after a brief "
@@ -482,11 +490,35 @@ def test_a_claims_passage_link_lands_on_the_highlighted_passage(
     ) in claim
     # a quote inside a table cell is found and marked too
     fibro = (run.site / "claims/fibro-pain.html").read_text(encoding="utf-8")
-    target = re.search(r'href="\.\./sources/demo-article\.html#(s-\d+)"', fibro)
+    target = re.search(r'href="\.\./sources/demo-article\.html#(s-[0-9a-f-]+)"', fibro)
     assert target and f'id="{target.group(1)}">Fibromyalgia' in source
     assert (
         '<td><span class="s"><mark>Low-dose naltrexone may reduce pain</mark></span></td>' in source
     )
+
+
+def test_a_passage_link_keeps_its_sentence_when_the_source_changes_elsewhere(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """A shared link to a passage must not land on another sentence after the source is
+    edited (as a numbered id would once a sentence is added before it)."""
+    root = make_site()
+    ldn = "Low-dose naltrexone is thought to raise endorphin levels after a brief blockade."
+
+    def linked() -> str:
+        run = run_build(root)
+        assert run.code == 0, run.out + run.err
+        claim = (run.site / "claims/ldn-endorphins.html").read_text(encoding="utf-8")
+        found = re.search(r'href="\.\./sources/demo-article\.html#(s-[0-9a-f-]+)"', claim)
+        assert found is not None
+        source = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
+        assert re.search(rf'id="{found.group(1)}"><mark>{re.escape(ldn)}</mark>', source)
+        return found.group(1)
+
+    before = linked()
+    article = root / "content" / "sources" / "demo-article.md"
+    rewrite(article, "## How it works\n", "## How it works\n\nA sentence added. And one more.\n")
+    assert linked() == before == sid(ldn)
 
 
 def test_a_source_page_lists_its_claims_in_the_order_of_the_text(
@@ -508,7 +540,8 @@ def test_a_source_page_lists_its_claims_in_the_order_of_the_text(
     assert "1 sentence excluded as boilerplate" in page
     assert '<li id="ref-1">Doe, J. (2020)' in page
     assert "A newsletter sign-up box." in page
-    assert '<span class="s boilerplate" id="s-9">Thanks for reading.</span>' in page
+    thanks = sid("Thanks for reading.")
+    assert f'<span class="s boilerplate" id="{thanks}">Thanks for reading.</span>' in page
 
 
 def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(

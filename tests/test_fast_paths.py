@@ -29,6 +29,7 @@ from naltrexone_site.anchoring import (
     SourceText,
     _blank_markers,
     _fold,
+    sentence_ids,
     sentence_spans,
 )
 from naltrexone_site.fragments import esc
@@ -384,7 +385,9 @@ BODY_LINES = st.sampled_from(
 @given(st.lists(BODY_LINES, max_size=12).map("\n".join))
 def test_sentence_ids_are_found_as_rendering_finds_them(body: str) -> None:
     sentences = sentence_spans(body)
-    _, emitted = markup.source_body(body, markup.BodyMarks(sentences, (), {}))
+    _, emitted = markup.source_body(
+        body, markup.BodyMarks(sentences, (), {}, sentence_ids(body, sentences))
+    )
     assert markup.emitted_sentences(body, sentences) == emitted
 
 

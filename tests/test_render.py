@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from naltrexone_site import markup
-from naltrexone_site.anchoring import sentence_spans
+from naltrexone_site.anchoring import sentence_ids, sentence_spans
 from naltrexone_site.markup import BodyMarks
 from naltrexone_site.pages import chunks, columns_of
 
@@ -120,19 +120,20 @@ Cell one | Cell two |
 def test_every_sentence_of_a_source_is_a_link_target_and_quotes_are_marked() -> None:
     sentences = sentence_spans(BODY)
     quote = BODY.index("Second sentence")
-    marks = BodyMarks(sentences, markup.merge_spans([(quote, quote + len("Second sentence"))]), {})
-    html, emitted = markup.source_body(BODY, marks)
+    ids = sentence_ids(BODY, sentences)
+    quoted = markup.merge_spans([(quote, quote + len("Second sentence"))])
+    html, emitted = markup.source_body(BODY, BodyMarks(sentences, quoted, {}, ids))
     assert emitted == frozenset(range(len(sentences)))
     for i in range(len(sentences)):
-        assert html.count(f'id="{markup.sentence_id(i)}"') == 1
+        assert html.count(f'id="{ids[i]}"') == 1
     assert "<h3>Heading</h3>" in html  # headings are not sentences
-    assert '<span class="s" id="s-1">First sentence here.</span>' in html
+    assert f'<span class="s" id="{ids[0]}">First sentence here.</span>' in html
     assert (
-        '<span class="s" id="s-2"><mark>Second sentence</mark> with <strong>bold</strong> '
+        f'<span class="s" id="{ids[1]}"><mark>Second sentence</mark> with <strong>bold</strong> '
         "words.</span>"
     ) in html
-    assert '<li><span class="s" id="s-3">An item sentence.</span></li>' in html
-    assert '<td><span class="s" id="s-5">Cell one</span></td>' in html
+    assert f'<li><span class="s" id="{ids[2]}">An item sentence.</span></li>' in html
+    assert f'<td><span class="s" id="{ids[4]}">Cell one</span></td>' in html
     assert '<td><span class="s">Cell two</span></td>' in html  # one row: one id
     assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">' in html
 
@@ -151,11 +152,13 @@ BLOCK = st.one_of(
 @given(st.lists(BLOCK, min_size=1, max_size=6).map("\n\n".join))
 def test_every_sentence_gets_exactly_one_id_and_no_text_is_lost(body: str) -> None:
     sentences = sentence_spans(body)
-    html, emitted = markup.source_body(body, BodyMarks(sentences, (), {}))
+    ids = sentence_ids(body, sentences)
+    html, emitted = markup.source_body(body, BodyMarks(sentences, (), {}, ids))
     assert emitted == frozenset(range(len(sentences)))
+    assert len(set(ids)) == len(ids)
     for i in range(len(sentences)):
-        assert html.count(f'id="{markup.sentence_id(i)}"') == 1
-    plain_html = re.sub(r'<span class="s"( id="s-\d+")?>|</span>', "", str(html))
+        assert html.count(f'id="{ids[i]}"') == 1
+    plain_html = re.sub(r'<span class="s"( id="s-[0-9a-f-]+")?>|</span>', "", str(html))
     assert plain_html == markup.MD.render(body).replace("<h2>", "<h3>").replace("</h2>", "</h3>")
 
 
@@ -261,3 +264,10 @@ def test_templates_are_autoescaped_and_strict(tmp_path: Path) -> None:
     assert env.get_template("t.html").render(value="<b>") == "&lt;b&gt;"
     with pytest.raises(UndefinedError):
         env.get_template("t.html").render()
+
+
+def test_a_sentence_id_comes_from_its_words_and_a_repeat_is_numbered() -> None:
+    body = "It helps.\n\nIt   helps. Something else."
+    ids = sentence_ids(body, sentence_spans(body))
+    assert ids == ("s-3b2f751f", "s-3b2f751f-2", sentence_ids("Something else.", [(0, 15)])[0])
+    assert sentence_ids("It helps.", [(0, 9)]) == ("s-3b2f751f",)  # wherever it stands

@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from naltrexone_site import exports, markup
+from naltrexone_site.anchoring import sentence_ids
 from naltrexone_site.history import claim_history
 from naltrexone_site.models import Claim, Evidence
 from naltrexone_site.pages import Marks, Site, analyse
@@ -243,6 +244,6 @@ def test_a_source_body_is_what_parsing_everything_gives(lines: list[str], cuts: 
     points = sorted({min(c, len(body)) for c in cuts})
     sentences = tuple((a, b) for a, b in zip(points[::2], points[1::2], strict=False) if b > a)
     quoted = markup.merge_spans(zip(points[1::2], points[2::2], strict=False))
-    marks = markup.BodyMarks(sentences, quoted, {0: "boilerplate"})
+    marks = markup.BodyMarks(sentences, quoted, {0: "boilerplate"}, sentence_ids(body, sentences))
     html, emitted = markup.source_body(body, marks)
     assert (str(html), emitted) == reference_source_body(body, marks)

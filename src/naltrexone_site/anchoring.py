@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+import zlib
 from collections import Counter
+from collections.abc import Sequence
 from functools import cached_property
 from itertools import accumulate, count
 from operator import add
@@ -97,6 +99,24 @@ def _fold(text: str) -> str:
     if len(lowered) == len(text):
         return lowered
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def sentence_ids(body: str, sentences: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    """An id for each sentence made from its words ("s-" and eight hex digits; a sentence
+    said again, or a rare clash, gets "-2", "-3" in order), not from its place: a link to
+    a passage keeps its sentence when the source is edited elsewhere, and points at none
+    (rather than at another sentence, as a number would) when that sentence changed."""
+    ids, used = [], set()
+    for start, end in sentences:
+        words = " ".join(body[start:end].split()).encode()
+        base = f"s-{zlib.crc32(words):08x}"
+        found, n = base, 1
+        while found in used:
+            n += 1
+            found = f"{base}-{n}"
+        used.add(found)
+        ids.append(found)
+    return tuple(ids)
 
 
 class Anchor(NamedTuple):
@@ -280,6 +300,11 @@ class SourceText:
     @cached_property
     def sentences(self) -> tuple[tuple[int, int], ...]:
         return sentence_spans(self.body)
+
+    @cached_property
+    def sentence_ids(self) -> tuple[str, ...]:
+        """Each sentence's id on the source page (see `sentence_ids`)."""
+        return sentence_ids(self.body, self.sentences)
 
 
 def cut_character(norm: str) -> str:

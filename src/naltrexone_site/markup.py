@@ -154,13 +154,10 @@ def shift_headings(tokens: Sequence[Token], top: int) -> None:
 class BodyMarks:
     """What to draw on a source body. Offsets are character positions in the body."""
 
-    sentences: tuple[tuple[int, int], ...]  # sentence i gets id "s-{i+1}"
+    sentences: tuple[tuple[int, int], ...]
     quoted: tuple[tuple[int, int], ...]  # merged, sorted spans to wrap in <mark>
     sentence_classes: Mapping[int, str]  # extra classes by sentence index ("boilerplate")
-
-
-def sentence_id(index: int) -> str:
-    return f"s-{index + 1}"
+    ids: Sequence[str]  # of each sentence (anchoring.sentence_ids)
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -332,7 +329,7 @@ def _open_sentence(index: int, marks: BodyMarks, emitted: set[int]) -> str:
     if index in emitted:  # a sentence split across table cells: only its first piece has the id
         return f'<span class="{classes}">'
     emitted.add(index)
-    return f'<span class="{classes}" id="{sentence_id(index)}">'
+    return f'<span class="{classes}" id="{marks.ids[index]}">'
 
 
 def _is_quoted(quoted: tuple[tuple[int, int], ...], point: int) -> bool:

@@ -384,7 +384,7 @@ class Renderer:
                 if item.cites
                 else ()
             )
-            target = markup.sentence_id(first) if first in text.emitted else "article"
+            target = text.ids[first] if first in text.emitted else "article"
             views.append(
                 EvidenceView(
                     index + 1, item, source, before, quoted, after, target, cites, index in flat
@@ -396,7 +396,7 @@ class Renderer:
         """The id of the passage's first sentence on the source page, or the article."""
         text = self._texts.get(source_id) or self._text(source_id)
         first = markup.first_sentence(text.sentences, start, end, text.starts)
-        return markup.sentence_id(first) if first in text.emitted else "article"
+        return text.ids[first] if first in text.emitted else "article"
 
     def _text(self, source_id: str) -> _Text:
         text = self.site.texts[source_id]
@@ -409,6 +409,7 @@ class Renderer:
             text.sentences,
             [s for s, _ in text.sentences],
             emitted,
+            text.sentence_ids,
         )
         return found
 
@@ -432,7 +433,9 @@ class Renderer:
         ]
         kept = set(site.coverage[source_id].sentences)
         classes = {i: "boilerplate" for i, span in enumerate(text.sentences) if span not in kept}
-        marks = markup.BodyMarks(text.sentences, markup.merge_spans(quoted), classes)
+        marks = markup.BodyMarks(
+            text.sentences, markup.merge_spans(quoted), classes, text.sentence_ids
+        )
         rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
         return rendered
 
@@ -451,6 +454,7 @@ class _Text(NamedTuple):
     sentences: tuple[tuple[int, int], ...]
     starts: list[int]  # of the sentences, to bisect
     emitted: frozenset[int]  # sentences with an id on the source page
+    ids: tuple[str, ...]  # those ids, by sentence
 
 
 @dataclass(frozen=True)
