@@ -539,3 +539,22 @@ def test_sources_and_overviews_are_parsed_again_only_when_their_file_changed(
     fixed = check()
     assert parsed == ["other-article.md"]
     assert "other-article.md" not in fixed
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["here", "in-workers"])
+def test_a_claim_file_gone_before_it_is_read_is_reported_not_raised(
+    workers: bool, make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file listed by the scan but removed before it is read (an editor's tool saving
+    by delete-and-rename): its own located error, and the other claims load."""
+    if workers:
+        monkeypatch.setattr(load, "PARALLEL_FROM", 1)
+    root = make_site()
+    names = sorted(f"claims/{p.name}" for p in (root / "claims").glob("*.yaml"))
+    scanned = {name: (1, 1, 100, 1) for name in [*names, "claims/gone.yaml"]}
+    problems: list[object] = []
+    claims = load.load_claims(root, sorted(scanned), problems, scanned)  # type: ignore[arg-type]
+    assert [str(p) for p in problems] == [
+        "claims/gone.yaml: error: cannot read the file: No such file or directory"
+    ]
+    assert sorted(c.path for c in claims) == names
