@@ -185,7 +185,7 @@ def produce(
     count = parallel.workers()
     rest = [job for job in jobs if not job.alone]
     alone = [[job] for job in jobs if job.alone]
-    beside = rest and sum(job.cost for [job] in alone) >= FORK_COST
+    beside = bool(rest) and sum(job.cost for [job] in alone) >= FORK_COST
     if count < 2 or not beside and len(jobs) < PARALLEL_FROM:
         return _produce_share(jobs, staging, compare)
     if len(jobs) < PARALLEL_FROM:  # a few pages here, the downloads beside them
