@@ -239,6 +239,14 @@ BASE_FILES: dict[str, str] = {
 MakeSite = Callable[..., Path]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="write the small site's build to tests/golden/ (then review the diff)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets an empty build cache (cache.py), never the user's ~/.cache."""
