@@ -558,3 +558,38 @@ def test_a_claim_file_gone_before_it_is_read_is_reported_not_raised(
         "claims/gone.yaml: error: cannot read the file: No such file or directory"
     ]
     assert sorted(c.path for c in claims) == names
+
+
+def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From load.BACKGROUND_FROM parsed claims, a child process writes them to the cache
+    while the build goes on; the build waits for it before returning, so the next build
+    finds every claim parsed."""
+    monkeypatch.setattr(load, "BACKGROUND_FROM", 1)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(cache.os, "fork", counted)
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    assert len(forks) == 1 and cache._writers == []  # written beside, and waited for
+    parsed: list[str] = []
+    parse = load.parse_claim
+
+    def watched(name: str, raw: bytes) -> Any:
+        parsed.append(name)
+        return parse(name, raw)
+
+    monkeypatch.setattr(load, "parse_claim", watched)
+    rewrite(root / "claims" / "sleep-better.yaml", "stance: supports", "stance: qualifies")
+    warm_build(root, out)
+    assert parsed == ["claims/sleep-better.yaml"]
+    same_as_cold(root, out, tmp_path, monkeypatch)

@@ -59,7 +59,7 @@ class Record:
 
 def build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
     """The whole build, top to bottom."""
-    with cache.no_gc():
+    with cache.no_gc(), cache.written():
         return _build(root, out, stages or Stages())
 
 

@@ -14,6 +14,7 @@ import hashlib
 import marshal
 import os
 import pickle
+import signal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -136,10 +137,17 @@ def load_shards(root: Path, name: str) -> dict[str, Any]:
     return merged
 
 
-def save_shards(root: Path, name: str, fresh: Mapping[str, Any], cached: Mapping[str, Any]) -> None:
+def save_shards(
+    root: Path,
+    name: str,
+    fresh: Mapping[str, Any],
+    cached: Mapping[str, Any],
+    beside_from: int | None = None,
+) -> None:
     """Save `fresh`, rewriting only the parts where it differs from `cached` (what
     `load_shards` gave): entries are compared by identity, unchanged ones being the very
-    objects that were loaded."""
+    objects that were loaded. From `beside_from` entries to write, in a child process
+    while this one goes on (see `written`)."""
     dirty = {_shard(k) for k, v in fresh.items() if cached.get(k) is not v}
     dirty |= {_shard(k) for k in cached.keys() - fresh.keys()}
     if not dirty:
@@ -149,8 +157,48 @@ def save_shards(root: Path, name: str, fresh: Mapping[str, Any], cached: Mapping
         part = parts.get(_shard(key))
         if part is not None:
             part[key] = value
-    for i, part in sorted(parts.items()):
-        save(root, f"{name}.{i:02d}", part)
+
+    def write() -> None:
+        for i, part in sorted(parts.items()):
+            save(root, f"{name}.{i:02d}", part)
+
+    many = beside_from is not None and sum(map(len, parts.values())) >= beside_from
+    if not (many and _beside(write)):
+        write()
+
+
+_writers: list[int] = []  # children writing cache entries, waited for by `written`
+
+
+def _beside(write: Callable[[], None]) -> bool:
+    """Run `write` in a child process; False where there is no fork (then do it here)."""
+    if not hasattr(os, "fork"):
+        return False
+    pid = os.fork()
+    if pid == 0:  # the child: write, and leave at once whatever happens
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            write()
+            code = 0
+        finally:
+            os._exit(code)
+    _writers.append(pid)
+    return True
+
+
+@contextlib.contextmanager
+def written() -> Iterator[None]:
+    """On leaving, wait for the cache entries being written in the background: when a
+    build or check returns, its cache is complete for the next one."""
+    try:
+        yield
+    finally:
+        while _writers:
+            try:
+                os.waitpid(_writers.pop(), 0)
+            except ChildProcessError:
+                continue
 
 
 class Memo:

@@ -145,6 +145,7 @@ def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | 
 # A claim file's parse: (claim or None, its problems). Pure in the file's bytes.
 Parse = tuple[Claim | None, list[Problem]]
 PARALLEL_FROM = 2000  # files; below this, starting worker processes costs more than it saves
+BACKGROUND_FROM = 2000  # parsed claims to cache: from this many, written by a child process
 
 
 def load_claims(
@@ -181,7 +182,8 @@ def load_claims(
             fresh[name] = (key, done[0], hit[2], hit[3])
         elif done[1] is not None:
             fresh[name] = (key, done[0], done[1][0], tuple(done[1][1]))
-    cache.save_shards(root, "claims", fresh, cached)  # writes only the parts that changed
+    # only the parts that changed; many in the background (0.1 s at 10,000 claims)
+    cache.save_shards(root, "claims", fresh, cached, beside_from=BACKGROUND_FROM)
     claims = []
     for name in sorted(fresh):
         _, digest, claim, issues = fresh[name]

@@ -33,7 +33,12 @@ def check_project(
     """Load, anchor and check. `scanned` is the stat of each input file when the caller
     has it already (see `load.scan_inputs`)."""
     stages = stages or Stages()
-    with cache.no_gc(), anchor_project(root, stages, scanned) as anchored, stages("check"):
+    with (
+        cache.no_gc(),
+        cache.written(),
+        anchor_project(root, stages, scanned) as anchored,
+        stages("check"),
+    ):
         return Checked(anchored.context, run_all_checks(root, anchored))
 
 
