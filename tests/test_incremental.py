@@ -19,7 +19,17 @@ from typing import Any
 import pytest
 from conftest import REPO, MakeSite, claim_yaml, rewrite
 
-from naltrexone_site import builder, cache, jobs, load, output, pagekeys, pipeline, render
+from naltrexone_site import (
+    builder,
+    cache,
+    jobs,
+    load,
+    output,
+    pagekeys,
+    parallel,
+    pipeline,
+    render,
+)
 from naltrexone_site.builder import Outcome, build
 from naltrexone_site.stages import Stages
 
@@ -560,6 +570,7 @@ def test_a_claim_file_gone_before_it_is_read_is_reported_not_raised(
     assert sorted(c.path for c in claims) == names
 
 
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
 def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

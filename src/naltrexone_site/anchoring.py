@@ -31,10 +31,14 @@ _CHARS = {
 _TABLE = str.maketrans(_CHARS)  # one character to one: indices survive
 _MARKDOWN = re.compile(r"[*_#|\\]")  # inline and heading syntax, dropped inside words
 _DROP = str.maketrans(dict.fromkeys("*_#|\\"))  # the same, deleted in one pass
-_LINE_MARKER = re.compile(r"(?m)^[ \t]*(?:[-+*•>]|#{1,6})[ \t]+")  # list, quote, heading
+_MARKERS = r"[-+*•>]|#{1,6}"  # what opens a list item, block quote or heading
+_LINE_MARKER = re.compile(rf"(?m)^[ \t]*(?:{_MARKERS})[ \t]+")
 # The same after the first line: led by a literal newline, which the regex engine finds
 # at C speed instead of trying `^` at every position of a long body.
-_LATER_MARKER = re.compile(r"\n([ \t]*(?:[-+*•>]|#{1,6})[ \t]+)")
+_LATER_MARKER = re.compile(rf"\n([ \t]*(?:{_MARKERS})[ \t]+)")
+# Where one Markdown block ends and another starts: a blank line, or a line that opens a
+# heading, list item (numbered too) or block quote.
+BLOCK_BREAK = re.compile(rf"\n[ \t]*\n|\n[ \t]*(?:{_MARKERS}|\d+\.)[ \t]")
 _NUMBERED = re.compile(r"[ \t]*\d+\.[ \t]+")
 _LETTER = re.compile(r"[A-Za-z]")
 # A sentence ends after [.!?] (group 1 is the gap to the next); led by the character

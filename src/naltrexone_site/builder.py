@@ -80,8 +80,9 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     known = set(record.keys) if record is not None else None
     # The build key depends on the code and on files outside claims/ only: kept while
     # none of those changed.
-    unchanged = record is not None and _frame(record.inputs) == _frame(inputs)
-    build_key = record.build if record is not None and unchanged else None
+    build_key = None
+    if record is not None and _frame(record.inputs) == _frame(inputs):
+        build_key = record.build
     plan = None
     with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
         context = anchored.context

@@ -14,13 +14,14 @@ import hashlib
 import marshal
 import os
 import pickle
-import signal
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+
+from . import parallel
 
 T = TypeVar("T")
 
@@ -162,29 +163,15 @@ def save_shards(
         for i, part in sorted(parts.items()):
             save(root, f"{name}.{i:02d}", part)
 
-    many = beside_from is not None and sum(map(len, parts.values())) >= beside_from
-    if not (many and _beside(write)):
+    if beside_from is not None and sum(map(len, parts.values())) >= beside_from:
+        _writers.append(parallel.Beside(write))
+    else:
         write()
 
 
-_writers: list[int] = []  # children writing cache entries, waited for by `written`
-
-
-def _beside(write: Callable[[], None]) -> bool:
-    """Run `write` in a child process; False where there is no fork (then do it here)."""
-    if not hasattr(os, "fork"):
-        return False
-    pid = os.fork()
-    if pid == 0:  # the child: write, and leave at once whatever happens
-        code = 1
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            write()
-            code = 0
-        finally:
-            os._exit(code)
-    _writers.append(pid)
-    return True
+# Children writing cache entries (parallel.Beside: without a second core, or where a
+# child fails, the entries are written here when waited for), waited for by `written`.
+_writers: list[parallel.Beside[None]] = []
 
 
 @contextlib.contextmanager
@@ -195,10 +182,7 @@ def written() -> Iterator[None]:
         yield
     finally:
         while _writers:
-            try:
-                os.waitpid(_writers.pop(), 0)
-            except ChildProcessError:
-                continue
+            _writers.pop().result()
 
 
 class Memo:

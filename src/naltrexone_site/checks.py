@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import AnchoredEvidence, Coverage
-from .anchoring import CLOSE_SCORE, SourceText
+from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SourceText
 from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
@@ -19,9 +19,6 @@ from .problems import Location, Problem, error, warning
 from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, nearest
 
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
-# Where one Markdown block of a source ends and another starts: a blank line, or a line
-# that opens a heading, list item or block quote.
-_BLOCK_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]*(?:#{1,6}|[-+*•>]|\d+\.)[ \t]")
 
 
 @dataclass(frozen=True)
@@ -239,7 +236,7 @@ def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[P
         key = f"evidence[{item.index}].quote"
         if anchor.exact:
             body = ctx.texts[item.evidence.source].body
-            if _BLOCK_BREAK.search(body, anchor.start, anchor.end):
+            if BLOCK_BREAK.search(body, anchor.start, anchor.end):
                 yield warning(
                     item.claim.at(key),
                     key,
