@@ -3,12 +3,15 @@ problems (warnings too with --strict), 2 on a usage error."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from naltrexone_site import cli
 
 REPO = Path(__file__).parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -49,3 +52,21 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     done = run("--root", str(tmp_path), "check")
     assert done.returncode == 2
     assert "is not a project" in done.stderr
+
+
+def test_the_program_runs_without_the_cycle_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    # its first pass after a build walked every object the build had made
+    seen: list[bool] = []
+
+    def leave(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "main", lambda: seen.append(gc.isenabled()) or 0)
+    monkeypatch.setattr(cli.os, "_exit", leave)
+    try:
+        with pytest.raises(SystemExit):
+            cli.entry()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [False]

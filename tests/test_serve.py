@@ -3,6 +3,7 @@ shows its problems, reloads open pages, and stops cleanly. Loopback traffic only
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -332,3 +333,14 @@ def test_an_output_folder_inside_the_watched_inputs_is_refused(
         f"error: --out {out} is inside a watched folder: every build would start another\n"
     )
     assert not out.exists()
+
+
+def test_serve_turns_the_cycle_collector_back_on(tmp_path: Path) -> None:
+    # the program starts without it (cli.entry); a server runs on and needs it
+    root = make_project(tmp_path / "project")
+    gc.disable()
+    try:
+        assert main(["--root", str(root), "serve", "--out", str(root / "claims" / "x")]) == 2
+        assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ is fetched from any other host.
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import shutil
@@ -166,6 +167,7 @@ class Preview:
 
 def serve(root: Path, out: Path | None, host: str, port: int, report: Report = print) -> int:
     """The `serve` command: runs until Ctrl-C. A temporary output folder is removed after."""
+    gc.enable()  # it runs on: reference cycles must be collected (cli.entry turned it off)
     watched = [root / folder for folder in WATCHED]
     if out is not None and any(out == w or w in out.parents for w in watched):
         report(f"error: --out {out} is inside a watched folder: every build would start another")
