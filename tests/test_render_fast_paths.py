@@ -22,6 +22,7 @@ from typing import Any
 from conftest import REPO
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it.token import Token
 
 from naltrexone_site import exports, markup
 from naltrexone_site.anchoring import sentence_ids
@@ -224,7 +225,7 @@ def reference_source_body(body: str, marks: markup.BodyMarks) -> tuple[str, froz
     markup.shift_headings(tokens, 3)
     emitted = set[int]()
     for token, located in markup._sentence_lines(tokens, body):
-        html_token = markup.Token("html_inline", "", 0)
+        html_token = Token("html_inline", "", 0)
         html_token.content = markup._decorate(token.content, located, marks, emitted)
         token.children = [html_token]
     rendered = markup.MD.renderer.render(tokens, markup.MD.options, {"root": ""})

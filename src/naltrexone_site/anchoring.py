@@ -17,8 +17,6 @@ from itertools import accumulate, count
 from operator import add
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
-
 CLOSE_SCORE = 90.0  # at or above: "close match", the editor pastes the source's text
 PIECE = 32  # characters: the length aimed at when cutting a source's text for look-ups
 
@@ -206,6 +204,8 @@ class SourceText:
             repeats = tuple([self._span(at, len(needle)) for at in found_at[1:]])
             start, end = self._span(found_at[0], len(needle))
             return Anchor(start, end, 100.0, True, repeats)
+        from rapidfuzz import fuzz  # imported when a quote is not found as it is
+
         found = fuzz.partial_ratio_alignment(needle, self.norm)
         if found is None:
             return Anchor(0, 0, 0.0, False)
@@ -260,6 +260,8 @@ class SourceText:
             start = inside[0][0]
         if not inside[-1][0] < end <= inside[-1][1]:
             end = inside[-1][1]
+        from rapidfuzz import fuzz
+
         starts = {start} | {s for s, _ in inside[1:2]}
         ends = {end} | {e for _, e in inside[-2:-1]}
         return max(
@@ -309,6 +311,14 @@ class SourceText:
     def sentence_ids(self) -> tuple[str, ...]:
         """Each sentence's id on the source page (see `sentence_ids`)."""
         return sentence_ids(self.body, self.sentences)
+
+    @cached_property
+    def emitted(self) -> frozenset[int]:
+        """The sentences that get an id on the source page (`markup.emitted_sentences`):
+        kept with the text, so a claim page needs no Markdown parser to link to one."""
+        from .markup import emitted_sentences
+
+        return emitted_sentences(self.body, self.sentences)
 
 
 def cut_character(norm: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,31 +150,16 @@ class _Downloads:
     def files(self) -> Iterator[tuple[str, Content]]:
         codes = exports.SearchCodes.of(self.site)
         cached = cache.load_shards(self.root, "downloads")
-        fresh: dict[str, tuple[bytes, exports.Rows]] = {}
+        fresh: dict[str, tuple[bytes, exports.Encoded]] = {}
         for claim in self.site.claims.values():
             version = self.versions[claim.id]
             kept = cached.get(claim.id)
             if kept is None or kept[0] != version:
-                kept = (version, exports.claim_rows(self.site, claim, codes))
+                kept = (version, exports.encoded_rows(self.site, claim, codes))
             fresh[claim.id] = kept
         cache.save_shards(self.root, "downloads", fresh, cached)
         del cached
-        for path, pieces in exports.downloads(self.site, [r for _, r in fresh.values()]):
-            yield path, _encoded(pieces)
-
-
-def _encoded(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
-    """Text pieces as UTF-8, about `size` characters at a time."""
-    buffer: list[str] = []
-    held = 0
-    for piece in pieces:
-        buffer.append(piece)
-        held += len(piece)
-        if held >= size:
-            yield "".join(buffer).encode("utf-8")
-            buffer, held = [], 0
-    if buffer:
-        yield "".join(buffer).encode("utf-8")
+        yield from exports.downloads(self.site, [r for _, r in fresh.values()])
 
 
 def produce(

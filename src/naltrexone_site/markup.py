@@ -13,14 +13,15 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import mdTrim
-from markdown_it.rules_core import StateCore, text_join
-from markdown_it.token import Token
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # markdown-it is imported when some text has Markdown syntax (see _md)
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
 
 # What may start Markdown syntax or an HTML entity: a character anywhere, something at
 # the start, or a blank line or a line that starts a block. Three patterns, because one
@@ -82,6 +83,8 @@ def _normalize(state: StateCore) -> None:
 
 
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.core.ruler.at("normalize", _normalize)
     md.add_render_rule("link_open", _link_open)
@@ -91,9 +94,25 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-MD = _markdown()
-_BLOCKS = _markdown()  # block structure only: where the text lines are
-_BLOCKS.core.ruler.disable(["inline"])
+@cache
+def _md() -> MarkdownIt:
+    """The parser, made when first needed: a one-claim rebuild may render no Markdown at
+    all, and importing markdown-it and setting up its rules took 30 ms of its second."""
+    return _markdown()
+
+
+@cache
+def _blocks() -> MarkdownIt:
+    """A parser of block structure only: where the text lines are."""
+    md = _markdown()
+    md.core.ruler.disable(["inline"])
+    return md
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MD":  # the parser, for tests that compare with it
+        return _md()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def has_markdown(text: str) -> bool:
@@ -109,7 +128,7 @@ def inline(text: str, root: str = "") -> Markup:
     """One line of Markdown (a statement): no paragraph around it."""
     if not has_markdown(text):
         return Markup(_escape(text))
-    return Markup(MD.renderInline(text, {"root": root}))
+    return Markup(_md().renderInline(text, {"root": root}))
 
 
 @lru_cache(maxsize=16384)
@@ -119,12 +138,15 @@ def block(text: str, root: str = "", top: int = 3) -> Markup:
         paragraph = _squash(text)
         return Markup(f"<p>{_escape(paragraph)}</p>\n" if paragraph else "")
     env = {"root": root}
+    md = _md()
     if "\n" not in text and "\r" not in text and _PARAGRAPH_START.match(text):
+        from markdown_it.common.utils import mdTrim
+
         # one paragraph (most notes): its inline part, without the block parser
-        return Markup(f"<p>{MD.renderInline(mdTrim(text), env)}</p>\n")
-    tokens = MD.parse(text, env)
+        return Markup(f"<p>{md.renderInline(mdTrim(text), env)}</p>\n")
+    tokens = md.parse(text, env)
     shift_headings(tokens, top)
-    return Markup(MD.renderer.render(tokens, MD.options, env))
+    return Markup(md.renderer.render(tokens, md.options, env))
 
 
 @lru_cache(maxsize=65536)
@@ -132,7 +154,7 @@ def plain(text: str) -> str:
     """The words of a Markdown line, without syntax: for titles, search and JSON-LD."""
     if not has_markdown(text):
         return _squash(text)
-    rendered = MD.renderInline(text, {"root": ""})
+    rendered = _md().renderInline(text, {"root": ""})
     return " ".join(html.unescape(_TAGS.sub("", rendered)).split())
 
 
@@ -196,8 +218,11 @@ def first_sentence(
 def source_body(body: str, marks: BodyMarks, top: int = 3) -> tuple[Markup, frozenset[int]]:
     """The article as HTML, each sentence a span with an id, quoted words in <mark>;
     and the indices of the sentences that got an id (links may point only at those)."""
-    env: dict[str, Any] = {}
-    tokens = _BLOCKS.parse(body, env)  # inline parsing below, only where it is needed
+    from markdown_it.rules_core import StateCore, text_join
+    from markdown_it.token import Token
+
+    md, env = _md(), dict[str, Any]()
+    tokens = _blocks().parse(body, env)  # inline parsing below, only where it is needed
     shift_headings(tokens, top)
     emitted = set[int]()
     decorated = set[int]()
@@ -206,12 +231,12 @@ def source_body(body: str, marks: BodyMarks, top: int = 3) -> tuple[Markup, froz
         html_token.content = _decorate(token.content, located, marks, emitted)
         token.children = [html_token]
         decorated.add(id(token))
-    for token in tokens:  # what MD.parse does: parse inlines, then join text tokens
+    for token in tokens:  # what md.parse does: parse inlines, then join text tokens
         if token.type == "inline" and id(token) not in decorated:
             token.children = []
-            MD.inline.parse(token.content, MD, env, token.children)
-    text_join(StateCore(body, MD, env, tokens))
-    return Markup(MD.renderer.render(tokens, MD.options, {"root": ""})), frozenset(emitted)
+            md.inline.parse(token.content, md, env, token.children)
+    text_join(StateCore(body, md, env, tokens))
+    return Markup(md.renderer.render(tokens, md.options, {"root": ""})), frozenset(emitted)
 
 
 def emitted_sentences(body: str, sentences: Sequence[tuple[int, int]]) -> frozenset[int]:
@@ -220,7 +245,7 @@ def emitted_sentences(body: str, sentences: Sequence[tuple[int, int]]) -> frozen
     (ids depend on where text lines are, not on what is marked)."""
     found = set[int]()
     starts, ends, count = [s for s, _ in sentences], [e for _, e in sentences], len(sentences)
-    for token, located in _sentence_lines(_BLOCKS.parse(body, {}), body):
+    for token, located in _sentence_lines(_blocks().parse(body, {}), body):
         for (_, at), line in zip(located, token.content.split("\n"), strict=True):
             end = at + len(line)
             i = max(bisect.bisect_left(starts, at) - 1, 0)
@@ -340,7 +365,7 @@ def _is_quoted(quoted: tuple[tuple[int, int], ...], point: int) -> bool:
 def _render_piece(text: str) -> str:
     if not has_markdown(text):
         return _escape(text)
-    rendered: str = MD.renderInline(text, {"root": ""})
+    rendered: str = _md().renderInline(text, {"root": ""})
     return rendered
 
 

@@ -72,7 +72,7 @@ def anchor_project(
         with stages("anchor"):
             texts = source_texts(root, registry.sources)
             anchored, flat = anchor_claims(root, registry.claims, texts, loaded.digests)
-            by_source = source_coverage(root, registry.sources, texts.texts, anchored)
+            by_source = source_coverage(root, registry.sources, texts, anchored)
             texts.save()  # after coverage: the sentences are split and kept too
             context = Context(
                 registry,
@@ -122,8 +122,9 @@ class Texts:
         if any(self.cached.get(sid, (b"",))[0] != d for sid, (d, _) in fresh.items()) or (
             fresh.keys() != self.cached.keys()
         ):
-            for text in self.texts.values():
-                text.sentence_ids  # noqa: B018 (worked out once, here, and kept with the text)
+            for text in self.texts.values():  # worked out once, here, and kept with the text
+                text.sentence_ids  # noqa: B018
+                text.emitted  # noqa: B018
             cache.save(self.root, "texts", fresh)
 
 
@@ -211,10 +212,7 @@ def _locate(claim: Claim, texts: Mapping[str, SourceText]) -> Facts:
 
 
 def source_coverage(
-    root: Path,
-    sources: Iterable[Source],
-    texts: Mapping[str, SourceText],
-    anchored: Iterable[AnchoredEvidence],
+    root: Path, sources: Iterable[Source], texts: Texts, anchored: Iterable[AnchoredEvidence]
 ) -> dict[str, Coverage]:
     """Each source's coverage, reused while its body, boilerplate and quoted spans are."""
     quoted: dict[str, list[tuple[int, int]]] = {}  # exact spans by source, repeats too
@@ -230,10 +228,12 @@ def source_coverage(
     fresh: dict[str, tuple[bytes, Coverage]] = {}
     for source in sources:
         spans = sorted(quoted.get(source.id, ()))
-        key = _digest(stable((source.body, source.boilerplate, tuple(spans))))
+        # the body by its digest: hashing it again was a third of this function's time
+        body = texts.digests[source.id]
+        key = _digest(stable((body, source.boilerplate, tuple(spans))))
         hit = cached.get(source.id)
         if hit is None or hit[0] != key:
-            hit = (key, coverage(source, texts[source.id], spans))
+            hit = (key, coverage(source, texts.texts[source.id], spans))
         fresh[source.id] = hit
     if any(cached.get(sid) is not hit for sid, hit in fresh.items()) or len(fresh) != len(cached):
         cache.save(root, "coverage", fresh)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rapidfuzz import process
-
 from .models import Positions, Taxonomy, locate
 from .problems import Location, Problem, error
 
@@ -108,6 +106,8 @@ def _kind_of(value: Any) -> str:
 
 def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
     """The closest valid name, for 'did you mean' hints."""
+    from rapidfuzz import process  # imported when there is a problem to word
+
     match = process.extractOne(word, choices, score_cutoff=cutoff)
     return match[0] if match else None
 
