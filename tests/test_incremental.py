@@ -13,6 +13,7 @@ import random
 import re
 import shutil
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -588,6 +589,8 @@ def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
         return pid
 
     monkeypatch.setattr(cache.os, "fork", counted)
+    # templates compiled here, not beside: the cache writer is then the only child
+    monkeypatch.setattr(jobs, "templates_compiled_beside", lambda root: nullcontext(lambda: None))
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
@@ -604,3 +607,33 @@ def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
     warm_build(root, out)
     assert parsed == ["claims/sleep-better.yaml"]
     same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+@pytest.mark.skipif(parallel.workers() < 2, reason="compiled in this process on one core")
+def test_a_cold_build_compiles_its_templates_beside_and_renders_from_them(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no compiled templates in the cache, a child compiles them into it while the
+    build loads and analyses; the build then loads them, compiling none itself."""
+    import jinja2
+
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counted(self: jinja2.Environment, source: Any, name: Any = None, *args: Any) -> Any:
+        compiled.append(name)  # in this process only: the child's list is its own copy
+        return compile_source(self, source, name, *args)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    root = make_site()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    warm_build(root, tmp_path / "site")
+    assert compiled == []
+    templates = cache.folder(root, "templates")
+    assert templates is not None
+    names = render.environment(root / "templates").list_templates(extensions=("html",))
+    assert len(list(templates.glob("__jinja2_*.cache"))) == len(names)
+    # the cache holds them now: the next build starts no child for them
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("a child was started"))
+    with jobs.templates_compiled_beside(root) as wait:
+        wait()

@@ -13,6 +13,7 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +76,20 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             return Outcome(Checked(None, record.problems, record.counts), record.pages)
     # The rest is imported only now: a build that finds nothing to do needs none of it.
     from . import jobs
+
+    with jobs.templates_compiled_beside(root) as templates_compiled:
+        return _rebuild(root, out, stages, inputs, record, templates_compiled)
+
+
+def _rebuild(
+    root: Path,
+    out: Path,
+    stages: Stages,
+    inputs: dict[str, StatKey],
+    record: Record | None,
+    templates_compiled: Callable[[], None],
+) -> Outcome:
+    from . import jobs
     from .pipeline import BESIDE_FROM, anchor_project, run_all_checks
 
     known = set(record.keys) if record is not None else None
@@ -115,6 +130,7 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             paths = {path for job in plan.jobs for path in job.paths}
             removed = sorted(set(old) - paths)
             patch = record is not None and (len(dirty) + len(removed)) * PATCH_SHARE <= len(paths)
+            templates_compiled()
             written = jobs.produce(dirty, staging, compare=patch, prepare=plan.prepare)
             made = sum(len(job.paths) for job in dirty)
             stages.note("render", f"{made} of {len(paths)} files made")

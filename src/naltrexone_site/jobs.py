@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from .history import claim_history
 from .output import Content, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
-from .render import CLAIM_TEMPLATE, Renderer, Spec
+from .render import CLAIM_TEMPLATE, Renderer, Spec, environment
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
@@ -119,6 +121,29 @@ def _jobs(
     for path, data in assets(root):
         jobs.append(Job((path,), digest(data), 1, _constant(path, data)))
     return jobs
+
+
+@contextmanager
+def templates_compiled_beside(root: Path) -> Iterator[Callable[[], None]]:
+    """Where the cache holds no compiled templates (a cold build), they are compiled into
+    it by a child process while this one loads and analyses; yields what waits for them.
+    Rendering then loads them from the cache (5 ms) instead of compiling them here first
+    (0.1 s: a quarter of a cold build of the real registry)."""
+    folder = cache.folder(root, "templates")
+    if folder is None or parallel.workers() < 2 or any(folder.iterdir()):
+        yield lambda: None
+        return
+    with parallel.Beside(partial(_compile_templates, root / TEMPLATES, folder)) as compiling:
+        yield compiling.result
+
+
+def _compile_templates(templates: Path, compiled: Path) -> None:
+    try:
+        env = environment(templates, compiled)
+        for name in env.list_templates(extensions=("html",)):
+            env.get_template(name)
+    except Exception:  # noqa: S110 (only a head start: the build compiles what it renders, and reports what fails)
+        pass
 
 
 def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:
