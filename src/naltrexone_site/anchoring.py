@@ -312,14 +312,6 @@ class SourceText:
         """Each sentence's id on the source page (see `sentence_ids`)."""
         return sentence_ids(self.body, self.sentences)
 
-    @cached_property
-    def emitted(self) -> frozenset[int]:
-        """The sentences that get an id on the source page (`markup.emitted_sentences`):
-        kept with the text, so a claim page needs no Markdown parser to link to one."""
-        from .markup import emitted_sentences
-
-        return emitted_sentences(self.body, self.sentences)
-
 
 def cut_character(norm: str) -> str:
     """The character that cuts `norm` into pieces of about PIECE characters, judged on a

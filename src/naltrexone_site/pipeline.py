@@ -122,9 +122,8 @@ class Texts:
         if any(self.cached.get(sid, (b"",))[0] != d for sid, (d, _) in fresh.items()) or (
             fresh.keys() != self.cached.keys()
         ):
-            for text in self.texts.values():  # worked out once, here, and kept with the text
-                text.sentence_ids  # noqa: B018
-                text.emitted  # noqa: B018
+            for text in self.texts.values():
+                text.sentence_ids  # noqa: B018 (worked out once, here, and kept with the text)
             cache.save(self.root, "texts", fresh)
 
 

@@ -127,6 +127,7 @@ class Renderer:
             f"{settings.repository_url.rstrip('/')}/commit/",
         )
         self.jsonld = exports.ClaimJsonLd(site)
+        self._emitted: dict[str, frozenset[int]] = {}
         self._texts: dict[str, _Text] = {}
         self._frame: list[str] | None = None
 
@@ -399,12 +400,15 @@ class Renderer:
 
     def _text(self, source_id: str) -> _Text:
         text = self.site.texts[source_id]
+        emitted = self._emitted.get(source_id)  # known if the article was rendered
+        if emitted is None:
+            emitted = self._emitted[source_id] = markup.emitted_sentences(text.body, text.sentences)
         found = self._texts[source_id] = _Text(
             self.site.sources[source_id],
             text.body,
             text.sentences,
             [s for s, _ in text.sentences],
-            text.emitted,
+            emitted,
             text.sentence_ids,
         )
         return found
@@ -432,7 +436,8 @@ class Renderer:
         marks = markup.BodyMarks(
             text.sentences, markup.merge_spans(quoted), classes, text.sentence_ids
         )
-        return markup.source_body(text.body, marks)[0]
+        rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
+        return rendered
 
 
 def _fill(frame: Sequence[str], slots: Mapping[str, str]) -> str:
