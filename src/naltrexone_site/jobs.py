@@ -142,8 +142,8 @@ def _compile_templates(templates: Path, compiled: Path) -> None:
         env = environment(templates, compiled)
         for name in env.list_templates(extensions=("html",)):
             env.get_template(name)
-    except Exception:  # noqa: S110 (only a head start: the build compiles what it renders, and reports what fails)
-        pass
+    except Exception:  # noqa: S110
+        pass  # only a head start: the build compiles what it renders, and reports errors
 
 
 def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:
