@@ -119,6 +119,29 @@ def test_downloads_of_any_text_are_json_dumps_and_csv_writer(
     assert rows == reference_rows(site, claim, codes)
 
 
+def test_the_download_files_are_their_rows_joined() -> None:
+    """claims.json, claims.csv and the search index are made in pieces of rows; joined,
+    the pieces are the rows joined whole, whatever the piece size."""
+    site = repository_site()
+    codes = exports.SearchCodes.of(site)
+    rows = [exports.claim_rows(site, claim, codes) for claim in site.claims.values()]
+    encoded = [exports.encoded_rows(site, claim, codes) for claim in site.claims.values()]
+    assert encoded == [tuple(r.encode() for r in row) for row in rows]
+    head, tail = exports._search_index_frame(site)
+    whole = {
+        "claims.json": "[\n" + ",\n".join(r[0] for r in rows) + "\n]\n",
+        "claims.csv": exports._CSV_HEADER + "".join(r[1] for r in rows),
+        "search-index.js": head + ",".join(r[2] for r in rows) + tail,
+    }
+    made = dict(exports.downloads(site, encoded))
+    assert {path: b"".join(pieces).decode() for path, pieces in made.items()} == whole
+    for size in (1, 2, 7, len(rows) - 1, len(rows), len(rows) + 1):
+        items = [r[0] for r in encoded]
+        joined = b"".join(exports._joined(b"<", items, b"|", b">", size))
+        assert joined == b"<" + b"|".join(items) + b">"
+    assert b"".join(exports._joined(b"<", [], b"|", b">")) == b"<>"
+
+
 @given(st.lists(AWKWARD, max_size=5))
 def test_a_csv_row_is_what_csv_writer_writes(cells: list[str]) -> None:
     buffer = io.StringIO()
