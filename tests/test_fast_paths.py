@@ -10,6 +10,7 @@ positions against a dict.
 from __future__ import annotations
 
 import bisect
+import pickle
 import random
 import re
 from datetime import date
@@ -441,7 +442,10 @@ def test_duplicate_scores_are_token_sort_ratio() -> None:
 # --------------------------------------------------------------------- positions
 
 
-@given(st.dictionaries(st.text(min_size=1), st.tuples(st.integers(0, 99), st.integers(0, 99))))
+NUMBERS = st.integers(1, 99) | st.integers(65_530, 65_540)  # and past two bytes
+
+
+@given(st.dictionaries(st.text(min_size=1), st.tuples(NUMBERS, NUMBERS)))
 def test_field_positions_behave_as_the_dict(positions: dict[str, tuple[int, int]]) -> None:
     compact = FieldPositions.of(positions)
     assert dict(compact) == positions
@@ -449,3 +453,7 @@ def test_field_positions_behave_as_the_dict(positions: dict[str, tuple[int, int]
     for key in positions:
         assert key in compact and compact[key] == positions[key]
     assert "not a key" not in compact or "not a key" in positions
+    # as the cache keeps them, and with the key list shared with every equal one
+    loaded = pickle.loads(pickle.dumps(FieldPositions.of(positions)))
+    assert dict(loaded) == positions
+    assert loaded._keys is FieldPositions.of(dict.fromkeys(positions, (1, 1)))._keys

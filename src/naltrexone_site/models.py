@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -32,29 +32,33 @@ Positions = Mapping[str, tuple[int, int]]
 
 
 class FieldPositions(Mapping[str, tuple[int, int]]):
-    """Positions stored compactly: one flat tuple (key, line, col, key, ...) with the keys
-    interned, read into a dict only when a problem needs a location. The build cache holds
-    one per claim, so this is what makes 10,000 of them quick to save and load."""
+    """Positions stored compactly, read into a dict only when a problem needs a location:
+    the keys as one tuple shared by every claim whose fields are the same (most of them),
+    the lines and columns packed as bytes. The build cache holds one per claim, and every
+    process of a build a copy of each: 460 bytes a claim as a flat tuple of keys and
+    numbers, 46 MB at 100,000 claims; about a third of that so."""
 
-    __slots__ = ("_flat", "_dict")
+    __slots__ = ("_keys", "_numbers", "_dict")
+    _shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct key list
 
-    def __init__(self, flat: tuple[Any, ...]) -> None:
-        self._flat = flat
+    def __init__(self, keys: tuple[str, ...], numbers: bytes) -> None:
+        self._keys = self._shapes.setdefault(keys, keys)
+        self._numbers = numbers  # line, column, line, column, ...: as array's bytes
         self._dict: dict[str, tuple[int, int]] | None = None
 
     @classmethod
     def of(cls, positions: Mapping[str, tuple[int, int]]) -> FieldPositions:
-        flat: list[Any] = []
-        append, extend, intern = flat.append, flat.extend, sys.intern
-        for key, line_col in positions.items():  # a loop, not a nested generator: 2x quicker
-            append(intern(key))
-            extend(line_col)
-        return cls(tuple(flat))
+        flat = [n for line_col in positions.values() for n in line_col]
+        numbers = array("H" if max(flat, default=0) < 1 << 16 else "I", flat)
+        return cls(tuple(positions), numbers.tobytes())
 
     def _read(self) -> dict[str, tuple[int, int]]:
         if self._dict is None:
-            flat = self._flat
-            self._dict = {flat[i]: (flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)}
+            # two bytes a number when every line and column fits, else four
+            numbers = array("H" if len(self._numbers) == 4 * len(self._keys) else "I")
+            numbers.frombytes(self._numbers)
+            pairs = zip(numbers[::2], numbers[1::2], strict=True)
+            self._dict = dict(zip(self._keys, pairs, strict=True))
         return self._dict
 
     def __getitem__(self, key: str) -> tuple[int, int]:
@@ -67,10 +71,10 @@ class FieldPositions(Mapping[str, tuple[int, int]]):
         return iter(self._read())
 
     def __len__(self) -> int:
-        return len(self._flat) // 3
+        return len(self._keys)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (FieldPositions, (self._flat,))
+        return (FieldPositions, (self._keys, self._numbers))
 
 
 @dataclass(frozen=True)
