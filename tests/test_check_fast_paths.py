@@ -53,6 +53,18 @@ def test_exact_look_ups_equal_scanning_whatever_the_cut(body: str, data: st.Data
             assert text._occurrences(needle) == scan(text.norm, needle)
 
 
+@settings(max_examples=100, deadline=None)
+@given(BODIES, st.data())
+def test_a_text_finds_the_same_after_dropping_its_index(body: str, data: st.DataObject) -> None:
+    text = SourceText(body)
+    start = data.draw(st.integers(0, len(body)))
+    quote = body[start : start + data.draw(st.integers(1, 40))]
+    before = text.find(quote)
+    text.drop_index()
+    assert "_pieces" not in vars(text)
+    assert text.find(quote) == before
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="ab \n\t*_#-é", max_size=40), st.data())
 def test_a_span_is_to_body_of_its_ends(body: str, data: st.DataObject) -> None:

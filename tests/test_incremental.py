@@ -637,3 +637,16 @@ def test_a_cold_build_compiles_its_templates_beside_and_renders_from_them(
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("a child was started"))
     with jobs.templates_compiled_beside(root) as wait:
         wait()
+
+
+def test_the_texts_keep_no_index_of_pieces_once_every_quote_is_anchored(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is four times a body's size, and every process forked later (the
+    checks, the renderers, the downloads) would hold it: 100 MB at 100,000 claims."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # cold: every quote found
+    root = make_site()
+    with pipeline.anchor_project(root, Stages()) as anchored:
+        assert anchored.context is not None
+        texts = anchored.context.texts
+    assert texts and all("_pieces" not in vars(text) for text in texts.values())

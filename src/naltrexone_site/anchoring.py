@@ -191,6 +191,12 @@ class SourceText:
         """Pickled without the index of pieces: quicker to build again than to load."""
         return {k: v for k, v in self.__dict__.items() if k != "_pieces"}
 
+    def drop_index(self) -> None:
+        """Let go of the index of pieces (built again if another look-up comes): once the
+        quotes are anchored, the pages need the text but not the index, which is about
+        four times the size of the body, in every process forked after it."""
+        self.__dict__.pop("_pieces", None)
+
     def find(self, quote: str) -> Anchor:
         """Where the quote is: an exact span, else rapidfuzz's best alignment and score."""
         return self.find_normalized(normalize(quote))
