@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,7 @@ from .history import claim_history
 from .output import Content, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
-from .render import CLAIM_TEMPLATE, Renderer, Spec, environment
+from .render import CLAIM_TEMPLATE, Renderer, Spec, compile_all, environment
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
@@ -138,12 +138,9 @@ def templates_compiled_beside(root: Path) -> Iterator[Callable[[], None]]:
 
 
 def _compile_templates(templates: Path, compiled: Path) -> None:
-    try:
-        env = environment(templates, compiled)
-        for name in env.list_templates(extensions=("html",)):
-            env.get_template(name)
-    except Exception:  # noqa: S110
-        pass  # only a head start: the build compiles what it renders, and reports errors
+    # only a head start: the build compiles what it renders itself, and reports errors
+    with suppress(Exception):
+        compile_all(environment(templates, compiled))
 
 
 def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:

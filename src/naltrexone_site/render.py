@@ -74,6 +74,12 @@ def environment(templates: Path, compiled: Path | None = None) -> Environment:
     return env
 
 
+def compile_all(env: Environment) -> None:
+    """Every page template compiled (and, with a compiled folder, kept there)."""
+    for name in env.list_templates(extensions=("html",)):
+        env.get_template(name)
+
+
 def chrome(env: Environment) -> Callable[..., Markup]:
     """Header and footer partials, rendered once per distinct set of values and reused:
     every claim page has the same ones, and rendering them per page was a fifth of it."""
@@ -134,8 +140,7 @@ class Renderer:
     def compile_templates(self) -> None:
         """Every template, compiled now: before the work is split across processes, so
         that each does not compile them again."""
-        for name in self.env.list_templates(extensions=("html",)):
-            self.env.get_template(name)
+        compile_all(self.env)
 
     # ------------------------------------------------------------------------- the plan
 
