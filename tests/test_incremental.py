@@ -650,3 +650,112 @@ def test_the_texts_keep_no_index_of_pieces_once_every_quote_is_anchored(
         assert anchored.context is not None
         texts = anchored.context.texts
     assert texts and all("_pieces" not in vars(text) for text in texts.values())
+
+
+# ------------------------------------------------------------- the downloads, started early
+
+
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+def test_the_downloads_start_in_a_child_before_the_pages_are_listed(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As soon as the analysis is done, a child makes the downloads (jobs.Ahead) while
+    this process lists and renders the pages: after a one-claim edit as on a cold build.
+    The site is byte for byte what one process makes."""
+    root = make_site()
+    with monkeypatch.context() as m:
+        m.setattr(parallel, "workers", lambda: 1)
+        alone = cold_build(root, tmp_path, monkeypatch)
+    monkeypatch.setattr(jobs, "FORK_COST", 1)
+    events: list[object] = []
+    specs, start, files = render.Renderer.specs, jobs.Ahead.start, jobs._Downloads.files
+
+    def listed(self: render.Renderer) -> list[render.Spec]:
+        events.append("pages listed")
+        return specs(self)
+
+    def started(self: jobs.Ahead, job: jobs.Job, build: bytes) -> None:
+        start(self, job, build)
+        events.append(self.job.paths if self.job is job else "not started")
+
+    def made(self: Any) -> Any:
+        (tmp_path / "downloads-made-by").write_text(str(os.getpid()))
+        return files(self)
+
+    monkeypatch.setattr(render.Renderer, "specs", listed)
+    monkeypatch.setattr(jobs.Ahead, "start", started)
+    monkeypatch.setattr(jobs._Downloads, "files", made)
+    assert cold_build(root, tmp_path, monkeypatch) == alone
+    downloads = ("claims.json", "claims.csv", "search-index.js")
+    assert events == [downloads, "pages listed"]
+    assert (tmp_path / "downloads-made-by").read_text() != str(os.getpid())
+
+    out = tmp_path / "site"
+    warm_build(root, out)
+    events.clear()
+    rewrite(root / "claims" / "sleep-better.yaml", "stance: supports", "stance: qualifies")
+    outcome = warm_build(root, out)
+    assert events == [downloads, "pages listed"]
+    assert outcome.written > 3  # the claim's pages and the downloads, moved into the site
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    events.clear()
+    assert warm_build(root, out).written == 0  # nothing changed: no child, nothing made
+    assert events == []
+
+
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+def test_downloads_a_child_failed_to_finish_are_made_again_here(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child wrote one file and failed: this process removes what it left and makes
+    the downloads itself (they are written with O_EXCL, so a leftover would be taken
+    for two pages at one path)."""
+    root = make_site()
+    expected = cold_build(root, tmp_path, monkeypatch)
+    monkeypatch.setattr(jobs, "FORK_COST", 1)
+    here, files = os.getpid(), jobs._Downloads.files
+
+    def failing(self: Any) -> Any:
+        for n, made in enumerate(files(self)):
+            if n == 1 and os.getpid() != here:
+                raise RuntimeError("the child fails after writing claims.json")
+            yield made
+
+    monkeypatch.setattr(jobs._Downloads, "files", failing)
+    assert cold_build(root, tmp_path, monkeypatch) == expected
+
+
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+def test_an_error_found_after_the_downloads_started_leaves_no_trace(
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The checks run beside the analysis; the downloads start when it ends. The checks
+    then find an error: the child is stopped, its staging folder removed, the site left
+    as it was."""
+    monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
+    monkeypatch.setattr(jobs, "FORK_COST", 1)
+    root = make_site()
+    out = tmp_path / "site"
+    warm_build(root, out)
+    before = snapshot(out)
+    staged: list[bool] = []
+    start = jobs.Ahead.start
+
+    def started(self: jobs.Ahead, job: jobs.Job, build: bytes) -> None:
+        start(self, job, build)
+        staged.append(self.staging is not None and self.staging.folder.is_dir())
+
+    monkeypatch.setattr(jobs.Ahead, "start", started)
+    quote = "Naltrexone blocks opioid receptors in the brain."
+    (root / "claims" / "misnamed.yaml").write_text(
+        claim_yaml("renamed", "A claim about receptors.", quote=quote), encoding="utf-8"
+    )
+    assert builder.build_command(root, out) == 1
+    printed = capsys.readouterr().out
+    assert "misnamed.yaml:1:1: error: id: 'renamed' does not match the file name" in printed
+    assert staged == [True]  # the child had started, in a staging folder of its own
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if ".building-" in p.name) == []

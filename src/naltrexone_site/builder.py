@@ -27,7 +27,7 @@ from .stages import Stages
 
 if TYPE_CHECKING:  # imported when there is work to do: a no-op build needs neither
     from .checks import Context
-    from .jobs import Plan
+    from .jobs import Ahead, Plan
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
@@ -98,69 +98,79 @@ def _rebuild(
     build_key = None
     if record is not None and _frame(record.inputs) == _frame(inputs):
         build_key = record.build
-    plan = None
-    with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
-        context = anchored.context
-        if context is not None and len(context.registry.claims) >= BESIDE_FROM:
-            # Checks on another core while this one analyses, on the guess that they find
-            # no error; a second child cannot wait for the first, so the duplicate search
-            # is collected here first.
-            duplicates = anchored.duplicates()
-            alone = replace(anchored, duplicates=lambda: duplicates)
-            with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
-                plan = _guessed_plan(root, context, known, build_key, stages)
-                with stages("check"):
-                    problems = checking.result()
-        else:
-            with stages("check"):
-                problems = run_all_checks(root, anchored)
-    checked = Checked(context, problems)
-    if checked.errors or context is None:
-        return Outcome(checked, pages=0)  # bad data never reaches a template
-    if plan is None:
-        with stages("analyse"):
-            plan = jobs.plan(root, context, known, build_key)
-    if record is not None and record.build != plan.build:
-        record.keys = {}  # new templates, taxonomy, sources or code: every page is new
-    staging = Staging(out, protect=root)
-    try:
-        with stages("render"):
-            old = record.keys if record is not None else {}
-            dirty = [job for job in plan.jobs if any(old.get(p) != job.key for p in job.paths)]
-            paths = {path for job in plan.jobs for path in job.paths}
-            removed = sorted(set(old) - paths)
-            patch = record is not None and (len(dirty) + len(removed)) * PATCH_SHARE <= len(paths)
-            templates_compiled()
-            written = jobs.produce(dirty, staging, compare=patch, prepare=plan.prepare)
-            made = sum(len(job.paths) for job in dirty)
-            stages.note("render", f"{made} of {len(paths)} files made")
-        with stages("write"):
-            if patch:
-                assert record is not None
-                staging.patch(written, removed)
-                found = {**record.inodes}
-                for path in removed:
-                    found.pop(path, None)
-                for path in written:
-                    found[path] = os.stat(out / path).st_ino
+    old_keys, old_build = (record.keys, record.build) if record is not None else (None, None)
+    with jobs.Ahead(out, root, old_keys, old_build) as ahead:  # the downloads, early
+        plan = None
+        with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
+            context = anchored.context
+            if context is not None and len(context.registry.claims) >= BESIDE_FROM:
+                # Checks on another core while this one analyses, on the guess that they
+                # find no error; a second child cannot wait for the first, so the
+                # duplicate search is collected here first.
+                duplicates = anchored.duplicates()
+                alone = replace(anchored, duplicates=lambda: duplicates)
+                with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
+                    plan = _guessed_plan(root, context, known, build_key, stages, ahead)
+                    with stages("check"):
+                        problems = checking.result()
             else:
-                if record is not None:  # unchanged files: hard links to the old site's
-                    staging.link(sorted(paths - {p for job in dirty for p in job.paths}))
-                staging.replace_all()
-                found = output.inodes(out)
-            stages.note("write", f"{len(written)} files written, {len(removed)} removed")
-    finally:
-        staging.discard()
-    pages = sum(path.endswith(".html") for path in paths)
-    keys = {path: job.key for job in plan.jobs for path in job.paths}
-    counts = (plan.claims, plan.sources)
-    record = Record(inputs, plan.build, keys, found, pages, checked.problems, counts)
-    cache.save(root, _record_name(out), record)
-    return Outcome(checked, pages=pages, written=len(written))
+                with stages("check"):
+                    problems = run_all_checks(root, anchored)
+        checked = Checked(context, problems)
+        if checked.errors or context is None:
+            return Outcome(checked, pages=0)  # bad data never reaches a template
+        if plan is None:
+            with stages("analyse"):
+                plan = jobs.plan(root, context, known, build_key, ahead)
+        if record is not None and record.build != plan.build:
+            record.keys = {}  # new templates, taxonomy, sources or code: every page is new
+        staging = ahead.staging or Staging(out, protect=root)
+        try:
+            with stages("render"):
+                old = record.keys if record is not None else {}
+                dirty = [j for j in plan.jobs if any(old.get(p) != j.key for p in j.paths)]
+                paths = {path for job in plan.jobs for path in job.paths}
+                removed = sorted(set(old) - paths)
+                changed = len(dirty) + len(removed)
+                patch = record is not None and changed * PATCH_SHARE <= len(paths)
+                templates_compiled()
+                todo = [job for job in dirty if job is not ahead.job]
+                written = jobs.produce(todo, staging, compare=patch, prepare=plan.prepare)
+                written += ahead.result()
+                made = sum(len(job.paths) for job in dirty)
+                stages.note("render", f"{made} of {len(paths)} files made")
+            with stages("write"):
+                if patch:
+                    assert record is not None
+                    staging.patch(written, removed)
+                    found = {**record.inodes}
+                    for path in removed:
+                        found.pop(path, None)
+                    for path in written:
+                        found[path] = os.stat(out / path).st_ino
+                else:
+                    if record is not None:  # files not written: hard links to the old site's
+                        staging.link(sorted(paths - set(written)))
+                    staging.replace_all()
+                    found = output.inodes(out)
+                stages.note("write", f"{len(written)} files written, {len(removed)} removed")
+        finally:
+            staging.discard()
+        pages = sum(path.endswith(".html") for path in paths)
+        keys = {path: job.key for job in plan.jobs for path in job.paths}
+        counts = (plan.claims, plan.sources)
+        record = Record(inputs, plan.build, keys, found, pages, checked.problems, counts)
+        cache.save(root, _record_name(out), record)
+        return Outcome(checked, pages=pages, written=len(written))
 
 
 def _guessed_plan(
-    root: Path, context: Context, known: set[str] | None, build: bytes | None, stages: Stages
+    root: Path,
+    context: Context,
+    known: set[str] | None,
+    build: bytes | None,
+    stages: Stages,
+    ahead: Ahead,
 ) -> Plan | None:
     """The analysis, started before the checks have said the registry is sound: None
     where bad data broke it (the checks then say what is wrong; were they to find
@@ -169,7 +179,7 @@ def _guessed_plan(
 
     with stages("analyse"):
         try:
-            return jobs.plan(root, context, known, build)
+            return jobs.plan(root, context, known, build, ahead)
         except Exception:
             return None
 
