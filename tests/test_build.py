@@ -566,6 +566,45 @@ def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(
     assert "<q>Low-dose naltrexone means 0.5 to 1 mg a day.</q>" in ranges
 
 
+def test_the_stated_ranges_continue_on_pages_of_their_own(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source is an article, so their number grows with the registry: the dose view's
+    table of stated ranges holds RANGE_SOURCES sources and RANGE_LIMIT quotes of each, and
+    continues on dose-ranges-N.html, so no page grows with the registry."""
+    monkeypatch.setattr(render, "RANGE_SOURCES", 1)
+    monkeypatch.setattr(render, "RANGE_LIMIT", 1)
+    second = claim_yaml(
+        "ldn-range-demo-again",
+        "The demo article says 1.5 to 4.5 mg a day is a typical low dose.",
+        quote="Doses of 1.5 to 4.5 mg a day are typical.",
+        kind="dosing",
+        mechanism="dosing",
+        dose="low",
+    )
+    run = run_build(make_site({"claims/ldn-range-demo-again.yaml": second}))
+    assert run.code == 0
+    dose = (run.site / "dose.html").read_text("utf-8").split('<h2 id="ranges">', 1)[1]
+    # sources by title: "A demo article about naltrexone", then "Another article"
+    assert dose.count("<q>Doses of 1.5 to 4.5 mg a day are typical.</q>") == 1
+    assert "All 2 passages in the source's claims" in dose
+    assert "Low-dose naltrexone means 0.5 to 1 mg a day." not in dose
+    assert '<nav class="pager" aria-label="Pages of stated ranges">' in dose
+    assert '<a href="dose-ranges-2.html">2</a>' in dose
+    assert sorted(p.name for p in run.site.glob("dose*.html")) == [
+        "dose-ranges-2.html",
+        "dose.html",
+    ]
+    more = (run.site / "dose-ranges-2.html").read_text("utf-8")
+    assert "<q>Low-dose naltrexone means 0.5 to 1 mg a day.</q>" in more
+    assert "Source 2 of 2, continued from" in more
+    assert '<a href="dose.html#ranges">1</a>' in more
+    assert '<a href="dose-ranges-2.html" aria-current="page">2</a>' in more
+    assert '<a href="dose-ranges-2.html">' not in dose.split('aria-label="Pages')[0]
+    assert broken_links(run.site) == []
+    assert "dose-ranges-2.html" in (run.site / "sitemap.xml").read_text("utf-8")
+
+
 def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: RunBuild) -> None:
     run = run_build(make_site())
     page = (run.site / "conflicts.html").read_text(encoding="utf-8")

@@ -38,6 +38,7 @@ COSTS = {
     "source.html": 700,
     "index.html": 3000,
     "dose.html": 3000,
+    "dose-ranges.html": 150,
 }
 
 

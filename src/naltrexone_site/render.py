@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -36,6 +37,8 @@ LIST_LIMIT = 500  # claims per page of the browse list
 SECTION_LIMIT = 200  # claims per dose section of a mechanism page, or per source page
 SIDE_LIMIT = 25  # claims per dose in one row of the dose view
 OPPOSITE_LIMIT = 5  # contradicting pairs shown in full in one row of the dose view
+RANGE_LIMIT = 3  # quotes per source in the dose view's table of stated low-dose ranges
+RANGE_SOURCES = 50  # sources per page of that table (the rest on dose-ranges-N.html)
 CONFLICT_LIMIT = 100  # conflicts per page
 CLAIM_TEMPLATE = "claim.html"
 
@@ -151,19 +154,7 @@ class Renderer:
         specs = [Spec("index.html", "index.html", "map", index)]
         for row in site.rows:
             specs += self.mechanism_specs(row.term)
-        specs.append(
-            Spec(
-                "dose.html",
-                "dose.html",
-                "dose",
-                {
-                    "comparisons": site.comparisons,
-                    "ranges": site.ranges,
-                    "limit": SIDE_LIMIT,
-                    "opposite_limit": OPPOSITE_LIMIT,
-                },
-            )
-        )
+        specs += self.dose_specs()
         specs += [
             Spec(f"claims/{claim.id}.html", CLAIM_TEMPLATE, "browse", {"claim": claim})
             for claim in site.claims.values()
@@ -185,6 +176,34 @@ class Renderer:
         specs += self.browse_specs()
         specs.append(Spec("methodology.html", "methodology.html", "methodology"))
         specs.append(Spec("404.html", "404.html", ""))
+        return specs
+
+    def dose_specs(self) -> list[Spec]:
+        """The dose view, with the first sources' stated ranges; the rest of the sources on
+        pages of their own (a source is an article: their number grows with the registry)."""
+        site = self.site
+        parts = chunks(site.ranges, RANGE_SOURCES)
+        pager = partial(_pager, "dose-ranges-{n}.html", count=len(parts), first="dose.html#ranges")
+        ranges = {"range_limit": RANGE_LIMIT}
+        dose = {
+            "comparisons": site.comparisons,
+            "ranges": parts[0],
+            "limit": SIDE_LIMIT,
+            "opposite_limit": OPPOSITE_LIMIT,
+            "pager": pager(1),
+            **ranges,
+        }
+        specs = [Spec("dose.html", "dose.html", "dose", dose)]
+        for n, part in enumerate(parts[1:], start=2):
+            more = {"ranges": part, "start": (n - 1) * RANGE_SOURCES + 1, "total": len(site.ranges)}
+            specs.append(
+                Spec(
+                    f"dose-ranges-{n}.html",
+                    "dose-ranges.html",
+                    "dose",
+                    {**more, "pager": pager(n), **ranges},
+                )
+            )
         return specs
 
     def mechanism_specs(self, term: Term) -> list[Spec]:
