@@ -123,8 +123,11 @@ def claim_yaml(
 
 
 def rewrite(path: Path, old: str, new: str) -> None:
-    """Replace `old` with `new` in a UTF-8 text file (an editor's change)."""
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    """Replace `old` with `new` in a UTF-8 text file (an editor's change). `old` must be
+    there: a test whose edit no longer applies would test nothing."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} does not contain {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _quoted(text: str) -> str:

@@ -605,6 +605,25 @@ def test_the_stated_ranges_continue_on_pages_of_their_own(
     assert "dose-ranges-2.html" in (run.site / "sitemap.xml").read_text("utf-8")
 
 
+def test_the_source_list_continues_on_numbered_pages(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source list grows with the sources (articles, as many as the registry draws
+    on): SOURCE_LIST_LIMIT of them to a page, the rest on sources-N.html."""
+    monkeypatch.setattr(render, "SOURCE_LIST_LIMIT", 1)
+    run = run_build(make_site())
+    assert run.code == 0
+    first = (run.site / "sources.html").read_text("utf-8")
+    second = (run.site / "sources-2.html").read_text("utf-8")
+    assert 'href="sources/demo-article.html">A demo article about naltrexone</a>' in first
+    assert "other-article.html" not in first
+    assert 'href="sources/other-article.html">Another article</a>' in second
+    assert "<title>Sources, page 2" in second and "(page 2 of 2)" in second
+    assert '<nav class="pager" aria-label="Pages of sources">' in first
+    assert '<a href="sources.html">1</a>' in second
+    assert broken_links(run.site) == []
+
+
 def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: RunBuild) -> None:
     run = run_build(make_site())
     page = (run.site / "conflicts.html").read_text(encoding="utf-8")

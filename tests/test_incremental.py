@@ -465,7 +465,7 @@ def test_a_failing_worker_reports_the_template_error_as_one_process_would(
     monkeypatch.setattr(jobs, "PARALLEL_FROM", 1)
     root = make_site()
     template = root / "templates" / "sources.html"
-    rewrite(template, "<h1>Sources</h1>", "<h1>{{ nope }}</h1>")
+    rewrite(template, '<p class="lead">The articles', '<p class="lead">{{ nope }} The articles')
     code = builder.build_command(root, tmp_path / "site")
     assert code == 1
     assert not (tmp_path / "site").exists()

@@ -40,6 +40,7 @@ OPPOSITE_LIMIT = 5  # contradicting pairs shown in full in one row of the dose v
 RANGE_LIMIT = 3  # quotes per source in the dose view's table of stated low-dose ranges
 RANGE_SOURCES = 50  # sources per page of that table (the rest on dose-ranges-N.html)
 CONFLICT_LIMIT = 100  # conflicts per page
+SOURCE_LIST_LIMIT = 100  # sources per page of the source list
 CLAIM_TEMPLATE = "claim.html"
 
 
@@ -159,17 +160,7 @@ class Renderer:
             Spec(f"claims/{claim.id}.html", CLAIM_TEMPLATE, "browse", {"claim": claim})
             for claim in site.claims.values()
         ]
-        specs.append(
-            Spec(
-                "sources.html",
-                "sources.html",
-                "sources",
-                {
-                    "claim_counts": {sid: len(site.by_source.get(sid, ())) for sid in site.sources},
-                    "coverage": site.coverage,
-                },
-            )
-        )
+        specs += self.source_list_specs()
         for source in site.sources.values():
             specs += self.source_specs(source)
         specs += self.conflict_specs()
@@ -288,6 +279,24 @@ class Renderer:
             )
         )
         return specs
+
+    def source_list_specs(self) -> list[Spec]:
+        site = self.site
+        parts = chunks(tuple(site.sources.values()), SOURCE_LIST_LIMIT)
+        return [
+            Spec(
+                "sources.html" if n == 1 else f"sources-{n}.html",
+                "sources.html",
+                "sources",
+                {
+                    "listed": part,
+                    "claim_counts": {s.id: len(site.by_source.get(s.id, ())) for s in part},
+                    "coverage": {s.id: site.coverage[s.id] for s in part},
+                    "pager": _pager("sources-{n}.html", n, len(parts), "sources.html"),
+                },
+            )
+            for n, part in enumerate(parts, start=1)
+        ]
 
     def conflict_specs(self) -> list[Spec]:
         entries: list[Contradiction | Dispute] = [*self.site.contradictions, *self.site.disputes]
