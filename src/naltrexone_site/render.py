@@ -175,26 +175,24 @@ class Renderer:
         site = self.site
         parts = chunks(site.ranges, RANGE_SOURCES)
         pager = partial(_pager, "dose-ranges-{n}.html", count=len(parts), first="dose.html#ranges")
-        ranges = {"range_limit": RANGE_LIMIT}
         dose = {
             "comparisons": site.comparisons,
-            "ranges": parts[0],
             "limit": SIDE_LIMIT,
             "opposite_limit": OPPOSITE_LIMIT,
+            "ranges": parts[0],
+            "range_limit": RANGE_LIMIT,
             "pager": pager(1),
-            **ranges,
         }
         specs = [Spec("dose.html", "dose.html", "dose", dose)]
         for n, part in enumerate(parts[1:], start=2):
-            more = {"ranges": part, "start": (n - 1) * RANGE_SOURCES + 1, "total": len(site.ranges)}
-            specs.append(
-                Spec(
-                    f"dose-ranges-{n}.html",
-                    "dose-ranges.html",
-                    "dose",
-                    {**more, "pager": pager(n), **ranges},
-                )
-            )
+            rest = {
+                "ranges": part,
+                "range_limit": RANGE_LIMIT,
+                "start": (n - 1) * RANGE_SOURCES + 1,
+                "total": len(site.ranges),
+                "pager": pager(n),
+            }
+            specs.append(Spec(f"dose-ranges-{n}.html", "dose-ranges.html", "dose", rest))
         return specs
 
     def mechanism_specs(self, term: Term) -> list[Spec]:
@@ -281,6 +279,7 @@ class Renderer:
         return specs
 
     def source_list_specs(self) -> list[Spec]:
+        """The source list, SOURCE_LIST_LIMIT sources a page, each page keyed by its own."""
         site = self.site
         parts = chunks(tuple(site.sources.values()), SOURCE_LIST_LIMIT)
         return [
