@@ -90,7 +90,6 @@ def _rebuild(
     templates_compiled: Callable[[], None],
 ) -> Outcome:
     from . import jobs
-    from .pipeline import BESIDE_FROM, anchor_project, run_all_checks
 
     known = set(record.keys) if record is not None else None
     # The build key depends on the code and on files outside claims/ only: kept while
@@ -100,68 +99,111 @@ def _rebuild(
         build_key = record.build
     old_keys, old_build = (record.keys, record.build) if record is not None else (None, None)
     with jobs.Ahead(out, root, old_keys, old_build) as ahead:  # the downloads, early
-        plan = None
-        with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
-            context = anchored.context
-            if context is not None and len(context.registry.claims) >= BESIDE_FROM:
-                # Checks on another core while this one analyses, on the guess that they
-                # find no error; a second child cannot wait for the first, so the
-                # duplicate search is collected here first.
-                duplicates = anchored.duplicates()
-                alone = replace(anchored, duplicates=lambda: duplicates)
-                with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
-                    plan = _guessed_plan(root, context, known, build_key, stages, ahead)
-                    with stages("check"):
-                        problems = checking.result()
-            else:
-                with stages("check"):
-                    problems = run_all_checks(root, anchored)
-        checked = Checked(context, problems)
-        if checked.errors or context is None:
-            return Outcome(checked, pages=0)  # bad data never reaches a template
+        checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead)
         if plan is None:
-            with stages("analyse"):
-                plan = jobs.plan(root, context, known, build_key, ahead)
+            return Outcome(checked, pages=0)  # bad data never reaches a template
         if record is not None and record.build != plan.build:
             record.keys = {}  # new templates, taxonomy, sources or code: every page is new
-        staging = ahead.staging or Staging(out, protect=root)
-        try:
-            with stages("render"):
-                old = record.keys if record is not None else {}
-                dirty = [j for j in plan.jobs if any(old.get(p) != j.key for p in j.paths)]
-                paths = {path for job in plan.jobs for path in job.paths}
-                removed = sorted(set(old) - paths)
-                changed = len(dirty) + len(removed)
-                patch = record is not None and changed * PATCH_SHARE <= len(paths)
-                templates_compiled()
-                todo = [job for job in dirty if job is not ahead.job]
-                written = jobs.produce(todo, staging, compare=patch, prepare=plan.prepare)
-                written += ahead.result()
-                made = sum(len(job.paths) for job in dirty)
-                stages.note("render", f"{made} of {len(paths)} files made")
-            with stages("write"):
-                if patch:
-                    assert record is not None
-                    staging.patch(written, removed)
-                    found = {**record.inodes}
-                    for path in removed:
-                        found.pop(path, None)
-                    for path in written:
-                        found[path] = os.stat(out / path).st_ino
-                else:
-                    if record is not None:  # files not written: hard links to the old site's
-                        staging.link(sorted(paths - set(written)))
-                    staging.replace_all()
-                    found = output.inodes(out)
-                stages.note("write", f"{len(written)} files written, {len(removed)} removed")
-        finally:
-            staging.discard()
-        pages = sum(path.endswith(".html") for path in paths)
-        keys = {path: job.key for job in plan.jobs for path in job.paths}
-        counts = (plan.claims, plan.sources)
-        record = Record(inputs, plan.build, keys, found, pages, checked.problems, counts)
-        cache.save(root, _record_name(out), record)
-        return Outcome(checked, pages=pages, written=len(written))
+        files = _write(out, root, stages, record, plan, ahead, templates_compiled)
+    pages = sum(path.endswith(".html") for path in files.keys)
+    counts = (plan.claims, plan.sources)
+    saved = Record(inputs, plan.build, files.keys, files.inodes, pages, checked.problems, counts)
+    cache.save(root, _record_name(out), saved)
+    return Outcome(checked, pages=pages, written=files.written)
+
+
+def _checked_plan(
+    root: Path,
+    stages: Stages,
+    inputs: dict[str, StatKey],
+    known: set[str] | None,
+    build_key: bytes | None,
+    ahead: Ahead,
+) -> tuple[Checked, Plan | None]:
+    """Load, anchor, check and analyse: the plan of the site, or None when the registry
+    has errors (or its settings or taxonomy are unreadable)."""
+    from . import jobs
+    from .pipeline import BESIDE_FROM, anchor_project, run_all_checks
+
+    plan = None
+    with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
+        context = anchored.context
+        if context is not None and len(context.registry.claims) >= BESIDE_FROM:
+            # Checks on another core while this one analyses, on the guess that they find
+            # no error; a second child cannot wait for the first, so the duplicate search
+            # is collected here first.
+            duplicates = anchored.duplicates()
+            alone = replace(anchored, duplicates=lambda: duplicates)
+            with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
+                plan = _guessed_plan(root, context, known, build_key, stages, ahead)
+                with stages("check"):
+                    problems = checking.result()
+        else:
+            with stages("check"):
+                problems = run_all_checks(root, anchored)
+    checked = Checked(context, problems)
+    if checked.errors or context is None:
+        return checked, None
+    if plan is None:
+        with stages("analyse"):
+            plan = jobs.plan(root, context, known, build_key, ahead)
+    return checked, plan
+
+
+@dataclass(frozen=True)
+class _Written:
+    keys: dict[str, bytes]  # output path -> key of what it shows
+    inodes: dict[str, int]
+    written: int  # files whose bytes changed
+
+
+def _write(
+    out: Path,
+    root: Path,
+    stages: Stages,
+    record: Record | None,
+    plan: Plan,
+    ahead: Ahead,
+    templates_compiled: Callable[[], None],
+) -> _Written:
+    """Render the pages whose key changed and put the site in place: the changed files
+    moved into it when few changed, else a new folder (the rest hard-linked) swapped in."""
+    from . import jobs
+
+    staging = ahead.staging or Staging(out, protect=root)
+    try:
+        with stages("render"):
+            old = record.keys if record is not None else {}
+            dirty = [j for j in plan.jobs if any(old.get(p) != j.key for p in j.paths)]
+            paths = {path for job in plan.jobs for path in job.paths}
+            removed = sorted(set(old) - paths)
+            changed = len(dirty) + len(removed)
+            patch = record is not None and changed * PATCH_SHARE <= len(paths)
+            templates_compiled()
+            todo = [job for job in dirty if job is not ahead.job]
+            written = jobs.produce(todo, staging, compare=patch, prepare=plan.prepare)
+            written += ahead.result()
+            made = sum(len(job.paths) for job in dirty)
+            stages.note("render", f"{made} of {len(paths)} files made")
+        with stages("write"):
+            if patch:
+                assert record is not None
+                staging.patch(written, removed)
+                found = {**record.inodes}
+                for path in removed:
+                    found.pop(path, None)
+                for path in written:
+                    found[path] = os.stat(out / path).st_ino
+            else:
+                if record is not None:  # files not written: hard links to the old site's
+                    staging.link(sorted(paths - set(written)))
+                staging.replace_all()
+                found = output.inodes(out)
+            stages.note("write", f"{len(written)} files written, {len(removed)} removed")
+    finally:
+        staging.discard()
+    keys = {path: job.key for job in plan.jobs for path in job.paths}
+    return _Written(keys, found, len(written))
 
 
 def _guessed_plan(
