@@ -102,8 +102,6 @@ def _rebuild(
         checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead)
         if plan is None:
             return Outcome(checked, pages=0)  # bad data never reaches a template
-        if record is not None and record.build != plan.build:
-            record.keys = {}  # new templates, taxonomy, sources or code: every page is new
         files = _write(out, root, stages, record, plan, ahead, templates_compiled)
     pages = sum(path.endswith(".html") for path in files.keys)
     counts = (plan.claims, plan.sources)
@@ -173,8 +171,8 @@ def _write(
     staging = ahead.staging or Staging(out, protect=root)
     try:
         with stages("render"):
-            old = record.keys if record is not None else {}
-            dirty = [j for j in plan.jobs if any(old.get(p) != j.key for p in j.paths)]
+            old = jobs.valid_keys(ahead.old, ahead.old_build, plan.build)
+            dirty = [job for job in plan.jobs if jobs.stale(job, old)]
             paths = {path for job in plan.jobs for path in job.paths}
             removed = sorted(set(old) - paths)
             changed = len(dirty) + len(removed)

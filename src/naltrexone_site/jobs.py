@@ -192,6 +192,19 @@ class _Downloads:
         yield from exports.downloads(self.site, [r for _, r in fresh.values()])
 
 
+def valid_keys(
+    old: Mapping[str, bytes] | None, old_build: bytes | None, build: bytes
+) -> Mapping[str, bytes]:
+    """The last build's page keys, if it had this build key; else none (new templates,
+    taxonomy, sources or code: every page is new)."""
+    return old if old is not None and old_build == build else {}
+
+
+def stale(job: Job, old: Mapping[str, bytes]) -> bool:
+    """Whether the job's files must be made again: one of them shows something new."""
+    return any(old.get(path) != job.key for path in job.paths)
+
+
 class Ahead:
     """The downloads, made in a child process from the moment the analysis is done while
     this one lists the pages and renders them: after a one-claim edit the downloads take
@@ -210,8 +223,7 @@ class Ahead:
         """Start `job` in a child, if it is to be made and worth a process of its own."""
         if self._child is not None or parallel.workers() < 2 or job.cost < FORK_COST:
             return
-        old = self.old if self.old is not None and self.old_build == build else {}
-        if all(old.get(path) == job.key for path in job.paths):
+        if not stale(job, valid_keys(self.old, self.old_build, build)):
             return  # unchanged: the build keeps the current files
         try:
             self.staging = Staging(self.out, protect=self.root)
