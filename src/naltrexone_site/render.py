@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -173,26 +172,27 @@ class Renderer:
         """The dose view, with the first sources' stated ranges; the rest of the sources on
         pages of their own (a source is an article: their number grows with the registry)."""
         site = self.site
-        parts = chunks(site.ranges, RANGE_SOURCES)
-        pager = partial(_pager, "dose-ranges-{n}.html", count=len(parts), first="dose.html#ranges")
+        first, *rest = _paged(
+            site.ranges, RANGE_SOURCES, "dose-ranges-{n}.html", "dose.html#ranges"
+        )
         dose = {
             "comparisons": site.comparisons,
             "limit": SIDE_LIMIT,
             "opposite_limit": OPPOSITE_LIMIT,
-            "ranges": parts[0],
+            "ranges": first.items,
             "range_limit": RANGE_LIMIT,
-            "pager": pager(1),
+            "pager": first.pager,
         }
         specs = [Spec("dose.html", "dose.html", "dose", dose)]
-        for n, part in enumerate(parts[1:], start=2):
-            rest = {
-                "ranges": part,
+        for page in rest:
+            more = {
+                "ranges": page.items,
                 "range_limit": RANGE_LIMIT,
-                "start": (n - 1) * RANGE_SOURCES + 1,
+                "start": page.start,
                 "total": len(site.ranges),
-                "pager": pager(n),
+                "pager": page.pager,
             }
-            specs.append(Spec(f"dose-ranges-{n}.html", "dose-ranges.html", "dose", rest))
+            specs.append(Spec(page.path, "dose-ranges.html", "dose", more))
         return specs
 
     def mechanism_specs(self, term: Term) -> list[Spec]:
@@ -200,25 +200,25 @@ class Renderer:
         sections = []
         for column in COLUMNS:
             found = self.site.groups.get((term.id, column), ())
-            parts = chunks(found, SECTION_LIMIT)
-            sections.append((column, parts[0], len(found), len(parts)))
-            for n, part in enumerate(parts[1:], start=2):
+            pages = _paged(
+                found,
+                SECTION_LIMIT,
+                f"mechanisms/{term.id}/{column}-{{n}}.html",
+                f"mechanisms/{term.id}.html#dose-{column}",
+            )
+            sections.append((column, pages[0].items, len(found), len(pages)))
+            for page in pages[1:]:
                 specs.append(
                     Spec(
-                        f"mechanisms/{term.id}/{column}-{n}.html",
+                        page.path,
                         "list.html",
                         "map",
                         {
                             "title": f"{term.label}: {self.site.terms['doses'][column].label}",
                             "back": (f"mechanisms/{term.id}.html#dose-{column}", term.label),
-                            "claims": part,
-                            "pager": _pager(
-                                f"mechanisms/{term.id}/{column}-{{n}}.html",
-                                n,
-                                len(parts),
-                                f"mechanisms/{term.id}.html#dose-{column}",
-                            ),
-                            "start": (n - 1) * SECTION_LIMIT + 1,
+                            "claims": page.items,
+                            "pager": page.pager,
+                            "start": page.start,
                         },
                     )
                 )
@@ -238,26 +238,26 @@ class Renderer:
 
     def source_specs(self, source: Source) -> list[Spec]:
         found = self.site.by_source.get(source.id, ())
-        parts = chunks(found, SECTION_LIMIT)
+        pages = _paged(
+            found,
+            SECTION_LIMIT,
+            f"sources/{source.id}/claims-{{n}}.html",
+            f"sources/{source.id}.html#claims",
+        )
         specs = [
             Spec(
-                f"sources/{source.id}/claims-{n}.html",
+                page.path,
                 "source-claims.html",
                 "sources",
                 {
                     "source": source,
-                    "found": part,
+                    "found": page.items,
                     "targets": Passages(source.id),
-                    "pager": _pager(
-                        f"sources/{source.id}/claims-{{n}}.html",
-                        n,
-                        len(parts),
-                        f"sources/{source.id}.html#claims",
-                    ),
-                    "start": (n - 1) * SECTION_LIMIT + 1,
+                    "pager": page.pager,
+                    "start": page.start,
                 },
             )
-            for n, part in enumerate(parts[1:], start=2)
+            for page in pages[1:]
         ]
         specs.append(
             Spec(
@@ -268,9 +268,9 @@ class Renderer:
                     "source": source,
                     "body": Article(source.id),  # the article: rendered only when needed
                     "coverage": self.site.coverage[source.id],
-                    "found": parts[0],
+                    "found": pages[0].items,
                     "total": len(found),
-                    "more": f"sources/{source.id}/claims-2.html" if len(parts) > 1 else "",
+                    "more": pages[1].path if len(pages) > 1 else "",
                     "targets": Passages(source.id),
                     "start": 1,
                 },
@@ -281,56 +281,54 @@ class Renderer:
     def source_list_specs(self) -> list[Spec]:
         """The source list, SOURCE_LIST_LIMIT sources a page, each page keyed by its own."""
         site = self.site
-        parts = chunks(tuple(site.sources.values()), SOURCE_LIST_LIMIT)
+        sources = tuple(site.sources.values())
         return [
             Spec(
-                "sources.html" if n == 1 else f"sources-{n}.html",
+                page.path,
                 "sources.html",
                 "sources",
                 {
-                    "listed": part,
-                    "claim_counts": {s.id: len(site.by_source.get(s.id, ())) for s in part},
-                    "coverage": {s.id: site.coverage[s.id] for s in part},
-                    "pager": _pager("sources-{n}.html", n, len(parts), "sources.html"),
+                    "listed": page.items,
+                    "claim_counts": {s.id: len(site.by_source.get(s.id, ())) for s in page.items},
+                    "coverage": {s.id: site.coverage[s.id] for s in page.items},
+                    "pager": page.pager,
                 },
             )
-            for n, part in enumerate(parts, start=1)
+            for page in _paged(sources, SOURCE_LIST_LIMIT, "sources-{n}.html", "sources.html")
         ]
 
     def conflict_specs(self) -> list[Spec]:
         entries: list[Contradiction | Dispute] = [*self.site.contradictions, *self.site.disputes]
-        parts = chunks(entries, CONFLICT_LIMIT)
         return [
             Spec(
-                "conflicts.html" if n == 1 else f"conflicts-{n}.html",
+                page.path,
                 "conflicts.html",
                 "conflicts",
                 {
-                    "contradictions": tuple(e for e in part if isinstance(e, Contradiction)),
-                    "disputes": tuple(e for e in part if isinstance(e, Dispute)),
+                    "contradictions": tuple(e for e in page.items if isinstance(e, Contradiction)),
+                    "disputes": tuple(e for e in page.items if isinstance(e, Dispute)),
                     "total": (len(self.site.contradictions), len(self.site.disputes)),
-                    "pager": _pager("conflicts-{n}.html", n, len(parts), "conflicts.html"),
+                    "pager": page.pager,
                 },
             )
-            for n, part in enumerate(parts, start=1)
+            for page in _paged(entries, CONFLICT_LIMIT, "conflicts-{n}.html", "conflicts.html")
         ]
 
     def browse_specs(self) -> list[Spec]:
         claims = tuple(self.site.claims.values())
-        parts = chunks(claims, LIST_LIMIT)
         return [
             Spec(
-                "browse.html" if n == 1 else f"browse-{n}.html",
+                page.path,
                 "browse.html",
                 "browse",
                 {
-                    "claims": part,
-                    "start": (n - 1) * LIST_LIMIT + 1,
+                    "claims": page.items,
+                    "start": page.start,
                     "total": len(claims),
-                    "pager": _pager("browse-{n}.html", n, len(parts), "browse.html"),
+                    "pager": page.pager,
                 },
             )
-            for n, part in enumerate(parts, start=1)
+            for page in _paged(claims, LIST_LIMIT, "browse-{n}.html", "browse.html")
         ]
 
     # -------------------------------------------------------------------------- rendering
@@ -514,6 +512,25 @@ class Pager:
         return len(self.links)
 
 
-def _pager(pattern: str, current: int, count: int, first: str) -> Pager:
-    links = tuple((n, first if n == 1 else pattern.format(n=n)) for n in range(1, count + 1))
-    return Pager(current, links)
+class Part(NamedTuple):
+    """One page of a list split into pages: its items, the number of its first item, and
+    its pager (the first page is `first`, maybe a section of another page; the others
+    `pattern` with the page number)."""
+
+    items: tuple[Any, ...]
+    start: int
+    pager: Pager
+
+    @property
+    def path(self) -> str:
+        """Where the page is written (the first one's path without its #section)."""
+        return self.pager.links[self.pager.current - 1][1].partition("#")[0]
+
+
+def _paged(items: Sequence[Any], size: int, pattern: str, first: str) -> list[Part]:
+    """`items` in pages of at most `size` (always at least one, maybe empty)."""
+    parts = chunks(items, size)
+    links = tuple((n, first if n == 1 else pattern.format(n=n)) for n in range(1, len(parts) + 1))
+    return [
+        Part(part, (n - 1) * size + 1, Pager(n, links)) for n, part in enumerate(parts, start=1)
+    ]
