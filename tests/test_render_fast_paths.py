@@ -224,9 +224,9 @@ def test_has_markdown_is_the_one_pattern_it_splits(text: str) -> None:
 
 def reference_block(text: str, root: str = "", top: int = 3) -> str:
     env = {"root": root}
-    tokens = markup.MD.parse(text, env)
+    tokens = markup._md().parse(text, env)
     markup.shift_headings(tokens, top)
-    return str(markup.MD.renderer.render(tokens, markup.MD.options, env))
+    return str(markup._md().renderer.render(tokens, markup._md().options, env))
 
 
 BLOCK_STARTS = st.sampled_from(
@@ -244,14 +244,14 @@ def test_block_markdown_is_what_the_parser_renders(start: str, rest: str) -> Non
 
 def reference_source_body(body: str, marks: markup.BodyMarks) -> tuple[str, frozenset[int]]:
     """Parse everything, then put the decorated lines in place of the parsed inlines."""
-    tokens = markup.MD.parse(body, {})
+    tokens = markup._md().parse(body, {})
     markup.shift_headings(tokens, 3)
     emitted = set[int]()
     for token, located in markup._sentence_lines(tokens, body):
         html_token = Token("html_inline", "", 0)
         html_token.content = markup._decorate(token.content, located, marks, emitted)
         token.children = [html_token]
-    rendered = markup.MD.renderer.render(tokens, markup.MD.options, {"root": ""})
+    rendered = markup._md().renderer.render(tokens, markup._md().options, {"root": ""})
     return rendered, frozenset(emitted)
 
 

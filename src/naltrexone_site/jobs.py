@@ -79,7 +79,9 @@ def plan(
     paths = [path for job in jobs for path in job.paths]
     if known_paths is None or known_paths != set(paths):
         check_paths(paths)  # no two files at one path, none outside
-    return Plan(jobs, build, len(site.claims), len(site.sources), renderer.compile_templates)
+    # every template compiled before the work is split, so no process compiles them again
+    compile_templates = partial(compile_all, renderer.env)
+    return Plan(jobs, build, len(site.claims), len(site.sources), compile_templates)
 
 
 @dataclass(frozen=True, slots=True)  # one per page: no __dict__ each

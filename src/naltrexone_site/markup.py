@@ -109,12 +109,6 @@ def _blocks() -> MarkdownIt:
     return md
 
 
-def __getattr__(name: str) -> Any:
-    if name == "MD":  # the parser, for tests that compare with it
-        return _md()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def has_markdown(text: str) -> bool:
     return bool(
         _INLINE_SYNTAX.search(text)

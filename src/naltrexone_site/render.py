@@ -140,11 +140,6 @@ class Renderer:
         self._texts: dict[str, _Text] = {}
         self._frame: list[str] | None = None
 
-    def compile_templates(self) -> None:
-        """Every template, compiled now: before the work is split across processes, so
-        that each does not compile them again."""
-        compile_all(self.env)
-
     # ------------------------------------------------------------------------- the plan
 
     def specs(self) -> list[Spec]:
