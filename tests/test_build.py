@@ -624,6 +624,24 @@ def test_the_source_list_continues_on_numbered_pages(
     assert broken_links(run.site) == []
 
 
+def test_a_large_registry_loads_its_search_index_on_demand(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small index comes with the browse page; from INDEX_ON_DEMAND_FROM claims the
+    page names it in the form instead, for search.js to load on the form's first use."""
+    tag = '<script src="search-index.js" defer></script>'
+    small = run_build(make_site())
+    page = (small.site / "browse.html").read_text("utf-8")
+    assert tag in page and "data-index=" not in page
+    monkeypatch.setattr(render, "INDEX_ON_DEMAND_FROM", 2)
+    large = run_build(make_site(name="large"))
+    page = (large.site / "browse.html").read_text("utf-8")
+    assert tag not in page and (large.site / "search-index.js").is_file()
+    form = '<form id="claim-search" class="search-form" role="search" aria-label="Claims"'
+    assert f'{form} data-root="" data-index="search-index.js" hidden>' in page
+    assert '<script src="static/search.js" defer></script>' in page
+
+
 def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: RunBuild) -> None:
     run = run_build(make_site())
     page = (run.site / "conflicts.html").read_text(encoding="utf-8")

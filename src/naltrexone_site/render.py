@@ -40,6 +40,9 @@ RANGE_LIMIT = 3  # quotes per source in the dose view's table of stated low-dose
 RANGE_SOURCES = 50  # sources per page of that table (the rest on dose-ranges-N.html)
 CONFLICT_LIMIT = 100  # conflicts per page
 SOURCE_LIST_LIMIT = 100  # sources per page of the source list
+# From this many claims (an index of about 1 MB), the browse pages load the search index
+# on the form's first use instead of with the page (see static/search.js).
+INDEX_ON_DEMAND_FROM = 5000
 CLAIM_TEMPLATE = "claim.html"
 
 
@@ -321,6 +324,7 @@ class Renderer:
                     "start": page.start,
                     "total": len(claims),
                     "pager": page.pager,
+                    "index_on_demand": len(claims) >= INDEX_ON_DEMAND_FROM,
                 },
             )
             for page in _paged(claims, LIST_LIMIT, "browse-{n}.html", "browse.html")

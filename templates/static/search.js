@@ -6,18 +6,23 @@
  * index is enough. The index is search-index.js, a script that sets a global (not a JSON
  * file fetched at run time), so search also works when the site is opened from file://.
  *
+ * A large registry's index is megabytes (17 MB at 100,000 claims). Its browse pages name it
+ * in the form's data-index instead, and it is loaded on the form's first use, or at once
+ * when the address carries a search: a reader who only pages through the list never
+ * downloads it. A small index comes with the page, so search answers the first keystroke.
+ *
  * Without JavaScript the form stays hidden and the complete claim list shows, in pages.
  * Results are built with DOM methods and textContent only: no claim text becomes HTML.
  */
 (function () {
   "use strict";
 
-  var data = window.NALTREXONE_SEARCH;
+  var PAGE = 100; // results shown at a time
   var form = document.getElementById("claim-search");
-  if (!data || !form) {
+  var src = form && form.getAttribute("data-index"); // an index loaded on demand
+  if (!form || !(window.NALTREXONE_SEARCH || src)) {
     return;
   }
-  var PAGE = 100; // results shown at a time
   var root = form.getAttribute("data-root") || "";
   var input = document.getElementById("q");
   var controls = {
@@ -33,6 +38,16 @@
   var moreWrap = document.getElementById("search-more-wrap");
   var more = document.getElementById("search-more");
 
+  var data = null; // the index, once here
+  var haystacks = [];
+  var lists = {};
+  var doseBoth = -1;
+  var doseStandard = -1;
+  var doseLow = -1;
+  var matches = [];
+  var shown = 0;
+  var requested = false;
+
   function indexOf(list, id) {
     for (var i = 0; i < list.length; i++) {
       if (list[i][0] === id) {
@@ -41,24 +56,56 @@
     }
     return -1;
   }
-  var doseBoth = indexOf(data.doses, "both");
-  var doseStandard = indexOf(data.doses, "standard");
-  var doseLow = indexOf(data.doses, "low");
 
-  // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text]
-  var haystacks = data.claims.map(function (c) {
-    return (c[1] + " " + c[7]).toLowerCase();
-  });
+  function use(index) {
+    data = index;
+    doseBoth = indexOf(data.doses, "both");
+    doseStandard = indexOf(data.doses, "standard");
+    doseLow = indexOf(data.doses, "low");
+    // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text]
+    haystacks = data.claims.map(function (c) {
+      return (c[1] + " " + c[7]).toLowerCase();
+    });
+    lists = {
+      mechanism: data.mechanisms,
+      dose: data.doses,
+      strength: data.strengths,
+      source: data.sources
+    };
+  }
 
-  var matches = [];
-  var shown = 0;
+  function load() {
+    if (requested) {
+      return;
+    }
+    requested = true;
+    status.textContent = "Loading the search index\u2026";
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = function () {
+      if (!window.NALTREXONE_SEARCH) {
+        failed();
+        return;
+      }
+      use(window.NALTREXONE_SEARCH);
+      run(); // what was typed or chosen while it loaded
+    };
+    script.onerror = failed;
+    document.head.appendChild(script);
+  }
 
-  var lists = {
-    mechanism: data.mechanisms,
-    dose: data.doses,
-    strength: data.strengths,
-    source: data.sources
-  };
+  function failed() {
+    requested = false; // the next use of the form tries again
+    status.textContent = "The search index could not be loaded; the complete list is below.";
+  }
+
+  function search() {
+    if (data) {
+      run();
+    } else {
+      load();
+    }
+  }
 
   function selected(name) {
     var value = controls[name].value;
@@ -164,29 +211,45 @@
     moreWrap.hidden = shown >= matches.length;
   }
 
+  // The address's search, if any (a select keeps an unknown value out by itself); true
+  // when the form, so filled, asks for a search.
   function readQuery() {
     var params = new URLSearchParams(window.location.search);
     input.value = params.get("q") || "";
     ["mechanism", "dose", "strength", "source"].forEach(function (name) {
       var value = params.get(name);
-      if (value && indexOf(lists[name], value) >= 0) {
+      if (value) {
         controls[name].value = value;
       }
     });
     controls.contested.checked = params.get("contested") === "1";
+    return Boolean(input.value || controls.contested.checked ||
+      ["mechanism", "dose", "strength", "source"].some(function (name) {
+        return controls[name].value;
+      }));
   }
 
   form.hidden = false;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    run();
+    search();
   });
-  form.addEventListener("input", run);
-  form.addEventListener("change", run);
+  form.addEventListener("input", search);
+  form.addEventListener("change", search);
+  form.addEventListener("focusin", function () {
+    if (!data) {
+      load(); // a head start while the reader types or chooses
+    }
+  });
   form.addEventListener("reset", function () {
-    window.setTimeout(run, 0);
+    window.setTimeout(search, 0);
   });
   more.addEventListener("click", showMore);
-  readQuery();
-  run();
+  var asked = readQuery();
+  if (window.NALTREXONE_SEARCH) {
+    use(window.NALTREXONE_SEARCH);
+    run();
+  } else if (asked) {
+    load();
+  }
 }());

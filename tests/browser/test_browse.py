@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .site_support import KIND_WORDS, page_kinds, url_of
+from .site_support import KIND_WORDS, REPO_ROOT, load_script, page_kinds, url_of
+
+sitetools = load_script("sitetools")
 
 FILTERS = {
     "mechanism": re.compile(r"mechanism|topic", re.I),
@@ -224,3 +227,89 @@ def _claim_ids_without_js(page: Any) -> set[str]:
         if visible and len(parts) >= 2 and parts[-2] in CLAIM_DIRS and not urlsplit(href).fragment:
             ids.add(parts[-1].removesuffix(".html"))
     return ids
+
+
+# ------------------------------------------------- a large registry: the index on demand
+
+
+@pytest.fixture(scope="module")
+def on_demand_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real registry built as a large one is: its browse pages load the search index
+    on the form's first use (render.INDEX_ON_DEMAND_FROM lowered to 1)."""
+    from naltrexone_site import render
+    from naltrexone_site.builder import build_command
+
+    out = tmp_path_factory.mktemp("on-demand") / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "INDEX_ON_DEMAND_FROM", 1)
+        patch.setenv("NALTREXONE_SITE_CACHE", "0")  # nothing shared with other builds
+        assert build_command(REPO_ROOT, out) == 0
+    assert "data-index=" in (out / "browse.html").read_text("utf-8")
+    with sitetools.serve_site(out) as url:
+        yield url
+
+
+def _index_requests(page: Any) -> list[str]:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "search-index" in r.url else None)
+    return requests
+
+
+def test_a_large_index_is_loaded_on_first_use_only(
+    page: Any, on_demand_url: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    from playwright.sync_api import expect
+
+    requests = _index_requests(page)
+    page.goto(on_demand_url + "browse.html", wait_until="load")
+    page.wait_for_timeout(100)
+    assert requests == [], "the browse page loaded the search index before any search"
+    before = visible_claims(page)
+    assert len(before) > 1, "the list does not show while the index is not loaded"
+
+    box = page.locator("main").get_by_role("searchbox")
+    box.press_sequentially("dopamine", delay=5)  # typed while the index loads
+    status = page.locator("main [role=status]")
+    expect(status).to_contain_text(re.compile(r"\d+ of \d+ claims match"))
+    assert len(requests) == 1, f"the index was requested {len(requests)} times"
+    containing = {cid for cid, c in claims.items() if "dopamine" in c["statement"].lower()}
+    shown = visible_claims(page)
+    assert containing <= shown and len(shown) < len(claims)
+
+    box.fill("")
+    expect(status).to_have_text("")
+    assert visible_claims(page) == before
+    assert len(requests) == 1
+
+
+def test_an_address_with_a_search_loads_the_index_at_once(
+    page: Any, on_demand_url: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(on_demand_url + "browse.html?dose=low&q=dopamine", wait_until="load")
+    expect(page.locator("main [role=status]")).to_contain_text("claims match")
+    shown = visible_claims(page)
+    assert shown, "the search in the address found nothing"
+    for cid in shown:
+        assert _matches(claims[cid], "dose", "low")
+        assert "dopamine" in (claims[cid]["statement"] + json.dumps(claims[cid])).lower()
+
+
+def test_an_index_that_fails_to_load_leaves_the_list_and_says_so(
+    page: Any, on_demand_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page.route("**/search-index.js", lambda route: route.abort())
+    page.goto(on_demand_url + "browse.html", wait_until="load")
+    before = visible_claims(page)
+    box = page.locator("main").get_by_role("searchbox")
+    box.press_sequentially("dopamine", delay=5)
+    status = page.locator("main [role=status]")
+    expect(status).to_contain_text("could not be loaded")
+    assert visible_claims(page) == before, "a failed load hid the list"
+
+    page.unroute("**/search-index.js")  # the next use of the form tries again
+    box.press_sequentially(" release", delay=5)
+    expect(status).to_contain_text("claims match")
