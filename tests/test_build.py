@@ -729,6 +729,42 @@ def test_sitemap_lists_every_page_with_an_absolute_url(
     assert (run.site / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
 
 
+def test_a_long_list_s_pager_links_the_near_pages_and_next_and_previous(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One claim to a browse page: each page's pager links the first and last pages,
+    those next to it, and Previous and Next; following Next reads every page in order."""
+    monkeypatch.setattr(render, "LIST_LIMIT", 1)
+    monkeypatch.setattr(render, "PAGER_SIDE", 1)
+    run = run_build(make_site())
+    assert run.code == 0
+    pages = len(list(run.site.glob("browse*.html")))
+    assert pages == len(list(run.site.glob("claims/*.html"))) >= 8
+
+    def pager(name: str) -> str:
+        page = (run.site / name).read_text("utf-8")
+        return page.split('<nav class="pager" aria-label="Pages of claims">', 1)[1].split("</nav>")[
+            0
+        ]
+
+    fifth = pager("browse-5.html")
+    assert re.findall(r">(\d+|&hellip;|Previous|Next)<", fifth) == [
+        "Previous", "1", "&hellip;", "4", "5", "6", "&hellip;", str(pages), "Next",
+    ]  # fmt: skip
+    assert '<a href="browse-4.html" rel="prev">Previous<span class="vh"> page</span></a>' in fifth
+    assert '<a href="browse-6.html" rel="next">Next<span class="vh"> page</span></a>' in fifth
+    assert '<a href="browse-5.html" aria-current="page">5</a>' in fifth
+    assert 'rel="prev"' not in pager("browse.html")
+    assert 'rel="next"' not in pager(f"browse-{pages}.html")
+    read, name = [], "browse.html"
+    while name:
+        read.append(name)
+        found = re.search(r'<a href="([^"]+)" rel="next">', pager(name))
+        name = found.group(1) if found else ""
+    assert read == ["browse.html", *(f"browse-{n}.html" for n in range(2, pages + 1))]
+    assert broken_links(run.site) == []
+
+
 def test_long_lists_are_split_into_pages(
     make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:

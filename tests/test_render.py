@@ -14,6 +14,7 @@ from naltrexone_site import markup
 from naltrexone_site.anchoring import sentence_ids, sentence_spans
 from naltrexone_site.markup import BodyMarks
 from naltrexone_site.pages import chunks, columns_of
+from naltrexone_site.render import Pager
 
 # ------------------------------------------------------------------------------ escaping
 
@@ -271,3 +272,22 @@ def test_a_sentence_id_comes_from_its_words_and_a_repeat_is_numbered() -> None:
     ids = sentence_ids(body, sentence_spans(body))
     assert ids == ("s-3b2f751f", "s-3b2f751f-2", sentence_ids("Something else.", [(0, 15)])[0])
     assert sentence_ids("It helps.", [(0, 9)]) == ("s-3b2f751f",)  # wherever it stands
+
+
+def test_a_pager_shows_the_ends_and_the_pages_near_this_one() -> None:
+    """No page of a long list carries a link to every other page (200 at 100,000
+    claims): the first and last, PAGER_SIDE either side of the current one, a gap (None)
+    for each run left out, but never a gap standing for a single page."""
+    links = tuple((n, f"p{n}.html") for n in range(1, 21))
+
+    def numbers(current: int, pages: int = 20) -> list[int | None]:
+        return [link and link[0] for link in Pager(current, links[:pages]).shown]
+
+    assert numbers(1) == [1, 2, 3, None, 20]
+    assert numbers(5) == [1, 2, 3, 4, 5, 6, 7, None, 20]  # 2 shown rather than a gap
+    assert numbers(6) == [1, None, 4, 5, 6, 7, 8, None, 20]
+    assert numbers(18) == [1, None, 16, 17, 18, 19, 20]
+    assert numbers(20) == [1, None, 18, 19, 20]
+    assert [numbers(c, pages=3) for c in (1, 2, 3)] == [[1, 2, 3]] * 3
+    assert Pager(1, links).neighbour(-1) is None and Pager(1, links).neighbour(1) == "p2.html"
+    assert Pager(20, links).neighbour(-1) == "p19.html" and Pager(20, links).neighbour(1) is None

@@ -40,6 +40,7 @@ RANGE_LIMIT = 3  # quotes per source in the dose view's table of stated low-dose
 RANGE_SOURCES = 50  # sources per page of that table (the rest on dose-ranges-N.html)
 CONFLICT_LIMIT = 100  # conflicts per page
 SOURCE_LIST_LIMIT = 100  # sources per page of the source list
+PAGER_SIDE = 2  # a pager links the pages this close to the current one, the first and last
 # From this many claims (an index of about 1 MB), the browse pages load the search index
 # on the form's first use instead of with the page (see static/search.js).
 INDEX_ON_DEMAND_FROM = 5000
@@ -509,6 +510,30 @@ class Pager:
     @property
     def pages(self) -> int:
         return len(self.links)
+
+    @property
+    def shown(self) -> list[tuple[int, str] | None]:
+        """The links a pager shows: the first and last pages and those within PAGER_SIDE
+        of this one, None for each run of pages left out (a run of one is shown). All of
+        them would make every page of a 100,000-claim list carry 200 links."""
+        last = self.pages
+        near = set(
+            range(max(1, self.current - PAGER_SIDE), min(last, self.current + PAGER_SIDE) + 1)
+        )
+        keep = near | {1, last}
+        keep |= {n for n in range(2, last) if n - 1 in keep and n + 1 in keep}
+        shown: list[tuple[int, str] | None] = []
+        for n, href in self.links:
+            if n in keep:
+                shown.append((n, href))
+            elif shown[-1] is not None:
+                shown.append(None)
+        return shown
+
+    def neighbour(self, step: int) -> str | None:
+        """The path of the previous (-1) or next (+1) page, if there is one."""
+        n = self.current + step
+        return self.links[n - 1][1] if 1 <= n <= self.pages else None
 
 
 class Part(NamedTuple):
