@@ -228,19 +228,6 @@ def _read_share(base: str, tasks: list[Task]) -> list[Read]:
     return found
 
 
-def load_claim(root: Path, path: Path, problems: list[Problem]) -> Claim | None:
-    """One claim file, uncached (for tools that look at a single file)."""
-    name = rel(root, path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
-        return None
-    claim, found = parse_claim(name, raw)
-    problems += found
-    return claim
-
-
 def parse_claim(name: str, raw: bytes) -> Parse:
     text, problems = decode(raw, name, CLAIM_LIMIT)
     return _claim_from_text(name, text, problems) if text is not None else (None, problems)

@@ -55,16 +55,6 @@ def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
     return found
 
 
-def write_site(files: dict[str, bytes], out: Path, protect: Path | None = None) -> None:
-    """Replace `out` with exactly `files`; never a partial site, never a stray folder."""
-    staging = Staging(out, protect)
-    try:
-        staging.write(files)
-        staging.replace_all()
-    finally:
-        staging.discard()
-
-
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 # A file's bytes, whole or as pieces to write one after another (maybe made as they are
