@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import cache, history, output, parallel
 from .cli import print_problems, summary
-from .inputs import StatKey, rel, scan_inputs
+from .inputs import SCHEMAS, TEMPLATES, StatKey, rel, scan_inputs
 from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
@@ -29,8 +29,6 @@ if TYPE_CHECKING:  # imported when there is work to do: a no-op build needs neit
     from .checks import Context
     from .jobs import Ahead, Plan
 
-TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
-SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
 PATCH_SHARE = 4  # replace files in place when at most 1/4 of the site changes
 
 

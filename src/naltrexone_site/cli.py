@@ -229,6 +229,7 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
 
 
 def _schema(root: Path, check_only: bool) -> int:
+    from .inputs import SCHEMAS
     from .load import load_registry
     from .schema import schema_files
 
@@ -238,7 +239,7 @@ def _schema(root: Path, check_only: bool) -> int:
         return EXIT_PROBLEMS
     stale = []
     for name, text in schema_files(loaded.registry.taxonomy).items():
-        path = root / "schema" / name
+        path = root / SCHEMAS / name
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(name)

@@ -10,6 +10,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
+SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
+
 
 def rel(root: Path, path: Path) -> str:
     try:

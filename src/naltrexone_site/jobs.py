@@ -15,13 +15,12 @@ from typing import Any
 from . import cache, exports, parallel
 from .checks import Context
 from .history import claim_history
+from .inputs import SCHEMAS, TEMPLATES
 from .output import Content, OutputError, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec, compile_all, environment
 
-TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
-SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
 _BATCH = 256  # files written at a time

@@ -30,10 +30,10 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from .builder import build
 from .cli import summary
-from .inputs import rel
+from .inputs import SCHEMAS, TEMPLATES, rel
 from .output import OutputError
 
-WATCHED = ("content", "claims", "templates", "schema")
+WATCHED = ("content", "claims", TEMPLATES, SCHEMAS)
 INTERVAL = 0.5  # seconds between two looks at the inputs
 Snapshot = dict[str, tuple[int, int]]
 Report = Callable[[str], None]
@@ -97,7 +97,7 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
 def template_frame(exc: BaseException, root: Path) -> str:
     """'templates/x.html:12: ' for the innermost template line in the traceback, else ''."""
     found = ""
-    templates = (root / "templates").resolve()
+    templates = (root / TEMPLATES).resolve()
     for frame, line in traceback.walk_tb(exc.__traceback__):
         path = Path(frame.f_code.co_filename)
         if path.suffix == ".html" and templates in path.resolve().parents:
