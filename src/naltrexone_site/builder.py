@@ -171,16 +171,16 @@ def _write(
         with stages("render"):
             old = jobs.valid_keys(ahead.old, ahead.old_build, plan.build)
             dirty = [job for job in plan.jobs if jobs.stale(job, old)]
-            paths = {path for job in plan.jobs for path in job.paths}
-            removed = sorted(set(old) - paths)
+            keys = {path: job.key for job in plan.jobs for path in job.paths}
+            removed = sorted(old.keys() - keys.keys())
             changed = len(dirty) + len(removed)
-            patch = record is not None and changed * PATCH_SHARE <= len(paths)
+            patch = record is not None and changed * PATCH_SHARE <= len(keys)
             templates_compiled()
             todo = [job for job in dirty if job is not ahead.job]
             written = jobs.produce(todo, staging, compare=patch, prepare=plan.prepare)
             written += ahead.result()
             made = sum(len(job.paths) for job in dirty)
-            stages.note("render", f"{made} of {len(paths)} files made")
+            stages.note("render", f"{made} of {len(keys)} files made")
         with stages("write"):
             if patch:
                 assert record is not None
@@ -192,13 +192,12 @@ def _write(
                     found[path] = os.stat(out / path).st_ino
             else:
                 if record is not None:  # files not written: hard links to the old site's
-                    staging.link(sorted(paths - set(written)))
+                    staging.link(sorted(keys.keys() - set(written)))
                 staging.replace_all()
                 found = output.inodes(out)
             stages.note("write", f"{len(written)} files written, {len(removed)} removed")
     finally:
         staging.discard()
-    keys = {path: job.key for job in plan.jobs for path in job.paths}
     return _Written(keys, found, len(written))
 
 

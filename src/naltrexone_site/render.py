@@ -517,10 +517,7 @@ class Pager:
         of this one, None for each run of pages left out (a run of one is shown). All of
         them would make every page of a 100,000-claim list carry 200 links."""
         last = self.pages
-        near = set(
-            range(max(1, self.current - PAGER_SIDE), min(last, self.current + PAGER_SIDE) + 1)
-        )
-        keep = near | {1, last}
+        keep = {1, last, *range(self.current - PAGER_SIDE, self.current + PAGER_SIDE + 1)}
         keep |= {n for n in range(2, last) if n - 1 in keep and n + 1 in keep}
         shown: list[tuple[int, str] | None] = []
         for n, href in self.links:

@@ -18,6 +18,7 @@
   "use strict";
 
   var PAGE = 100; // results shown at a time
+  var FILTERS = ["mechanism", "dose", "strength", "source"]; // the select boxes
   var form = document.getElementById("claim-search");
   var src = form && form.getAttribute("data-index"); // an index loaded on demand
   if (!form || !(window.NALTREXONE_SEARCH || src)) {
@@ -120,20 +121,19 @@
   }
 
   function run() {
-    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
-    var mechanism = selected("mechanism");
-    var dose = selected("dose");
-    var strength = selected("strength");
-    var source = selected("source");
-    var contested = controls.contested.checked;
-    var active = terms.length || mechanism >= 0 || dose >= 0 || strength >= 0 || source >= 0 || contested;
-    if (!active) {
+    if (!asking()) {
       results.hidden = true;
       moreWrap.hidden = true;
       staticList.hidden = false;
       status.textContent = "";
       return;
     }
+    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var mechanism = selected("mechanism");
+    var dose = selected("dose");
+    var strength = selected("strength");
+    var source = selected("source");
+    var contested = controls.contested.checked;
     matches = [];
     for (var i = 0; i < data.claims.length; i++) {
       var c = data.claims[i];
@@ -211,22 +211,25 @@
     moreWrap.hidden = shown >= matches.length;
   }
 
-  // The address's search, if any (a select keeps an unknown value out by itself); true
-  // when the form, so filled, asks for a search.
+  // Whether the form asks for anything: a word, a filter or contested claims only.
+  function asking() {
+    return Boolean(input.value.trim()) || controls.contested.checked ||
+      FILTERS.some(function (name) {
+        return controls[name].value !== "";
+      });
+  }
+
+  // The address's search, if any (a select keeps an unknown value out by itself).
   function readQuery() {
     var params = new URLSearchParams(window.location.search);
     input.value = params.get("q") || "";
-    ["mechanism", "dose", "strength", "source"].forEach(function (name) {
+    FILTERS.forEach(function (name) {
       var value = params.get(name);
       if (value) {
         controls[name].value = value;
       }
     });
     controls.contested.checked = params.get("contested") === "1";
-    return Boolean(input.value || controls.contested.checked ||
-      ["mechanism", "dose", "strength", "source"].some(function (name) {
-        return controls[name].value;
-      }));
   }
 
   form.hidden = false;
@@ -245,11 +248,11 @@
     window.setTimeout(search, 0);
   });
   more.addEventListener("click", showMore);
-  var asked = readQuery();
+  readQuery();
   if (window.NALTREXONE_SEARCH) {
     use(window.NALTREXONE_SEARCH);
     run();
-  } else if (asked) {
+  } else if (asking()) {
     load();
   }
 }());
