@@ -271,3 +271,66 @@ def test_a_source_body_is_what_parsing_everything_gives(lines: list[str], cuts: 
     marks = markup.BodyMarks(sentences, quoted, {0: "boilerplate"}, sentence_ids(body, sentences))
     html, emitted = markup.source_body(body, marks)
     assert (str(html), emitted) == reference_source_body(body, marks)
+
+
+def reference_decorate_line(line: str, at: int, marks: markup.BodyMarks, emitted: set[int]) -> str:
+    """The line decorated the plain way: for each piece, look up the sentence that holds
+    it and whether it is quoted; render every piece through the syntax test."""
+    end = at + len(line)
+    cuts = {at, end}
+    inside = []
+    for i, (s, e) in enumerate(marks.sentences):
+        if s < end and e > at:
+            inside.append((max(s, at), min(e, end), i))
+            cuts.update((max(s, at), min(e, end)))
+    for s, e in marks.quoted:
+        if s < end and e > at:
+            cuts.update((max(s, at), min(e, end)))
+    points = sorted(cuts)
+    out: list[str] = []
+    current = None
+    for a, b in zip(points, points[1:], strict=False):
+        owner = next((i for s, e, i in inside if s <= a < e), None)
+        if owner != current:
+            if current is not None:
+                out.append("</span>")
+            if owner is not None:
+                out.append(markup._open_sentence(owner, marks, emitted))
+            current = owner
+        piece = markup._render_piece(line[a - at : b - at])
+        quoted = any(s <= a < e for s, e in marks.quoted)
+        out.append(f"<mark>{piece}</mark>" if quoted else piece)
+    if current is not None:
+        out.append("</span>")
+    return "".join(out)
+
+
+PIECES = st.sampled_from(
+    ["word", " ", "  ", ". ", "1. ", "2) ", "- ", "+ ", "> ", "= ", "*a*", "_b_", "`c`", "[d]",
+     "<e>", "&f", "!", "~", "|", "#", "\\", '"', "\x00", "é"]
+)  # fmt: skip
+
+
+@given(
+    st.lists(PIECES, min_size=1, max_size=12),
+    st.integers(0, 5),
+    st.lists(st.integers(0, 70), max_size=14),
+    st.lists(st.integers(0, 70), max_size=8),
+)
+def test_a_decorated_line_is_what_looking_up_each_piece_gives(
+    pieces: list[str], at: int, cuts: list[int], quotes: list[int]
+) -> None:
+    """Sentences and quotes in a body that starts `at` before the line, some reaching
+    past either end of it."""
+    line = "".join(pieces)
+    points = sorted(set(cuts))
+    sentences = tuple((a, b) for a, b in zip(points[::2], points[1::2], strict=False) if b > a)
+    quoted = markup.merge_spans(zip(sorted(quotes)[::2], sorted(quotes)[1::2], strict=False))
+    ids = tuple(f"s-{i}" for i in range(len(sentences)))
+    marks = markup.BodyMarks(sentences, quoted, {0: "boilerplate"}, ids)
+    emitted: set[int] = set()
+    expected_emitted: set[int] = {1}  # one already given an id: its next piece gets none
+    emitted.add(1)
+    found = markup._decorate_line(line, at, marks, emitted)
+    assert found == reference_decorate_line(line, at, marks, expected_emitted)
+    assert emitted == expected_emitted

@@ -107,14 +107,21 @@ def _jobs(
     keys: Keys,
     downloads: Job,
 ) -> list[Job]:
-    jobs = []
+    jobs, claim_pages = [], []
     for spec in specs:
         if spec.template == CLAIM_TEMPLATE:
-            key, cost = keys.claim_page(spec.context["claim"]), COSTS[CLAIM_TEMPLATE]
+            key = keys.claim_page(spec.context["claim"])
+            claim_pages.append(
+                Job((spec.path,), key, COSTS[CLAIM_TEMPLATE], _renders(renderer, spec))
+            )
         else:
             key = keys.page(spec.template, spec.path, spec.nav, spec.context)
             cost = COSTS.get(spec.template, 50)
-        jobs.append(Job((spec.path,), key, cost, _renders(renderer, spec)))
+            jobs.append(Job((spec.path,), key, cost, _renders(renderer, spec)))
+    # Claim pages last: the process that renders the source pages (the first share) then
+    # knows which passages have ids on them from rendering the articles, instead of
+    # parsing every article again for its claim pages (0.85 s at 100,000 claims).
+    jobs += claim_pages
     jobs.append(downloads)
     paths = [spec.path for spec in specs]  # the pages, as the sitemap lists them
     base = site.registry.settings.base_url

@@ -300,44 +300,52 @@ def _decorate(
 
 
 def _decorate_line(line: str, at: int, marks: BodyMarks, emitted: set[int]) -> str:
+    """One line, cut at every sentence and quote boundary inside it: each piece rendered,
+    in <mark> when quoted, and wrapped with the other pieces of its sentence in a span.
+    Sentences and quoted spans are sorted and do not overlap, so one walk through each
+    finds what holds every piece (a source page has thousands of pieces)."""
     end = at + len(line)
+    sentences, quoted = marks.sentences, marks.quoted
     cuts = {at, end}
-    inside: list[tuple[int, int, int]] = []  # (start, end, sentence index)
-    first = bisect.bisect_left(marks.sentences, (at, 0))
-    first = max(first - 1, 0)
-    for i in range(first, len(marks.sentences)):
-        s, e = marks.sentences[i]
+    first = max(bisect.bisect_left(sentences, (at, 0)) - 1, 0)
+    last = first
+    for s, e in sentences[first:]:
         if s >= end:
             break
-        if e <= at:
-            continue
-        s, e = max(s, at), min(e, end)
-        inside.append((s, e, i))
-        cuts.update((s, e))
-    q = max(bisect.bisect_left(marks.quoted, (at, 0)) - 1, 0)
-    for s, e in marks.quoted[q:]:
+        if e > at:
+            cuts.update((max(s, at), min(e, end)))
+        else:
+            first += 1
+        last += 1
+    q = qfirst = max(bisect.bisect_left(quoted, (at, 0)) - 1, 0)
+    for s, e in quoted[qfirst:]:
         if s >= end:
             break
         if e > at:
             cuts.update((max(s, at), min(e, end)))
     points = sorted(cuts)
+    # Without inline syntax in the line, a piece needs the parser only when it could
+    # start a block (the parser would render it as it is, but the bytes must stay its).
+    plain = _INLINE_SYNTAX.search(line) is None
     out: list[str] = []
     current: int | None = None
-    quoted = marks.quoted
+    i = first
     for a, b in zip(points, points[1:], strict=False):
-        owner = None
-        for s, e, i in inside:
-            if s <= a < e:
-                owner = i
-                break
+        while i < last and sentences[i][1] <= a:
+            i += 1
+        owner = i if i < last and sentences[i][0] <= a else None
         if owner != current:
             if current is not None:
                 out.append("</span>")
             if owner is not None:
                 out.append(_open_sentence(owner, marks, emitted))
             current = owner
-        piece = _render_piece(line[a - at : b - at])
-        out.append(f"<mark>{piece}</mark>" if quoted and _is_quoted(quoted, a) else piece)
+        text = line[a - at : b - at]
+        plain_piece = plain and not _START_SYNTAX.match(text)
+        piece = _escape(text) if plain_piece else _render_piece(text)
+        while q < len(quoted) and quoted[q][1] <= a:
+            q += 1
+        out.append(f"<mark>{piece}</mark>" if q < len(quoted) and quoted[q][0] <= a else piece)
     if current is not None:
         out.append("</span>")
     return "".join(out)
@@ -349,11 +357,6 @@ def _open_sentence(index: int, marks: BodyMarks, emitted: set[int]) -> str:
         return f'<span class="{classes}">'
     emitted.add(index)
     return f'<span class="{classes}" id="{marks.ids[index]}">'
-
-
-def _is_quoted(quoted: tuple[tuple[int, int], ...], point: int) -> bool:
-    i = bisect.bisect_right(quoted, (point, _FAR)) - 1
-    return i >= 0 and quoted[i][0] <= point < quoted[i][1]
 
 
 def _render_piece(text: str) -> str:
