@@ -571,6 +571,23 @@ def test_a_claim_file_gone_before_it_is_read_is_reported_not_raised(
     assert sorted(c.path for c in claims) == names
 
 
+@pytest.mark.parametrize("change", [-1, 0, 1], ids=["grew", "same", "shrank"])
+def test_a_claim_file_is_read_whole_whatever_size_its_stat_said(
+    change: int, make_site: MakeSite
+) -> None:
+    """A file written between the scan and the read: its bytes as they are now."""
+    root = make_site()
+    names = sorted(f"claims/{p.name}" for p in (root / "claims").glob("*.yaml"))
+    sizes = {name: (root / name).stat().st_size for name in names}
+    scanned = {name: (1, 1, max(0, size + change * (size // 2)), 1) for name, size in sizes.items()}
+    problems: list[object] = []
+    claims = load.load_claims(root, names, problems, scanned)  # type: ignore[arg-type]
+    assert problems == []
+    expected = [load.parse_claim(name, (root / name).read_bytes())[0] for name in names]
+    assert [c.statement for c in claims] == [c.statement for c in expected if c is not None]
+    assert len(claims) == len(names)
+
+
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
 def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

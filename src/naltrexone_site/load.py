@@ -216,16 +216,32 @@ def _read_all(base: str, tasks: list[Task]) -> list[Read]:
 
 def _read_share(base: str, tasks: list[Task]) -> list[Read]:
     found: list[Read] = []
-    for name, _, known in tasks:
+    for name, size, known in tasks:
         try:
-            with open(os.path.join(base, name), "rb") as handle:
-                raw = handle.read()
+            raw = _read_bytes(os.path.join(base, name), size)
         except OSError as exc:
             found.append(exc.strerror or str(exc))
             continue
         digest = hashlib.blake2b(raw, digest_size=16).digest()
         found.append((digest, None if digest == known else parse_claim(name, raw)))
     return found
+
+
+def _read_bytes(path: str, size: int) -> bytes:
+    """A file's bytes, `size` being what its stat said: os.open and os.read take half the
+    time of open() and read(), which make a buffered file object for each file (8 us of
+    the 15 a claim file took to read)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, size + 1)  # a short read of a regular file is its end
+        if len(data) <= size:
+            return data
+        parts = [data]  # it grew since its stat: read on to the end
+        while parts[-1]:
+            parts.append(os.read(fd, 1 << 20))
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def parse_claim(name: str, raw: bytes) -> Parse:
