@@ -317,15 +317,15 @@ def _decorate_line(line: str, at: int, marks: BodyMarks, emitted: set[int]) -> s
         else:
             first += 1
         last += 1
-    q = qfirst = max(bisect.bisect_left(quoted, (at, 0)) - 1, 0)
-    for s, e in quoted[qfirst:]:
+    q = max(bisect.bisect_left(quoted, (at, 0)) - 1, 0)
+    for s, e in quoted[q:]:
         if s >= end:
             break
         if e > at:
             cuts.update((max(s, at), min(e, end)))
     points = sorted(cuts)
-    # Without inline syntax in the line, a piece needs the parser only when it could
-    # start a block (the parser would render it as it is, but the bytes must stay its).
+    # In a line without inline syntax, only a piece that looks like the start of a block
+    # goes through the parser: has_markdown would send it there, and its bytes are kept.
     plain = _INLINE_SYNTAX.search(line) is None
     out: list[str] = []
     current: int | None = None
