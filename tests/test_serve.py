@@ -235,6 +235,20 @@ def test_the_watcher_ignores_editor_swap_files(tmp_path: Path) -> None:
     assert set(snapshot(root)) - set(before) == {"content/mechanisms/dopamine.md"}
 
 
+@pytest.fixture
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """A program started with SIGINT ignored keeps it ignored, and Python then never
+    raises KeyboardInterrupt: a runner that starts the tests in the background without
+    job control passes that on to every process the tests start. Handling SIGINT here
+    while they start gives them the default, as a program started from a terminal has."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("ctrl_c_reaches_children")
 def test_serve_from_the_command_line_prints_the_url_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     out = tmp_path / "preview"
@@ -272,6 +286,7 @@ def test_serve_from_the_command_line_prints_the_url_and_stops_on_ctrl_c(tmp_path
     assert "Traceback" not in "".join(lines) + rest
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_children")
 def test_serve_without_out_cleans_up_its_temporary_site(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     process = subprocess.Popen(
