@@ -250,19 +250,26 @@ def test_a_failed_swap_puts_the_old_site_back(
     assert siblings(first.site) == []
 
 
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("<h1>{{ no_such_value }}</h1>", "'no_such_value' is undefined"),
+        ("<h1>{% if %}</h1>", "Expected an expression, got 'end of statement block'"),
+    ],
+    ids=["undefined", "syntax"],
+)
 def test_a_template_error_is_reported_with_its_line_and_writes_nothing(
-    make_site: MakeSite, run_build: RunBuild
+    broken: str, message: str, make_site: MakeSite, run_build: RunBuild
 ) -> None:
     root = make_site()
     first = run_build(root)
     before = snapshot(first.site)
     template = root / "templates" / "methodology.html"
-    rewrite(template, "<h1>Methodology and legend</h1>", "<h1>{{ no_such_value }}</h1>")
+    rewrite(template, "<h1>Methodology and legend</h1>", broken)
     run = run_build(root)
     assert run.code == 1
-    assert re.search(
-        r"^templates/methodology\.html:\d+: error: 'no_such_value' is undefined$", run.err, re.M
-    ), run.err
+    where = r"^templates/methodology\.html:\d+: error: "
+    assert re.search(where + re.escape(message) + "$", run.err, re.M), run.err
     assert "Traceback" not in run.err + run.out
     assert snapshot(first.site) == before
 
