@@ -254,10 +254,7 @@ def build_command(root: Path, out: Path, profile: bool = False) -> int:
         jinja2 = sys.modules.get("jinja2")  # imported if a template was rendered at all
         if jinja2 is None or not isinstance(exc, jinja2.TemplateError):
             raise
-        if isinstance(exc, jinja2.TemplateSyntaxError):
-            where = rel(root, Path(exc.filename)) if exc.filename else exc.name or "a template"
-            return _failed(f"{where}:{exc.lineno}: error: {exc.message}", out)
-        return _failed(f"{_template_frame(root, exc)}error: {exc.message}", out)
+        return _failed(f"{template_location(root, exc)}error: {exc.message}", out)
     if profile:
         print("\n".join(stages.lines()), file=sys.stderr)
     checked = outcome.checked
@@ -276,8 +273,14 @@ def build_command(root: Path, out: Path, profile: bool = False) -> int:
     return EXIT_OK
 
 
-def _template_frame(root: Path, exc: BaseException) -> str:
-    """'templates/x.html:12: ' for the innermost template line in the traceback, if any."""
+def template_location(root: Path, exc: BaseException) -> str:
+    """'templates/x.html:12: ' for a Jinja error (for `build` and `serve`): where a syntax
+    error is, else the innermost template line in the traceback ('' if none)."""
+    from jinja2 import TemplateSyntaxError  # imported already: a template failed
+
+    if isinstance(exc, TemplateSyntaxError):
+        where = rel(root, Path(exc.filename)) if exc.filename else exc.name or "a template"
+        return f"{where}:{exc.lineno}: "
     where = ""
     frame = exc.__traceback__
     while frame is not None:

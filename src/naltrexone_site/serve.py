@@ -17,7 +17,6 @@ import socket
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from .builder import build
+from .builder import build, template_location
 from .cli import summary
 from .inputs import SCHEMAS, TEMPLATES, rel
 from .output import OutputError
@@ -76,10 +75,10 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
     try:
         outcome = build(root, out)
     except TemplateSyntaxError as exc:
-        where = rel(root, Path(exc.filename)) if exc.filename else exc.name or "a template"
-        return False, (f"{where}:{exc.lineno}: error: {exc.message}",), "a template is broken"
+        where = template_location(root, exc)
+        return False, (f"{where}error: {exc.message}",), "a template is broken"
     except TemplateError as exc:
-        where = template_frame(exc, root)
+        where = template_location(root, exc)
         return False, (f"{where}error: a template failed: {exc.message}",), "a template failed"
     except OutputError as exc:
         return False, (f"error: {exc}",), "the site cannot be written"
@@ -92,17 +91,6 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
     if outcome.built:
         text = f"{text}; {outcome.pages} pages in {time.perf_counter() - started:.2f} s"
     return outcome.built, lines, text
-
-
-def template_frame(exc: BaseException, root: Path) -> str:
-    """'templates/x.html:12: ' for the innermost template line in the traceback, else ''."""
-    found = ""
-    templates = (root / TEMPLATES).resolve()
-    for frame, line in traceback.walk_tb(exc.__traceback__):
-        path = Path(frame.f_code.co_filename)
-        if path.suffix == ".html" and templates in path.resolve().parents:
-            found = f"{rel(root, path)}:{line}: "
-    return found
 
 
 @dataclass
