@@ -819,3 +819,28 @@ def test_long_lists_are_split_into_pages(
         "claims-4.html",
     ]
     assert broken_links(run.site) == []
+
+
+@pytest.mark.parametrize("by_descriptor", [True, False], ids=["from-folder", "by-path"])
+def test_files_are_written_into_their_folders_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_descriptor: bool
+) -> None:
+    """Files are opened from their folder's descriptor where the system allows it, else by
+    their whole path; either way each is written whole, once, and no descriptor is left
+    open."""
+    if not by_descriptor:
+        monkeypatch.setattr(os, "supports_dir_fd", set())
+    before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
+    big = b"x" * (1 << 20)
+    files = {"index.html": b"home", "claims/a.html": b"a", "claims/b.html": [b"b", b"", big]}
+    output.write_tree(tmp_path, files)
+    assert (tmp_path / "index.html").read_bytes() == b"home"
+    assert (tmp_path / "claims" / "a.html").read_bytes() == b"a"
+    assert (tmp_path / "claims" / "b.html").read_bytes() == b"b" + big
+    with pytest.raises(
+        OutputError, match="two pages at one path on this file system: 'claims/a.html'"
+    ):
+        output.write_tree(tmp_path, {"claims/a.html": b"again"})
+    assert (tmp_path / "claims" / "a.html").read_bytes() == b"a"
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before

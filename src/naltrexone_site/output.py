@@ -63,27 +63,45 @@ Content = bytes | Iterable[bytes]
 
 
 def write_tree(folder: Path, files: Mapping[str, Content]) -> None:
-    """Each file once, with os.open/os.write (a third cheaper than open() at 10,000 files).
-    O_EXCL: two paths that are one file on this file system are an error, not an overwrite."""
-    made: set[str] = set()
+    """Each file once, with os.open/os.write (a third cheaper than open() at 10,000 files),
+    opened from its folder's descriptor: the kernel then looks up one name, not the whole
+    path (on ext4 a fifth of the cost of making a claim page's file). O_EXCL: two paths
+    that are one file on this file system are an error, not an overwrite."""
+    folders: dict[str, int | None] = {}  # each folder's descriptor (None: open by path)
     base = str(folder)
-    for path in sorted(files):
-        parent, _, _ = path.rpartition("/")
-        if parent not in made:
-            os.makedirs(os.path.join(base, parent), exist_ok=True)
-            made.add(parent)
-        try:
-            fd = os.open(os.path.join(base, path), _CREATE, 0o666)
-        except FileExistsError:
-            raise OutputError(f"two pages at one path on this file system: '{path}'") from None
-        try:
-            content = files[path]
-            for data in (content,) if isinstance(content, bytes) else content:
-                written = os.write(fd, data) if data else 0
-                while written < len(data):
-                    written += os.write(fd, data[written:])
-        finally:
-            os.close(fd)
+    try:
+        for path in sorted(files):
+            parent, _, name = path.rpartition("/")
+            if parent not in folders:
+                folders[parent] = _folder(os.path.join(base, parent))
+            at = folders[parent]
+            try:
+                if at is None:
+                    fd = os.open(os.path.join(base, path), _CREATE, 0o666)
+                else:
+                    fd = os.open(name, _CREATE, 0o666, dir_fd=at)
+            except FileExistsError:
+                raise OutputError(f"two pages at one path on this file system: '{path}'") from None
+            try:
+                content = files[path]
+                for data in (content,) if isinstance(content, bytes) else content:
+                    written = os.write(fd, data) if data else 0
+                    while written < len(data):
+                        written += os.write(fd, data[written:])
+            finally:
+                os.close(fd)
+    finally:
+        for at in folders.values():
+            if at is not None:
+                os.close(at)
+
+
+def _folder(where: str) -> int | None:
+    """Make the folder; its descriptor, where files can be opened relative to one."""
+    os.makedirs(where, exist_ok=True)
+    if os.open not in os.supports_dir_fd:
+        return None
+    return os.open(where, os.O_RDONLY | os.O_DIRECTORY)
 
 
 class Staging:
