@@ -607,7 +607,9 @@ def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
 
     monkeypatch.setattr(cache.os, "fork", counted)
     # templates compiled here, not beside: the cache writer is then the only child
-    monkeypatch.setattr(jobs, "templates_compiled_beside", lambda root: nullcontext(lambda: None))
+    monkeypatch.setattr(
+        builder, "templates_compiled_beside", lambda root: nullcontext(lambda: None)
+    )
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
@@ -652,7 +654,7 @@ def test_a_cold_build_compiles_its_templates_beside_and_renders_from_them(
     assert len(list(templates.glob("__jinja2_*.cache"))) == len(names)
     # the cache holds them now: the next build starts no child for them
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("a child was started"))
-    with jobs.templates_compiled_beside(root) as wait:
+    with builder.templates_compiled_beside(root) as wait:
         wait()
 
 

@@ -6,7 +6,6 @@ many, straight into the staging folder (so no process holds the whole site in me
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,7 +18,7 @@ from .inputs import SCHEMAS, TEMPLATES
 from .output import Content, OutputError, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
-from .render import CLAIM_TEMPLATE, Renderer, Spec, compile_all, environment
+from .render import CLAIM_TEMPLATE, Renderer, Spec, compile_all
 
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
@@ -130,26 +129,6 @@ def _jobs(
     for path, data in assets(root):
         jobs.append(Job((path,), digest(data), 1, _constant(path, data)))
     return jobs
-
-
-@contextmanager
-def templates_compiled_beside(root: Path) -> Iterator[Callable[[], None]]:
-    """Where the cache holds no compiled templates (a cold build), they are compiled into
-    it by a child process while this one loads and analyses; yields what waits for them.
-    Rendering then loads them from the cache (5 ms) instead of compiling them here first
-    (0.1 s: a quarter of a cold build of the real registry)."""
-    folder = cache.folder(root, "templates")
-    if folder is None or parallel.workers() < 2 or any(folder.iterdir()):
-        yield lambda: None
-        return
-    with parallel.Beside(partial(_compile_templates, root / TEMPLATES, folder)) as compiling:
-        yield compiling.result
-
-
-def _compile_templates(templates: Path, compiled: Path) -> None:
-    # only a head start: the build compiles what it renders itself, and reports errors
-    with suppress(Exception):
-        compile_all(environment(templates, compiled))
 
 
 def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:
