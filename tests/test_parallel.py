@@ -44,6 +44,45 @@ def test_a_failing_child_is_redone_here_where_its_error_shows() -> None:
 
 
 @needs_cores
+def test_a_large_result_comes_whole_through_the_pipe() -> None:
+    """Results are pickled into the pipe as they are made and unpickled as they come:
+    many times the pipe's buffer arrives whole, from fork_map's children too."""
+    big = [(str(i) * 5, i, b"x" * (i % 50)) for i in range(200_000)]  # about 8 MB pickled
+    with parallel.Beside(lambda: (os.getpid(), big)) as beside:
+        pid, value = beside.result()
+    assert pid != os.getpid() and value == big
+    shares = [big[:1000], big[1000:]]
+    assert parallel.fork_map(lambda share: [os.getpid(), *share], shares)[1][1:] == big[1000:]
+
+
+class _CutShort:
+    """Pickles in the parent, where the test runs; raises in a child halfway through a
+    result, after megabytes of it went down the pipe."""
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
+
+    def __reduce__(self) -> tuple[object, ...]:
+        if os.getpid() != self.parent:
+            raise RuntimeError("cannot be sent")
+        return (_CutShort, (self.parent,))
+
+
+@needs_cores
+def test_a_result_cut_short_counts_as_a_failed_child() -> None:
+    here = os.getpid()
+    half = [f"{i:0100d}" for i in range(50_000)]  # 5 MB before what cannot be pickled
+
+    def work() -> list[object]:
+        return [*half, _CutShort(here)] if os.getpid() != here else ["done here"]
+
+    with parallel.Beside(work) as beside:
+        assert beside.result() == ["done here"]
+    with pytest.raises(parallel.ShareFailed, match="share 1 failed"):
+        parallel.fork_map(lambda share: work(), [0, 1])
+
+
+@needs_cores
 def test_leaving_without_the_result_stops_the_child() -> None:
     here = os.getpid()
 

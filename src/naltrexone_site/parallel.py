@@ -16,7 +16,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,13 +75,12 @@ def fork_map(func: Callable[[T], R], shares: Sequence[T]) -> list[R]:
             children.append((pid, read))
         results = [func(shares[0])]
         for index, (pid, read) in enumerate(children, start=1):
-            with os.fdopen(read, "rb") as pipe:
-                data = pipe.read()
+            found = _received(read)
             children[index - 1] = (pid, -1)
             _, status = os.waitpid(pid, 0)
-            if status != 0 or not data:
+            if status != 0 or found is None:
                 raise ShareFailed(index)
-            results.append(pickle.loads(data))
+            results.append(found[0])
         return results
     except BaseException:
         for pid, read in children:
@@ -104,14 +103,26 @@ def _child(func: Callable[[T], R], share: T, write: int) -> None:
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides what Ctrl-C does
-        data = pickle.dumps(func(share), protocol=pickle.HIGHEST_PROTOCOL)
+        result = func(share)
+        # Pickled into the pipe as it goes, and unpickled from it as it comes: the two
+        # overlap (5,000 parsed claims: 3.3 MB, 0.05 s to pickle and as long to unpickle).
         with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)
+            pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     except BaseException:  # reported by the exit code; the parent redoes the share
         code = 1
     finally:
         os._exit(code)
+
+
+def _received(read: int) -> tuple[Any] | None:
+    """(the result,) a child sent down its pipe, or None where it sent none whole (it
+    failed: its exit code says so too)."""
+    with os.fdopen(read, "rb") as pipe:
+        try:
+            return (pickle.load(pipe),)
+        except Exception:  # nothing, or cut short: EOFError, UnpicklingError and others
+            return None
 
 
 class Beside(Generic[R]):
@@ -137,13 +148,12 @@ class Beside(Generic[R]):
             return self._func()
         pid, read = self._child
         self._child = None
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
+        found = _received(read)
         _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
+        if status != 0 or found is None:
             return self._func()  # see the failure here, as it is
-        found: R = pickle.loads(data)
-        return found
+        result: R = found[0]
+        return result
 
     def __enter__(self) -> Beside[R]:
         return self
