@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import select
 import shutil
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -742,6 +743,45 @@ def test_downloads_a_child_failed_to_finish_are_made_again_here(
 
     monkeypatch.setattr(jobs._Downloads, "files", failing)
     assert cold_build(root, tmp_path, monkeypatch) == expected
+
+
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+def test_pages_a_child_failed_to_finish_are_made_again_here(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are shared out between processes; a child fails after writing some of its
+    own: this process removes what the children left and makes every page itself."""
+    root = make_site()
+    expected = cold_build(root, tmp_path, monkeypatch)
+    monkeypatch.setattr(jobs, "PARALLEL_FROM", 1)
+    here, render_page = os.getpid(), render.Renderer.render
+    hold, release = os.pipe()
+    seen: list[str] = []  # each process its own list
+
+    def failing(self: render.Renderer, spec: Any) -> str:
+        seen.append(spec.path)
+        if os.getpid() == here and len(seen) == 1:
+            select.select([hold], [], [], 60)  # the child takes pieces meanwhile
+        elif os.getpid() != here and len(seen) == 2:  # its first page was written
+            os.write(release, b"x")
+            raise RuntimeError("a child fails at its second page")
+        return render_page(self, spec)
+
+    monkeypatch.setattr(render.Renderer, "render", failing)
+    made: list[str] = []
+    again = jobs._produce_again
+
+    def watched(these: Any, staging: Any, compare: bool) -> list[str]:
+        made.extend(path for job in these for path in job.paths)
+        return again(these, staging, compare)
+
+    monkeypatch.setattr(jobs, "_produce_again", watched)
+    try:
+        assert cold_build(root, tmp_path, monkeypatch) == expected
+    finally:
+        os.close(hold)
+        os.close(release)
+    assert "index.html" in made and len(made) > 20  # every page made again here
 
 
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")

@@ -52,7 +52,7 @@ def test_a_large_result_comes_whole_through_the_pipe() -> None:
         pid, value = beside.result()
     assert pid != os.getpid() and value == big
     shares = [big[:1000], big[1000:]]
-    assert parallel.fork_map(lambda share: [os.getpid(), *share], shares)[1][1:] == big[1000:]
+    assert parallel.fork_map(lambda share: share, shares, 2) == shares
 
 
 class _CutShort:
@@ -78,8 +78,52 @@ def test_a_result_cut_short_counts_as_a_failed_child() -> None:
 
     with parallel.Beside(work) as beside:
         assert beside.result() == ["done here"]
-    with pytest.raises(parallel.ShareFailed, match="share 1 failed"):
-        parallel.fork_map(lambda share: work(), [0, 1])
+    hold, release = os.pipe()  # share 0 waits for share 1: each process takes one
+
+    def share(number: int) -> list[object]:
+        if number == 0:
+            os.read(hold, 1)
+        else:
+            os.write(release, b"x")
+        return work()
+
+    with pytest.raises(parallel.ShareFailed, match="child process 1 failed"):
+        parallel.fork_map(share, [0, 1], 2)
+    os.close(hold)
+    os.close(release)
+
+
+@needs_cores
+def test_each_share_goes_to_whichever_process_is_free() -> None:
+    """The process that takes share 0 is held there until the other has done all the
+    rest: the work follows which process is free, not a split made beforehand, and the
+    results keep the order of the shares."""
+    hold, release = os.pipe()
+
+    def work(share: int) -> tuple[int, int]:
+        if share == 0:
+            os.read(hold, 1)  # until the last of the others is done
+        elif share == 9:
+            os.write(release, b"x")
+        return share, os.getpid()
+
+    try:
+        results = parallel.fork_map(work, list(range(10)), 2)
+    finally:
+        os.close(hold)
+        os.close(release)
+    assert [share for share, _ in results] == list(range(10))
+    pids = [pid for _, pid in results]
+    assert len(set(pids[1:])) == 1 and pids[0] != pids[1]
+
+
+def test_pieces_cover_the_work_in_order() -> None:
+    weights = [3, 1, 4, 1, 5, 9, 2, 6] * 100
+    found = parallel.pieces(weights, 2)
+    assert len(found) == 2 * parallel.PIECES_PER_PROCESS
+    assert [i for r in found for i in r] == list(range(len(weights)))
+    assert parallel.pieces(weights, 1) == [range(len(weights))]
+    assert len(parallel.pieces([1] * 5000, 200)) == parallel.MAX_PIECES
 
 
 @needs_cores

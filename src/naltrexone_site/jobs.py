@@ -6,6 +6,7 @@ many, straight into the staging folder (so no process holds the whole site in me
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -239,18 +240,29 @@ def produce(
     skip files whose bytes equal the current site's. Returns the paths written."""
     count = parallel.workers()
     rest = [job for job in jobs if not job.alone]
-    alone = [[job] for job in jobs if job.alone]
-    beside = bool(rest) and sum(job.cost for [job] in alone) >= FORK_COST
+    alone = [job for job in jobs if job.alone]
+    beside = bool(rest) and sum(job.cost for job in alone) >= FORK_COST
     if count < 2 or not beside and len(jobs) < PARALLEL_FROM:
         return _produce_share(jobs, staging, compare)
-    if len(jobs) < PARALLEL_FROM:  # a few pages here, the downloads beside them
-        shares = [rest, *alone]
+    if len(jobs) < PARALLEL_FROM:
+        count = 1  # a few pages here, the downloads beside them
     else:
         prepare()
-        shares = [rest[r.start : r.stop] for r in parallel.split([j.cost for j in rest], count)]
-        shares += alone
+    pieces = [rest[r.start : r.stop] for r in parallel.pieces([j.cost for j in rest], count)]
     try:
-        parts = parallel.fork_map(lambda share: _produce_share(share, staging, compare), shares)
+        with ExitStack() as stack:
+            # each in a process of its own (see Job.alone); a child that fails at one
+            # is redone here, over what it left
+            children = [
+                stack.enter_context(
+                    parallel.Beside(partial(_produce_again, [job], staging, compare))
+                )
+                for job in alone
+            ]
+            parts = parallel.fork_map(
+                lambda piece: _produce_share(piece, staging, compare), pieces, count
+            )
+            parts += [child.result() for child in children]
     except parallel.ShareFailed:
         # See the failure here, as it is: do it all again, over what the children left.
         return _produce_again(jobs, staging, compare)

@@ -209,8 +209,8 @@ def _read_all(base: str, tasks: list[Task]) -> list[Read]:
     count = parallel.workers()
     if len(tasks) < PARALLEL_FROM or count < 2:
         return _read_share(base, tasks)
-    shares = [tasks[r.start : r.stop] for r in parallel.split([t[1] for t in tasks], count)]
-    parts = parallel.fork_map(partial(_read_share, base), shares)
+    shares = [tasks[r.start : r.stop] for r in parallel.pieces([t[1] for t in tasks], count)]
+    parts = parallel.fork_map(partial(_read_share, base), shares, count)
     return [done for part in parts for done in part]
 
 

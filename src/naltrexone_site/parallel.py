@@ -16,6 +16,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,10 +37,10 @@ def workers() -> int:
 
 
 class ShareFailed(Exception):
-    """A child process could not do its share (the caller redoes it to see why)."""
+    """A child process could not do its shares (the caller redoes them to see why)."""
 
     def __init__(self, index: int) -> None:
-        super().__init__(f"share {index} failed in a child process")
+        super().__init__(f"child process {index} failed at its shares")
         self.index = index
 
 
@@ -59,34 +60,71 @@ def split(weights: Sequence[int], parts: int) -> list[range]:
     return [r for r in ranges if len(r)]
 
 
-def fork_map(func: Callable[[T], R], shares: Sequence[T]) -> list[R]:
-    """[func(share) for share in shares], the first here and the rest in child processes."""
-    if len(shares) <= 1:
+# Work is handed out in this many pieces per process, each taken by whichever process
+# is free: the last to finish then waits for one small piece at most, whatever the
+# pieces cost and however busy each core is (this machine's cores are shared).
+PIECES_PER_PROCESS = 64
+MAX_PIECES = 1024  # their numbers, two bytes each, must fit in a pipe's buffer at once
+
+
+def pieces(weights: Sequence[int], processes: int) -> list[range]:
+    """Contiguous ranges of about equal weight, for `fork_map` over `processes`."""
+    return split(weights, min(processes * PIECES_PER_PROCESS, MAX_PIECES) if processes > 1 else 1)
+
+
+def fork_map(func: Callable[[T], R], shares: Sequence[T], processes: int) -> list[R]:
+    """[func(share) for share in shares] across `processes` processes: this one and
+    children forked here. Each takes the next share as soon as it is free; the results
+    come in the order of the shares, whichever process made them."""
+    count = min(processes, len(shares))
+    if count <= 1:
         return [func(share) for share in shares]
+    if len(shares) > MAX_PIECES:
+        raise ValueError(f"{len(shares)} shares: at most {MAX_PIECES}")
+    queue, fill = os.pipe()  # the shares' numbers, read two bytes at a time by all
+    try:
+        numbers = b"".join(i.to_bytes(2, "little") for i in range(len(shares)))
+        if os.write(fill, numbers) != len(numbers):
+            raise OSError("the pipe took only part of the shares' numbers")
+    finally:
+        os.close(fill)
+    take = partial(_take, func, shares, queue)
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     try:
-        for index in range(1, len(shares)):
+        for _ in range(1, count):
             read, write = os.pipe()
             pid = os.fork()
-            if pid == 0:  # the child: do the share, send the result, leave at once
+            if pid == 0:  # the child: take shares until none is left, send the results
                 os.close(read)
-                _child(func, shares[index], write)
+                _child(lambda _: take(), None, write)
             os.close(write)
             children.append((pid, read))
-        results = [func(shares[0])]
+        done = take()
         for index, (pid, read) in enumerate(children, start=1):
             found = _received(read)
             children[index - 1] = (pid, -1)
             _, status = os.waitpid(pid, 0)
             if status != 0 or found is None:
                 raise ShareFailed(index)
-            results.append(found[0])
-        return results
+            done.update(found[0])
+        return [done[i] for i in range(len(shares))]
     except BaseException:
         for pid, read in children:
             if read != -1:
                 _stop(pid, read)
         raise
+    finally:
+        os.close(queue)
+
+
+def _take(func: Callable[[T], R], shares: Sequence[T], queue: int) -> dict[int, R]:
+    """Take shares off the queue until it is empty: a read of two bytes from a pipe
+    holding an even number of them takes exactly one number, whoever else reads."""
+    done: dict[int, R] = {}
+    while number := os.read(queue, 2):
+        index = int.from_bytes(number, "little")
+        done[index] = func(shares[index])
+    return done
 
 
 def _stop(pid: int, read: int) -> None:

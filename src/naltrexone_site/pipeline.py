@@ -184,8 +184,8 @@ def anchor_claims(
 
     weights = [len(claim.evidence) for claim in todo]
     count = parallel.workers() if sum(weights) >= PARALLEL_FROM else 1
-    shares = [todo[r.start : r.stop] for r in parallel.split(weights, count)]
-    for share, found in zip(shares, parallel.fork_map(locate, shares), strict=True):
+    shares = [todo[r.start : r.stop] for r in parallel.pieces(weights, count)]
+    for share, found in zip(shares, parallel.fork_map(locate, shares, count), strict=True):
         for claim, anchors in zip(share, found, strict=True):
             known[claim.path] = anchors
             if claim.path in digests:
