@@ -94,27 +94,30 @@ def test_a_result_cut_short_counts_as_a_failed_child() -> None:
 
 
 @needs_cores
-def test_each_share_goes_to_whichever_process_is_free() -> None:
-    """The process that takes share 0 is held there until the other has done all the
-    rest: the work follows which process is free, not a split made beforehand, and the
-    results keep the order of the shares."""
+def test_each_process_does_its_own_run_then_takes_from_the_others() -> None:
+    """Two processes, ten shares: this one's run is 0-4, the child's 5-9. Share 0 holds
+    this process until share 4 is done, so the child does its own run in order, then
+    takes 1-4 from this one's; the results keep the order of the shares."""
     hold, release = os.pipe()
+    order: list[int] = []  # each process's own list: the order it did its shares in
 
-    def work(share: int) -> tuple[int, int]:
+    def work(share: int) -> tuple[int, int, int]:
+        order.append(share)
         if share == 0:
-            os.read(hold, 1)  # until the last of the others is done
-        elif share == 9:
+            os.read(hold, 1)  # until the child has done every other share
+        elif share == 4:
             os.write(release, b"x")
-        return share, os.getpid()
+        return share, os.getpid(), len(order)
 
     try:
         results = parallel.fork_map(work, list(range(10)), 2)
     finally:
         os.close(hold)
         os.close(release)
-    assert [share for share, _ in results] == list(range(10))
-    pids = [pid for _, pid in results]
-    assert len(set(pids[1:])) == 1 and pids[0] != pids[1]
+    assert [share for share, _, _ in results] == list(range(10))
+    assert [pid == os.getpid() for _, pid, _ in results] == [True] + [False] * 9
+    child = sorted(results[1:], key=lambda r: r[2])  # by the order the child did them
+    assert [share for share, _, _ in child] == [5, 6, 7, 8, 9, 1, 2, 3, 4]
 
 
 def test_pieces_cover_the_work_in_order() -> None:
