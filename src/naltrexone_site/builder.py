@@ -88,16 +88,19 @@ def templates_compiled_beside(root: Path) -> Iterator[Callable[[], None]]:
     if folder is None or parallel.workers() < 2 or any(folder.iterdir()):
         yield lambda: None
         return
+    # Jinja imported before the child starts, so that it does not import it again: this
+    # process needs it to render anyway. (A build that finds nothing to do has its
+    # templates compiled already, and imports none of it.)
+    from . import render  # noqa: F401
+
     with parallel.Beside(partial(_compile_templates, root / TEMPLATES, folder)) as compiling:
         yield compiling.result
 
 
 def _compile_templates(templates: Path, compiled: Path) -> None:
-    # Jinja is imported here, in the child: a build that finds nothing to do needs none
-    # of it. Only a head start: the build compiles what it renders itself, and reports
-    # errors.
     from .render import compile_all, environment
 
+    # only a head start: the build compiles what it renders itself, and reports errors
     with suppress(Exception):
         compile_all(environment(templates, compiled))
 
