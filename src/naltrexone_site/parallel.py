@@ -1,12 +1,15 @@
 """Work split across cores by forking: the children inherit everything computed so far
-(the registry, the analysis, the templates) without copying or pickling it, each does a
-fixed share, and the results come back in the order of the shares, so the outcome does
-not depend on which process finished first.
+(the registry, the analysis, the templates) without copying or pickling it. The work
+comes in pieces: each process does a run of them of its own, then the pieces left in
+the others' runs, so no core idles while work is left; the results come back in the
+order of the pieces, so the outcome does not depend on which process made what.
 
-Used for what is costly and independent per item (rendering and writing pages); small
-jobs run in this process, where starting children would cost more than it saves. A
-child that fails reports only that it failed: the caller redoes that share here, so an
-error surfaces as the same exception, with the same traceback, as without children.
+Used for what is costly and independent per item (parsing claim files, anchoring,
+rendering and writing pages); small jobs run in this process, where starting children
+would cost more than it saves. Results come back pickled through a pipe, unpickled as
+they arrive. A child that fails reports only that it failed: the caller redoes the
+work here, so an error surfaces as the same exception, with the same traceback, as
+without children.
 """
 
 from __future__ import annotations
