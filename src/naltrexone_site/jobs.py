@@ -107,7 +107,7 @@ def _jobs(
     keys: Keys,
     downloads: Job,
 ) -> list[Job]:
-    # Claim pages last: the process that renders the source pages (the first share) then
+    # Claim pages last: the process that renders the source pages (the first run) then
     # knows which passages have ids on them from rendering the articles, instead of
     # parsing every article again for its claim pages (0.85 s at 100,000 claims).
     jobs: list[Job] = []
@@ -216,7 +216,7 @@ class Ahead:
         except OutputError:
             return  # the build says so where it makes the staging folder itself
         compare = self.old is not None  # see builder: what is not written is kept
-        self._child = parallel.Beside(partial(_produce_again, [job], self.staging, compare))
+        self._child = _made_beside(job, self.staging, compare)
         self.job = job
 
     def result(self) -> list[str]:
@@ -251,14 +251,8 @@ def produce(
     pieces = [rest[r.start : r.stop] for r in parallel.pieces([j.cost for j in rest], count)]
     try:
         with ExitStack() as stack:
-            # each in a process of its own (see Job.alone); a child that fails at one
-            # is redone here, over what it left
-            children = [
-                stack.enter_context(
-                    parallel.Beside(partial(_produce_again, [job], staging, compare))
-                )
-                for job in alone
-            ]
+            # each in a process of its own (see Job.alone)
+            children = [stack.enter_context(_made_beside(job, staging, compare)) for job in alone]
             parts = parallel.fork_map(
                 lambda piece: _produce_share(piece, staging, compare), pieces, count
             )
@@ -267,6 +261,12 @@ def produce(
         # See the failure here, as it is: do it all again, over what the children left.
         return _produce_again(jobs, staging, compare)
     return [path for part in parts for path in part]
+
+
+def _made_beside(job: Job, staging: Staging, compare: bool) -> parallel.Beside[list[str]]:
+    """`job` made in a child process; where the child fails at it, it is made again here,
+    over what the child left."""
+    return parallel.Beside(partial(_produce_again, [job], staging, compare))
 
 
 def _produce_again(jobs: Sequence[Job], staging: Staging, compare: bool) -> list[str]:
