@@ -235,6 +235,45 @@ def test_the_watcher_ignores_editor_swap_files(tmp_path: Path) -> None:
     assert set(snapshot(root)) - set(before) == {"content/mechanisms/dopamine.md"}
 
 
+def test_the_watcher_sees_a_file_replaced_with_its_old_time_and_size(tmp_path: Path) -> None:
+    """Tools that copy with times kept (cp -p, rsync -t) or save by renaming a new file
+    over the old one leave mtime and size as they were; the inode and ctime differ."""
+    root = make_project(tmp_path / "project")
+    claim = root / "claims" / "base-claim.yaml"
+    before = snapshot(root)
+    text = claim.read_text(encoding="utf-8")
+    stat = claim.stat()
+    fresh = claim.with_name("incoming.tmp")
+    fresh.write_text(text.replace("an opioid", "a  opioid", 1), encoding="utf-8")
+    os.utime(fresh, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    fresh.replace(claim)
+    assert claim.read_text(encoding="utf-8") != text
+    assert claim.stat().st_size == stat.st_size and claim.stat().st_mtime_ns == stat.st_mtime_ns
+    assert serve_module.changed(before, snapshot(root)) == ["claims/base-claim.yaml"]
+
+
+def test_the_watcher_looks_less_often_where_a_look_takes_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It waits IDLE_SHARE times as long as the last look took (at least the interval),
+    so that polling a huge registry does not keep a core busy; a rebuild does not count."""
+    preview = Preview(tmp_path, tmp_path / "site")
+    waits: list[float] = []
+
+    class Stop:
+        def wait(self, seconds: float) -> bool:
+            waits.append(seconds)
+            return len(waits) > 3
+
+    # each poll reads the clock before and after: 0.3 s, 0.05 s, then a 1 s rebuild
+    clock = iter([0.0, 0.3, 10.0, 10.05, 20.0, 21.0])
+    monkeypatch.setattr(serve_module.time, "perf_counter", lambda: next(clock))
+    rebuilt = iter([False, False, True])
+    monkeypatch.setattr(preview, "poll", lambda: next(rebuilt))
+    preview.watch(Stop(), interval=0.5)  # type: ignore[arg-type]
+    assert waits == [0.5, serve_module.IDLE_SHARE * 0.3, 0.5, 0.5]
+
+
 @pytest.fixture
 def ctrl_c_reaches_children() -> Iterator[None]:
     """A program started with SIGINT ignored keeps it ignored, and Python then never
