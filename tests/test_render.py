@@ -10,7 +10,7 @@ from conftest import REPO, MakeSite, RunBuild, claim_yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from naltrexone_site import markup
+from naltrexone_site import markup, render
 from naltrexone_site.anchoring import sentence_ids, sentence_spans
 from naltrexone_site.markup import BodyMarks
 from naltrexone_site.pages import chunks, columns_of
@@ -291,3 +291,15 @@ def test_a_pager_shows_the_ends_and_the_pages_near_this_one() -> None:
     assert [numbers(c, pages=3) for c in (1, 2, 3)] == [[1, 2, 3]] * 3
     assert Pager(1, links).neighbour(-1) is None and Pager(1, links).neighbour(1) == "p2.html"
     assert Pager(20, links).neighbour(-1) == "p19.html" and Pager(20, links).neighbour(1) is None
+
+
+def test_preparing_to_split_the_render_makes_what_every_process_needs(tmp_path: Path) -> None:
+    """Made once before the work is split, so forked processes share them instead of each
+    making its own: the compiled templates and both Markdown parsers."""
+    markup._md.cache_clear()
+    markup._blocks.cache_clear()
+    env = render.environment(REPO / "templates", tmp_path)
+    render.prepare(env)
+    assert markup._md.cache_info().currsize == 1
+    assert markup._blocks.cache_info().currsize == 1
+    assert len(env.cache or {}) == len(env.list_templates(extensions=("html",)))

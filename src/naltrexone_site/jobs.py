@@ -12,14 +12,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cache, exports, parallel
+from . import cache, exports, parallel, render
 from .checks import Context
 from .history import claim_history
 from .inputs import SCHEMAS, TEMPLATES
 from .output import Content, OutputError, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
-from .render import CLAIM_TEMPLATE, Renderer, Spec, compile_all
+from .render import CLAIM_TEMPLATE, Renderer, Spec
 
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
@@ -78,9 +78,9 @@ def plan(
     paths = [path for job in jobs for path in job.paths]
     if known_paths is None or known_paths != set(paths):
         check_paths(paths)  # no two files at one path, none outside
-    # every template compiled before the work is split, so no process compiles them again
-    compile_templates = partial(compile_all, renderer.env)
-    return Plan(jobs, build, len(site.claims), len(site.sources), compile_templates)
+    # made before the work is split, so that no process makes them again
+    prepare = partial(render.prepare, renderer.env)
+    return Plan(jobs, build, len(site.claims), len(site.sources), prepare)
 
 
 @dataclass(frozen=True, slots=True)  # one per page: no __dict__ each

@@ -109,6 +109,12 @@ def _blocks() -> MarkdownIt:
     return md
 
 
+def parsers() -> None:
+    """Both parsers made now (see render.prepare)."""
+    _md()
+    _blocks()
+
+
 def has_markdown(text: str) -> bool:
     return bool(
         _INLINE_SYNTAX.search(text)
