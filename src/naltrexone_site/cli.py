@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -69,7 +70,9 @@ def _run(argv: Sequence[str] | None) -> int:
         from .serve import serve
 
         out = Path(args.out).resolve() if args.out else None
-        return serve(root, out, args.host, args.port, report=print)
+        # each line as it happens, also into a pipe or a file (`serve | tee log`), where
+        # Python would otherwise hold them until 8 KB had gathered
+        return serve(root, out, args.host, args.port, report=partial(print, flush=True))
     if command == "new":
         return _new(root, args)
     parser.error(f"unknown command {command!r}")

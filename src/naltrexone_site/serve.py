@@ -104,8 +104,10 @@ class Preview:
     _server: ThreadingHTTPServer | None = None
     _seen: Snapshot = field(default_factory=dict)
 
-    def rebuild(self) -> Status:
-        self._seen = snapshot(self.root)
+    def rebuild(self, seen: Snapshot | None = None) -> Status:
+        """Build and report. `seen`: the inputs as just looked at, if they were (a look
+        takes 0.9 s at 100,000 claims)."""
+        self._seen = seen if seen is not None else snapshot(self.root)
         ok, lines, text = attempt(self.root, self.out)
         with self._lock:
             self.status = Status(self.status.generation + 1, ok, lines, text)
@@ -136,9 +138,10 @@ class Preview:
         if now == self._seen:
             return False
         time.sleep(0.1)  # let an editor finish writing (many save in several steps)
-        names = changed(self._seen, snapshot(self.root))
+        settled = snapshot(self.root)
+        names = changed(self._seen, settled)
         self.report(f"changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
-        self.rebuild()
+        self.rebuild(settled)  # what changed after this look, the next poll sees
         return True
 
     def watch(self, stop: threading.Event, interval: float = INTERVAL) -> None:
