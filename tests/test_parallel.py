@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -127,6 +127,21 @@ def test_pieces_cover_the_work_in_order() -> None:
     assert [i for r in found for i in r] == list(range(len(weights)))
     assert parallel.pieces(weights, 1) == [range(len(weights))]
     assert len(parallel.pieces([1] * 5000, 200)) == parallel.MAX_PIECES
+
+
+@needs_cores
+def test_fork_pieces_joins_each_pieces_results_in_the_order_of_the_items() -> None:
+    items = list(range(1000))
+    weights = [1 + i % 7 for i in items]
+
+    def work(piece: Sequence[int]) -> list[tuple[int, int]]:
+        time.sleep(0.002)  # long enough that the child starts before this one is done
+        return [(i, os.getpid()) for i in piece]
+
+    found = parallel.fork_pieces(work, items, weights, 2)
+    assert [i for i, _ in found] == items
+    assert len({pid for _, pid in found}) == 2  # both processes took pieces
+    assert parallel.fork_pieces(work, items, weights, 1) == [(i, os.getpid()) for i in items]
 
 
 @needs_cores

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import cache, history, output, parallel
 from .cli import print_problems, summary
-from .inputs import SCHEMAS, TEMPLATES, StatKey, rel, scan_inputs
+from .inputs import BUILT_FROM, TEMPLATES, StatKey, rel, scan_inputs
 from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
@@ -68,7 +68,7 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     out = Path(os.path.abspath(out))
     with templates_compiled_beside(root) as templates_compiled:
         with stages("load"):
-            inputs = scan_inputs(root, (TEMPLATES, SCHEMAS))
+            inputs = scan_inputs(root, BUILT_FROM)
             inputs[":code"] = (int(cache.code_fingerprint(), 16),)
             inputs[":git"] = (int(hashlib.sha1(history.head(root).encode()).hexdigest()[:15], 16),)
             record = _previous(root, out)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
+REGISTRY = ("content", "claims")  # what every command reads
+BUILT_FROM = (*REGISTRY, TEMPLATES, SCHEMAS)  # what a build reads: the preview watches it
 
 
 def rel(root: Path, path: Path) -> str:
@@ -29,12 +31,11 @@ def stat_key(info: os.stat_result) -> StatKey:
     return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
 
 
-def scan_inputs(root: Path, folders: tuple[str, ...] = ()) -> dict[str, StatKey]:
-    """The stat of every input file (and of every file under `folders`), by path from the
-    root: one pass of os.scandir and stat, which is all a build that finds nothing
-    changed needs to read."""
+def scan_inputs(root: Path, folders: tuple[str, ...] = REGISTRY) -> dict[str, StatKey]:
+    """The stat of every file under `folders`, by path from the root: one pass of
+    os.scandir and stat, which is all a build that finds nothing changed needs to read."""
     found: dict[str, StatKey] = {}
-    for name in ("content", "claims", *folders):
+    for name in folders:
         for path, entry in files_under(root / name, f"{name}/", follow_symlinks=True):
             try:
                 if entry.is_file():

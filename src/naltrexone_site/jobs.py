@@ -248,19 +248,22 @@ def produce(
         count = 1  # a few pages here, the downloads beside them
     else:
         prepare()
-    pieces = [rest[r.start : r.stop] for r in parallel.pieces([j.cost for j in rest], count)]
     try:
         with ExitStack() as stack:
             # each in a process of its own (see Job.alone)
             children = [stack.enter_context(_made_beside(job, staging, compare)) for job in alone]
-            parts = parallel.fork_map(
-                lambda piece: _produce_share(piece, staging, compare), pieces, count
+            written = parallel.fork_pieces(
+                lambda piece: _produce_share(piece, staging, compare),
+                rest,
+                [job.cost for job in rest],
+                count,
             )
-            parts += [child.result() for child in children]
+            for child in children:
+                written += child.result()
     except parallel.ShareFailed:
         # See the failure here, as it is: do it all again, over what the children left.
         return _produce_again(jobs, staging, compare)
-    return [path for part in parts for path in part]
+    return written
 
 
 def _made_beside(job: Job, staging: Staging, compare: bool) -> parallel.Beside[list[str]]:

@@ -206,12 +206,8 @@ Read = tuple[bytes, Parse | None] | str
 
 def _read_all(base: str, tasks: list[Task]) -> list[Read]:
     """Reading is shared out too: at 10,000 files it takes as long as parsing."""
-    count = parallel.workers()
-    if len(tasks) < PARALLEL_FROM or count < 2:
-        return _read_share(base, tasks)
-    shares = [tasks[r.start : r.stop] for r in parallel.pieces([t[1] for t in tasks], count)]
-    parts = parallel.fork_map(partial(_read_share, base), shares, count)
-    return [done for part in parts for done in part]
+    count = parallel.workers() if len(tasks) >= PARALLEL_FROM else 1
+    return parallel.fork_pieces(partial(_read_share, base), tasks, [t[1] for t in tasks], count)
 
 
 def _read_share(base: str, tasks: list[Task]) -> list[Read]:

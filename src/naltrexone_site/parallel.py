@@ -44,7 +44,6 @@ class ShareFailed(Exception):
 
     def __init__(self, index: int) -> None:
         super().__init__(f"child process {index} failed at its shares")
-        self.index = index
 
 
 def split(weights: Sequence[int], parts: int) -> list[range]:
@@ -77,6 +76,18 @@ MAX_PIECES = 1024  # their numbers, two bytes each, must fit in a pipe's buffer 
 def pieces(weights: Sequence[int], processes: int) -> list[range]:
     """Contiguous ranges of about equal weight, for `fork_map` over `processes`."""
     return split(weights, min(processes * PIECES_PER_PROCESS, MAX_PIECES) if processes > 1 else 1)
+
+
+def fork_pieces(
+    func: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    weights: Sequence[int],
+    processes: int,
+) -> list[R]:
+    """`func` over `items` cut into `pieces` by their weights, across `processes`
+    processes (see `fork_map`): the lists it returns, joined in the order of the items."""
+    cut = [items[r.start : r.stop] for r in pieces(weights, processes)]
+    return [result for part in fork_map(func, cut, processes) for result in part]
 
 
 def fork_map(func: Callable[[T], R], shares: Sequence[T], processes: int) -> list[R]:

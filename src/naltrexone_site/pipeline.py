@@ -31,7 +31,7 @@ def check_project(
     root: Path, stages: Stages | None = None, scanned: dict[str, StatKey] | None = None
 ) -> Checked:
     """Load, anchor and check. `scanned` is the stat of each input file when the caller
-    has it already (see `load.scan_inputs`)."""
+    has it already (see `inputs.scan_inputs`)."""
     stages = stages or Stages()
     with (
         cache.no_gc(),
@@ -184,12 +184,11 @@ def anchor_claims(
 
     weights = [len(claim.evidence) for claim in todo]
     count = parallel.workers() if sum(weights) >= PARALLEL_FROM else 1
-    shares = [todo[r.start : r.stop] for r in parallel.pieces(weights, count)]
-    for share, found in zip(shares, parallel.fork_map(locate, shares, count), strict=True):
-        for claim, anchors in zip(share, found, strict=True):
-            known[claim.path] = anchors
-            if claim.path in digests:
-                memo.put(claim.path, depends[claim.path], anchors)
+    found = parallel.fork_pieces(locate, todo, weights, count)
+    for claim, anchors in zip(todo, found, strict=True):
+        known[claim.path] = anchors
+        if claim.path in digests:
+            memo.put(claim.path, depends[claim.path], anchors)
     memo.save()
     anchored = tuple(
         _evidence((claim, index, item, _anchor(anchor) if anchor else None))

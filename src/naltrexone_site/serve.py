@@ -29,10 +29,10 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from .builder import build, template_location
 from .cli import summary
-from .inputs import SCHEMAS, TEMPLATES, StatKey, scan_inputs
+from .inputs import BUILT_FROM, StatKey, scan_inputs
 from .output import OutputError
 
-WATCHED = ("content", "claims", TEMPLATES, SCHEMAS)  # what scan_inputs looks at
+WATCHED = BUILT_FROM
 INTERVAL = 0.5  # seconds between two looks at the inputs
 IDLE_SHARE = 5  # waits at least this many times as long as a look took (see watch)
 Snapshot = dict[str, StatKey]
@@ -55,7 +55,7 @@ def snapshot(root: Path) -> Snapshot:
     swap and backup files are skipped."""
     return {
         path: key
-        for path, key in scan_inputs(root, (TEMPLATES, SCHEMAS)).items()
+        for path, key in scan_inputs(root, WATCHED).items()
         if not _scratch(path.rpartition("/")[2])
     }
 
