@@ -13,6 +13,8 @@ import bisect
 import pickle
 import random
 import re
+from dataclasses import FrozenInstanceError
+from dataclasses import fields as fields_of
 from datetime import date
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from naltrexone_site.anchoring import (
     sentence_spans,
 )
 from naltrexone_site.fragments import esc
-from naltrexone_site.models import FieldPositions
+from naltrexone_site.models import Claim, Evidence, FieldPositions
 
 # ------------------------------------------------------------------------ YAML subset
 
@@ -457,3 +459,35 @@ def test_field_positions_behave_as_the_dict(positions: dict[str, tuple[int, int]
     loaded = pickle.loads(pickle.dumps(FieldPositions.of(positions)))
     assert dict(loaded) == positions
     assert loaded._keys is FieldPositions.of(dict.fromkeys(positions, (1, 1)))._keys
+
+
+def test_claims_come_back_from_the_cache_whole_and_frozen() -> None:
+    """Unpickling sets the slots directly (models.pickled_by_fields): every field comes
+    back, positions too (which equality ignores), and the claim is as frozen as before."""
+    evidence = Evidence("source-a", "A quote.", "disputes", (2, 3))
+    claim = Claim(
+        "claim-x",
+        "A statement.",
+        "mechanism",
+        ("immune",),
+        "low",
+        "weak",
+        (evidence,),
+        ("claim-y",),
+        ("claim-z",),
+        ("a condition",),
+        "A note.",
+        date(2026, 11, 22),
+        "claims/claim-x.yaml",
+        FieldPositions.of({"statement": (3, 12)}),
+    )
+    loaded = pickle.loads(pickle.dumps(claim, protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == claim and type(loaded) is Claim and type(loaded.evidence[0]) is Evidence
+    assert [getattr(loaded, f.name) for f in fields_of(Claim)] == [
+        getattr(claim, f.name) for f in fields_of(Claim)
+    ]
+    assert dict(loaded.positions) == {"statement": (3, 12)}
+    with pytest.raises(FrozenInstanceError):
+        loaded.statement = "changed"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        loaded.evidence[0].quote = "changed"  # type: ignore[misc]

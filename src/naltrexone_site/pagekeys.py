@@ -186,6 +186,11 @@ class Keys:
             return tuple(map(self.versions.__getitem__, map(_ID, values)))
         if kinds <= _PLAIN:
             return tuple(values)
+        if kinds == _SOURCE_CLAIM:  # a source's claims, each with which of its items
+            versions = self.versions
+            return tuple(
+                [(versions[f.claim.id], tuple([i for i, _, _ in f.items])) for f in values]
+            )
         versions, encode, out = self.versions, self.encode, []
         for value in values:  # most values are claims or plain: no call for those
             kind = type(value)
@@ -221,6 +226,7 @@ class Keys:
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 _CLAIM = {Claim}
+_SOURCE_CLAIM = {SourceClaim}
 _ID = attrgetter("id")
 
 

@@ -7,7 +7,7 @@ once, so rendering a page never scans the whole registry.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
@@ -25,7 +25,7 @@ from .analysis import (
 from .anchoring import Anchor, SourceText
 from .checks import Context
 from .history import History
-from .models import Claim, Evidence, Overview, Registry, Source, Term, pickled_by_fields
+from .models import Claim, Evidence, Overview, Registry, Source, Term
 
 COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
@@ -36,10 +36,9 @@ def columns_of(dose: str) -> tuple[str, ...]:
     return ("standard", "low") if dose == BOTH else (dose,)
 
 
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)  # one per claim: no __dict__ each
-class Marks:
-    """A claim's derived marks: never typed by editors."""
+class Marks(NamedTuple):
+    """A claim's derived marks: never typed by editors. (A named tuple: one per claim,
+    made in a tenth of the time of a frozen dataclass.)"""
 
     corroboration: int  # distinct sources that support it
     contested: bool  # a source disputes it or a contradicting claim exists
@@ -240,12 +239,14 @@ def evidence_map(
 ) -> tuple[Row, ...]:
     def cell(row: Term, column: str) -> Cell:
         found = groups.get((row.id, column), ())
-        mix = [(s, sum(c.strength == s.id for c in found)) for s in strengths]
+        counts = Counter(c.strength for c in found)
         return Cell(
             row,
             column,
             found,
-            tuple((s, n) for s, n in sorted(mix, key=lambda x: x[0].rank) if n),
+            tuple(
+                (s, counts[s.id]) for s in sorted(strengths, key=lambda s: s.rank) if s.id in counts
+            ),
             sum(marks[c.id].contested for c in found),
         )
 
