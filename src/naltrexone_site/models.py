@@ -23,7 +23,8 @@ def pickled_by_fields(cls: type[C]) -> type[C]:
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     values = attrgetter(*names)
     # The function is written out, as dataclasses writes __init__: a loop over the slots
-    # costs as much as object.__setattr__ again.
+    # costs as much as object.__setattr__ again. It skips __init__, so a __post_init__
+    # would not run: what it restores was made through __init__ before it was pickled.
     setters = {f"set_{name}": getattr(cls, name).__set__ for name in names}
     code = f"def restore({', '.join(names)}):\n    self = new(cls)\n"
     code += "".join(f"    set_{name}(self, {name})\n" for name in names)

@@ -38,7 +38,7 @@ def columns_of(dose: str) -> tuple[str, ...]:
 
 class Marks(NamedTuple):
     """A claim's derived marks: never typed by editors. (A named tuple: one per claim,
-    made in a tenth of the time of a frozen dataclass.)"""
+    made in about half the time of a frozen dataclass, 0.55 against 1.0 to 1.1 us.)"""
 
     corroboration: int  # distinct sources that support it
     contested: bool  # a source disputes it or a contradicting claim exists
