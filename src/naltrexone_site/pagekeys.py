@@ -50,10 +50,6 @@ def digest(*parts: bytes) -> bytes:
     return h.digest()
 
 
-def _marks(m: Marks) -> tuple[Any, ...]:
-    return (m.corroboration, m.contested, m.overstated, m.contradictions, m.related, m.flat)
-
-
 def claim_versions(
     claims: Iterable[Claim],
     marks: Mapping[str, Marks],
@@ -69,7 +65,7 @@ def claim_versions(
         content = files.get(claim.path) or stable(_claim_fields(claim))
         changes = tuple(tuple(change) for change in history.get(claim.id, ()))
         # one self-delimiting encoding of the parts, hashed once (12 us a claim as four)
-        parts = stable((claim.path, content, _marks(marks[claim.id]), changes))
+        parts = stable((claim.path, content, tuple(marks[claim.id]), changes))
         versions[claim.id] = blake2b(parts, digest_size=16).digest()
     return versions
 
@@ -186,11 +182,10 @@ class Keys:
             return tuple(map(self.versions.__getitem__, map(_ID, values)))
         if kinds <= _PLAIN:
             return tuple(values)
-        if kinds == _SOURCE_CLAIM:  # a source's claims, each with which of its items
-            versions = self.versions
-            return tuple(
-                [(versions[f.claim.id], tuple([i for i, _, _ in f.items])) for f in values]
-            )
+        if len(kinds) == 1:  # values of one kind (a source's claims): no dispatch each
+            encoder = self._encoders.get(next(iter(kinds)))
+            if encoder is not None:
+                return tuple(map(encoder, values))
         versions, encode, out = self.versions, self.encode, []
         for value in values:  # most values are claims or plain: no call for those
             kind = type(value)
@@ -226,7 +221,6 @@ class Keys:
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 _CLAIM = {Claim}
-_SOURCE_CLAIM = {SourceClaim}
 _ID = attrgetter("id")
 
 

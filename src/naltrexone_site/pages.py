@@ -237,6 +237,8 @@ def evidence_map(
     marks: Mapping[str, Marks],
     strengths: Sequence[Term],
 ) -> tuple[Row, ...]:
+    ranked = sorted(strengths, key=lambda s: s.rank)
+
     def cell(row: Term, column: str) -> Cell:
         found = groups.get((row.id, column), ())
         counts = Counter(c.strength for c in found)
@@ -244,9 +246,7 @@ def evidence_map(
             row,
             column,
             found,
-            tuple(
-                (s, counts[s.id]) for s in sorted(strengths, key=lambda s: s.rank) if s.id in counts
-            ),
+            tuple((s, counts[s.id]) for s in ranked if s.id in counts),
             sum(marks[c.id].contested for c in found),
         )
 
