@@ -15,6 +15,7 @@ import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -734,6 +735,70 @@ def test_sitemap_lists_every_page_with_an_absolute_url(
     pages = sorted(p for p in html_pages(run.site) if p != "404.html")
     assert sorted(base if p == "index.html" else base + p for p in pages) == sorted(urls)
     assert (run.site / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
+
+
+def test_past_a_sitemap_file_s_limit_sitemap_xml_is_an_index_of_files_within_it(
+    make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sitemaps.org: one file lists at most 50,000 URLs; 100,000 claims make 102,000 pages.
+    The limit is lowered here to split a small site the same way."""
+    from naltrexone_site import exports
+
+    root = make_site()
+    whole = run_build(root, root / "whole")
+    listed = re.findall(r"<loc>([^<]+)</loc>", (whole.site / "sitemap.xml").read_text())
+    monkeypatch.setattr(exports, "SITEMAP_URLS", 10)
+    run = run_build(root)
+    assert run.code == 0, run.err
+    base = "https://example.org/naltrexone-evidence-map/"
+    index = ElementTree.parse(run.site / "sitemap.xml").getroot()
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    assert index.tag == f"{ns}sitemapindex"
+    parts = [loc.text for loc in index.iter(f"{ns}loc")]
+    count = -(-len(listed) // 10)
+    assert parts == [f"{base}sitemap-{n}.xml" for n in range(1, count + 1)]
+    urls = []
+    for n in range(1, count + 1):
+        part = ElementTree.parse(run.site / f"sitemap-{n}.xml").getroot()
+        assert part.tag == f"{ns}urlset"
+        found = [loc.text for loc in part.iter(f"{ns}loc")]
+        assert 0 < len(found) <= 10
+        urls += found
+    assert urls == listed  # every page once, in order, as in one file
+    assert (run.site / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
+
+    # one claim more or less moves a site across the limit: the parts come and go
+    monkeypatch.setattr(exports, "SITEMAP_URLS", len(listed))
+    out = root / "edited"
+    assert run_build(root, out).code == 0
+    assert not list(out.glob("sitemap-*.xml"))
+    extra = root / "claims" / "extra.yaml"
+    quote = "Naltrexone blocks opioid receptors in the brain."
+    extra.write_text(
+        claim_yaml("extra", "Naltrexone acts on opioid receptors.", quote=quote),
+        encoding="utf-8",
+    )
+    assert run_build(root, out).code == 0
+    assert sorted(p.name for p in out.glob("sitemap*.xml")) == [
+        "sitemap-1.xml",
+        "sitemap-2.xml",
+        "sitemap.xml",
+    ]
+    extra.unlink()
+    assert run_build(root, out).code == 0
+    assert not list(out.glob("sitemap-*.xml"))
+    assert (out / "sitemap.xml").read_bytes() == (whole.site / "sitemap.xml").read_bytes()
+
+
+def test_a_sitemap_file_keeps_within_50_mb_whatever_the_length_of_its_urls() -> None:
+    from naltrexone_site.exports import SITEMAP_BYTES, _urls_per_file
+
+    paths = [f"claims/claim-{n:06d}.html" for n in range(100)]
+    assert _urls_per_file("https://example.org/", paths) == 50_000
+    base = "https://example.org/" + "&" * 2000  # each "&" written as "&amp;"
+    per = _urls_per_file(base, paths)
+    line = len(f"<url><loc>{base.replace('&', '&amp;')}/{paths[0]}</loc></url>\n")
+    assert per < 50_000 and per * line + 200 <= SITEMAP_BYTES
 
 
 def test_a_long_list_s_pager_links_the_near_pages_and_next_and_previous(

@@ -242,15 +242,63 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
-def sitemap(site: Site, paths: Iterable[str]) -> str:
+# One sitemap file lists at most 50,000 URLs in at most 50 MB (sitemaps.org); past that,
+# sitemap.xml is an index of files that each keep within both. A search engine ignores
+# a sitemap over the limits, and at 100,000 claims the site has some 102,000 pages.
+SITEMAP_URLS = 50_000
+SITEMAP_BYTES = 50 * 1024 * 1024
+_URL_LINE = len("<url><loc></loc></url>\n")
+_URLSET = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+)
+
+
+def sitemap_files(base: str, paths: Sequence[str]) -> tuple[str, ...]:
+    """The sitemap's files for these pages: sitemap.xml alone, or that (an index) and
+    sitemap-1.xml, sitemap-2.xml, ... Known before any is made: they are a job's paths."""
+    per = _urls_per_file(base, paths)
+    listed = len(paths) - ("404.html" in paths)
+    count = -(-listed // per)
+    if count <= 1:
+        return ("sitemap.xml",)
+    return ("sitemap.xml", *(f"sitemap-{n}.xml" for n in range(1, count + 1)))
+
+
+def sitemaps(site: Site, paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """The files named by `sitemap_files`, in that order: every page but the 404 page,
+    sorted, as absolute URLs."""
     base = _base(site)
     urls = [base if p == "index.html" else base + p for p in sorted(paths) if p != "404.html"]
-    lines = "".join(f"<url><loc>{_xml(url)}</loc></url>\n" for url in urls)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{lines}</urlset>\n"
+    per = _urls_per_file(site.registry.settings.base_url, paths)
+    if len(urls) <= per:
+        yield "sitemap.xml", _urlset(urls)
+        return
+    parts = [urls[i : i + per] for i in range(0, len(urls), per)]
+    entries = "".join(
+        f"<sitemap><loc>{_xml(base)}sitemap-{n}.xml</loc></sitemap>\n"
+        for n in range(1, len(parts) + 1)
     )
+    yield (
+        "sitemap.xml",
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</sitemapindex>\n",
+    )
+    for n, part in enumerate(parts, 1):
+        yield f"sitemap-{n}.xml", _urlset(part)
+
+
+def _urls_per_file(base: str, paths: Sequence[str]) -> int:
+    """How many URLs go in one file: 50,000, fewer if the longest could pass 50 MB (an
+    escaped character takes at most 5: "&amp;")."""
+    longest = _URL_LINE + 5 * (len(base) + 1 + max(map(len, paths), default=0))
+    return max(1, min(SITEMAP_URLS, (SITEMAP_BYTES - len(_URLSET) - 20) // longest))
+
+
+def _urlset(urls: Iterable[str]) -> str:
+    lines = "".join(f"<url><loc>{_xml(url)}</loc></url>\n" for url in urls)
+    return f"{_URLSET}{lines}</urlset>\n"
 
 
 def robots(site: Site) -> str:

@@ -124,8 +124,12 @@ def _jobs(
     paths = [spec.path for spec in specs]  # the pages, as the sitemap lists them
     base = site.registry.settings.base_url
     key = digest(base.encode(), *(p.encode() for p in paths))
-    sitemap = _made("sitemap.xml", exports.sitemap, site, paths)
-    jobs.append(Job(("sitemap.xml",), key, len(paths) // 10, sitemap))
+    files = exports.sitemap_files(base, paths)  # one, or an index and its parts
+
+    def sitemaps() -> Iterator[tuple[str, Content]]:
+        return ((p, text.encode("utf-8")) for p, text in exports.sitemaps(site, paths))
+
+    jobs.append(Job(files, key, len(paths) // 10, sitemaps))
     jobs.append(Job(("robots.txt",), base.encode(), 1, _made("robots.txt", exports.robots, site)))
     for path, data in assets(root):
         jobs.append(Job((path,), digest(data), 1, _constant(path, data)))
