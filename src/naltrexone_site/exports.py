@@ -270,30 +270,28 @@ def sitemaps(site: Site, paths: Sequence[str]) -> Iterator[tuple[str, str]]:
     sorted, as absolute URLs."""
     base = _base(site)
     urls = [base if p == "index.html" else base + p for p in sorted(paths) if p != "404.html"]
-    per = _urls_per_file(site.registry.settings.base_url, paths)
-    if len(urls) <= per:
+    names = sitemap_files(site.registry.settings.base_url, paths)
+    if len(names) == 1:
         yield "sitemap.xml", _urlset(urls)
         return
+    per = _urls_per_file(site.registry.settings.base_url, paths)
     parts = [urls[i : i + per] for i in range(0, len(urls), per)]
-    entries = "".join(
-        f"<sitemap><loc>{_xml(base)}sitemap-{n}.xml</loc></sitemap>\n"
-        for n in range(1, len(parts) + 1)
-    )
+    entries = "".join(f"<sitemap><loc>{_xml(base + name)}</loc></sitemap>\n" for name in names[1:])
     yield (
         "sitemap.xml",
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{entries}</sitemapindex>\n",
     )
-    for n, part in enumerate(parts, 1):
-        yield f"sitemap-{n}.xml", _urlset(part)
+    yield from zip(names[1:], map(_urlset, parts), strict=True)
 
 
 def _urls_per_file(base: str, paths: Sequence[str]) -> int:
     """How many URLs go in one file: 50,000, fewer if the longest could pass 50 MB (an
     escaped character takes at most 5: "&amp;")."""
     longest = _URL_LINE + 5 * (len(base) + 1 + max(map(len, paths), default=0))
-    return max(1, min(SITEMAP_URLS, (SITEMAP_BYTES - len(_URLSET) - 20) // longest))
+    room = SITEMAP_BYTES - len(_URLSET) - len("</urlset>\n")
+    return max(1, min(SITEMAP_URLS, room // longest))
 
 
 def _urlset(urls: Iterable[str]) -> str:
