@@ -73,6 +73,19 @@ def pages_with(site: dict[str, bytes], text: str) -> set[str]:
     return {path for path, data in site.items() if text.encode() in data}
 
 
+def rendered_pages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages rendered from now on, in order (clear it between builds)."""
+    made: list[str] = []
+    render_page = render.Renderer.render
+
+    def recorded(self: render.Renderer, spec: render.Spec) -> str:
+        made.append(spec.path)
+        return render_page(self, spec)
+
+    monkeypatch.setattr(render.Renderer, "render", recorded)
+    return made
+
+
 # -------------------------------------------------------------------- an edited claim
 
 
@@ -123,6 +136,61 @@ def test_a_new_statement_is_on_every_page_that_lists_the_claim_and_the_old_on_no
     site = snapshot(out)
     assert pages_with(site, "Some users report sleeping better on naltrexone.") == set()
     assert pages_with(site, "Some users report sleeping much better on naltrexone.") == before
+
+
+def test_the_map_is_made_again_only_when_its_tallies_change(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The map shows counts, strength mixes and contested counts, not the claims: its
+    key follows those, so a reworded claim does not make it again, and a regraded one
+    does."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    made = rendered_pages(monkeypatch)
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    warm_build(root, out)
+    assert "claims/sleep-better.html" in made and "mechanisms/mood.html" in made
+    assert "index.html" not in made
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    made.clear()
+    path.write_text(EDITS["strength"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    warm_build(root, out)
+    assert "index.html" in made  # the strength mix of the claim's cell changed
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_the_dose_view_is_made_again_only_when_a_claim_it_shows_changes(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It shows the first claims of each side (25 of them) and how many there are: a
+    claim it does not show can be reworded without making it again."""
+    monkeypatch.setattr(render, "SIDE_LIMIT", 1)
+    quote = "Naltrexone blocks opioid receptors in the brain."
+    extra = {
+        f"claims/{cid}.yaml": claim_yaml(
+            cid, statement, quote=quote, mechanism="immune", dose="standard", strength="anecdotal"
+        )
+        for cid, statement in (
+            ("immune-first", "Naltrexone is said to calm immune cells."),
+            ("immune-second", "Naltrexone is said to quiet immune signalling."),
+        )
+    }
+    root = make_site(extra)
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    dose = (out / "dose.html").read_text(encoding="utf-8")
+    assert "claims/immune-first.html" in dose and "claims/immune-second.html" not in dose
+    made = rendered_pages(monkeypatch)
+    for claim, shown in (("immune-second", False), ("immune-first", True)):
+        path = root / "claims" / f"{claim}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("said to", "reported to"))
+        made.clear()
+        warm_build(root, out)
+        assert f"claims/{claim}.html" in made
+        assert ("dose.html" in made) is shown, claim
+        same_as_cold(root, out, tmp_path, monkeypatch)
 
 
 def test_added_and_removed_claims_and_shifted_list_pages(

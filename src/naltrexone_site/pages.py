@@ -50,15 +50,14 @@ class Marks(NamedTuple):
 
 @dataclass(frozen=True)
 class Cell:
+    """What the map shows of a row's claims at one dose: tallies, not the claims, so that
+    the map's page key (pagekeys.py) changes with what it shows, not with every edit."""
+
     row: Term
     dose: str
-    claims: tuple[Claim, ...]  # strongest first
+    count: int
     strengths: tuple[tuple[Term, int], ...]  # the strength mix, strongest first, no zeros
     contested: int  # claims in the cell that are contested
-
-    @property
-    def count(self) -> int:
-        return len(self.claims)
 
 
 @dataclass(frozen=True)
@@ -245,7 +244,7 @@ def evidence_map(
         return Cell(
             row,
             column,
-            found,
+            len(found),
             tuple((s, counts[s.id]) for s in ranked if s.id in counts),
             sum(marks[c.id].contested for c in found),
         )

@@ -29,7 +29,7 @@ from . import exports, markup
 from .claimpage import ClaimArticle, EvidenceView
 from .fragments import Fragments, esc
 from .models import Claim, Source, Term
-from .pages import COLUMNS, Contradiction, Dispute, Site, chunks
+from .pages import COLUMNS, Contradiction, Dispute, DoseComparison, Opposite, Site, chunks
 
 # No page grows without bound with the registry: long lists continue on numbered pages.
 LIST_LIMIT = 500  # claims per page of the browse list
@@ -183,9 +183,7 @@ class Renderer:
             site.ranges, RANGE_SOURCES, "dose-ranges-{n}.html", "dose.html#ranges"
         )
         dose = {
-            "comparisons": site.comparisons,
-            "limit": SIDE_LIMIT,
-            "opposite_limit": OPPOSITE_LIMIT,
+            "comparisons": tuple(map(DoseRow.of, site.comparisons)),
             "ranges": first.items,
             "range_limit": RANGE_LIMIT,
             "pager": first.pager,
@@ -508,6 +506,32 @@ class Passages:
     follow from the source's text and the quotes' anchors (pagekeys.py)."""
 
     source_id: str
+
+
+@dataclass(frozen=True)
+class DoseRow:
+    """A row of the dose view as the page shows it: the first claims of each side and
+    the first contradicting pairs, with how many there are in all. The page's key
+    follows these, so an edit of a claim the view does not show leaves it as it is."""
+
+    row: Term
+    difference: str  # see DoseComparison
+    sides: tuple[tuple[str, tuple[Claim, ...], int], ...]  # (column, first claims, count)
+    opposite: tuple[Opposite, ...]
+    opposite_count: int
+
+    @classmethod
+    def of(cls, row: DoseComparison) -> DoseRow:
+        return cls(
+            row.row,
+            row.difference,
+            (
+                ("standard", row.standard[:SIDE_LIMIT], len(row.standard)),
+                ("low", row.low[:SIDE_LIMIT], len(row.low)),
+            ),
+            row.opposite[:OPPOSITE_LIMIT],
+            len(row.opposite),
+        )
 
 
 @dataclass(frozen=True)
