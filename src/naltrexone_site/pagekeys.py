@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields, is_dataclass, replace
 from datetime import date
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,6 @@ class Keys:
             tuple: self._remembered(self._sequence),
             list: self._sequence,
             dict: self._mapping,
-            Claim: self._claim,
             Source: _by_id,  # build-wide constants: in the build key
             Term: _by_id,
             Settings: _constant,
@@ -131,12 +131,13 @@ class Keys:
             Evidence: lambda e: (e.source, e.quote, e.stance, e.cites),
             Anchor: lambda a: (a.start, a.end, a.score, a.exact, a.repeats),
             # everything in these follows from their claims (and the constants):
-            SourceClaim: lambda f: (self._claim(f.claim), tuple(i for i, _, _ in f.items)),
             Contradiction: lambda c: (self._claim(c.first), self._claim(c.second)),
             Opposite: lambda o: (self._claim(o.standard), self._claim(o.low)),
             Dispute: lambda d: (self._claim(d.claim), d.index),
             StatedRange: lambda r: (r.source.id, tuple((self._claim(c), i) for c, i, _ in r.items)),
         }
+        for kind, claim_id in _VERSIONED.items():
+            self._encoders[kind] = partial(self._version, claim_id)
         for kind in (Cell, Row, DoseComparison, Overview):
             self._encoders[kind] = self._remembered(self._fields)
         # fields of plain values only (spans of sentences): as they are, marshal takes
@@ -178,12 +179,14 @@ class Keys:
 
     def _sequence(self, values: Sequence[Any]) -> tuple[Any, ...]:
         kinds = set(map(type, values))
-        if kinds == _CLAIM:  # the commonest: claims only, their versions looked up in C
-            return tuple(map(self.versions.__getitem__, map(_ID, values)))
         if kinds <= _PLAIN:
             return tuple(values)
-        if len(kinds) == 1:  # values of one kind (a source's claims): no dispatch each
-            encoder = self._encoders.get(next(iter(kinds)))
+        if len(kinds) == 1:  # values of one kind: no dispatch each
+            kind = next(iter(kinds))
+            claim_id = _VERSIONED.get(kind)
+            if claim_id is not None:  # the commonest: versions looked up in C
+                return tuple(map(self.versions.__getitem__, map(claim_id, values)))
+            encoder = self._encoders.get(kind)
             if encoder is not None:
                 return tuple(map(encoder, values))
         versions, encode, out = self.versions, self.encode, []
@@ -215,13 +218,21 @@ class Keys:
     def _claim(self, claim: Claim) -> bytes:
         return self.versions[claim.id]
 
+    def _version(self, claim_id: Callable[[Any], str], value: Any) -> bytes:
+        return self.versions[claim_id(value)]
+
     def _fields(self, value: Any) -> tuple[Any, ...]:
         return (type(value).__name__, *(self.encode(getattr(value, f.name)) for f in fields(value)))
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
-_CLAIM = {Claim}
-_ID = attrgetter("id")
+# What counts as one claim's version, and where its id is: a claim, and a claim as one
+# source lists it (its items are its evidence from that source, where their anchors put
+# them: they follow from the claim and the source's text, a constant).
+_VERSIONED: dict[type, Callable[[Any], str]] = {
+    Claim: attrgetter("id"),
+    SourceClaim: attrgetter("claim.id"),
+}
 
 
 def _plain_fields(value: Any) -> tuple[Any, ...]:
