@@ -521,16 +521,16 @@ class DoseRow:
     opposite_count: int
 
     @classmethod
-    def of(cls, row: DoseComparison) -> DoseRow:
+    def of(cls, found: DoseComparison) -> DoseRow:
         return cls(
-            row.row,
-            row.difference,
+            found.row,
+            found.difference,
             (
-                ("standard", row.standard[:SIDE_LIMIT], len(row.standard)),
-                ("low", row.low[:SIDE_LIMIT], len(row.low)),
+                ("standard", found.standard[:SIDE_LIMIT], len(found.standard)),
+                ("low", found.low[:SIDE_LIMIT], len(found.low)),
             ),
-            row.opposite[:OPPOSITE_LIMIT],
-            len(row.opposite),
+            found.opposite[:OPPOSITE_LIMIT],
+            len(found.opposite),
         )
 
 
