@@ -106,6 +106,12 @@ EDITS: dict[str, Callable[[str], str]] = {
 }
 
 
+def edit_claim(root: Path, kind: str) -> None:
+    """One of EDITS made to the claim they are written for, sleep-better."""
+    path = root / "claims" / "sleep-better.yaml"
+    path.write_text(EDITS[kind](path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 @pytest.mark.parametrize("kind", sorted(EDITS))
 def test_every_page_showing_an_edited_claim_shows_the_edit(
     kind: str, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -113,8 +119,7 @@ def test_every_page_showing_an_edited_claim_shows_the_edit(
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
-    path = root / "claims" / "sleep-better.yaml"
-    path.write_text(EDITS[kind](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, kind)
     stages = Stages()
     warm_build(root, out, stages)
     made = re.match(r"(\d+) of (\d+)", stages.notes["render"])
@@ -130,8 +135,7 @@ def test_a_new_statement_is_on_every_page_that_lists_the_claim_and_the_old_on_no
     warm_build(root, out)
     before = pages_with(snapshot(out), "Some users report sleeping better on naltrexone.")
     assert {"claims/sleep-better.html", "browse.html", "mechanisms/mood.html"} <= before
-    path = root / "claims" / "sleep-better.yaml"
-    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, "statement")
     warm_build(root, out)
     site = snapshot(out)
     assert pages_with(site, "Some users report sleeping better on naltrexone.") == set()
@@ -148,14 +152,13 @@ def test_the_map_is_made_again_only_when_its_tallies_change(
     out = tmp_path / "warm-site"
     warm_build(root, out)
     made = rendered_pages(monkeypatch)
-    path = root / "claims" / "sleep-better.yaml"
-    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, "statement")
     warm_build(root, out)
     assert "claims/sleep-better.html" in made and "mechanisms/mood.html" in made
     assert "index.html" not in made
     same_as_cold(root, out, tmp_path, monkeypatch)
     made.clear()
-    path.write_text(EDITS["strength"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, "strength")
     warm_build(root, out)
     assert "index.html" in made  # the strength mix of the claim's cell changed
     same_as_cold(root, out, tmp_path, monkeypatch)
@@ -390,8 +393,7 @@ def test_an_edit_writes_only_the_files_whose_bytes_changed(
     warm_build(root, out)
     before = snapshot(out)
     inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
-    path = root / "claims" / "sleep-better.yaml"
-    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, "statement")
     outcome = warm_build(root, out)
     after = snapshot(out)
     changed = {p for p in after if after[p] != before.get(p)}
@@ -426,8 +428,7 @@ def test_an_interrupted_or_failed_incremental_write_keeps_the_old_site(
     out = tmp_path / "warm-site"
     warm_build(root, out)
     before = snapshot(out)
-    path = root / "claims" / "sleep-better.yaml"
-    path.write_text(EDITS["statement"](path.read_text(encoding="utf-8")), encoding="utf-8")
+    edit_claim(root, "statement")
     real_replace = os.replace
     moves: list[str] = []
 
