@@ -3,8 +3,8 @@
 The YAML subset reader against PyYAML's composer, the quick schema check against the
 worded problems, the whitespace map of SourceText against a word-by-word map, the
 block-level search for sentence ids against rendering the body, `esc` against
-markupsafe, the incremental duplicate search against a fresh one, and compact field
-positions against a dict.
+markupsafe, the incremental duplicate search against a fresh one, compact field
+positions against a dict, and derived marks against their definitions.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from naltrexone_site import duplicates, markup, schema, yamlfast, yamlio
+from naltrexone_site.analysis import contradictions, corroboration, is_contested, symmetric
 from naltrexone_site.anchoring import (
     _MARKDOWN,
     _TABLE,
@@ -37,6 +38,7 @@ from naltrexone_site.anchoring import (
 )
 from naltrexone_site.fragments import esc
 from naltrexone_site.models import Claim, Evidence, FieldPositions
+from naltrexone_site.pages import derive_marks
 
 # ------------------------------------------------------------------------ YAML subset
 
@@ -491,3 +493,49 @@ def test_claims_come_back_from_the_cache_whole_and_frozen() -> None:
         loaded.statement = "changed"  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         loaded.evidence[0].quote = "changed"  # type: ignore[misc]
+
+
+_STANCES = st.sampled_from(["supports", "disputes", "mentions"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.sampled_from("abc"), _STANCES), min_size=1, max_size=4),
+            st.lists(st.integers(0, 5), max_size=2),  # whom it contradicts
+            st.lists(st.integers(0, 5), max_size=2),  # whom it relates to
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_marks_match_their_definitions(
+    drawn: list[tuple[list[tuple[str, str]], list[int], list[int]]],
+) -> None:
+    """derive_marks works out a claim of one evidence item in line: it gives what
+    `corroboration` and `is_contested` give, and related links without the contradictions."""
+    claims = [
+        Claim(
+            f"c{i}",
+            "A statement.",
+            "mechanism",
+            ("immune",),
+            "low",
+            "established",
+            tuple(Evidence(f"source-{s}", "A quote.", stance) for s, stance in items),
+            tuple(f"c{j}" for j in against),
+            tuple(f"c{j}" for j in related),
+        )
+        for i, (items, against, related) in enumerate(drawn)
+    ]
+    linked = contradictions(claims)
+    related_both = symmetric(claims, "related")
+    for claim in claims:
+        marks = derive_marks(claims)[claim.id]
+        assert marks.corroboration == corroboration(claim)
+        assert marks.contested == is_contested(claim, linked)
+        assert marks.contradictions == linked.get(claim.id, ())
+        assert marks.related == tuple(
+            r for r in related_both.get(claim.id, ()) if r not in marks.contradictions
+        )
