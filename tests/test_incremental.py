@@ -196,6 +196,30 @@ def test_the_dose_view_is_made_again_only_when_a_claim_it_shows_changes(
         same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+def test_a_claim_page_gets_a_spec_and_a_job_only_when_it_is_to_be_made(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a one-claim edit, the claim pages that show nothing new are listed by path
+    and key only: no spec, no job (at 10,000 claims those were a twentieth of the
+    rebuild). The edited claim's page is made, and those left are the last build's."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    specs: list[str] = []
+    made_spec = render.Spec.__init__
+
+    def counted(self: render.Spec, path: str, *args: Any, **kwargs: Any) -> None:
+        specs.append(path)
+        made_spec(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(render.Spec, "__init__", counted)
+    edit_claim(root, "statement")
+    warm_build(root, out)
+    claim_specs = [path for path in specs if path.startswith("claims/")]
+    assert claim_specs == ["claims/sleep-better.html"]
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
 def test_added_and_removed_claims_and_shifted_list_pages(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -757,11 +781,11 @@ def test_the_downloads_start_in_a_child_before_the_pages_are_listed(
         alone = cold_build(root, tmp_path, monkeypatch)
     monkeypatch.setattr(jobs, "FORK_COST", 1)
     events: list[object] = []
-    specs, start, files = render.Renderer.specs, jobs.Ahead.start, jobs._Downloads.files
+    pages, start, files = render.Renderer.pages, jobs.Ahead.start, jobs._Downloads.files
 
-    def listed(self: render.Renderer) -> list[render.Spec]:
+    def listed(self: render.Renderer) -> render.Pages:
         events.append("pages listed")
-        return specs(self)
+        return pages(self)
 
     def started(self: jobs.Ahead, job: jobs.Job, build: bytes) -> None:
         start(self, job, build)
@@ -771,7 +795,7 @@ def test_the_downloads_start_in_a_child_before_the_pages_are_listed(
         (tmp_path / "downloads-made-by").write_text(str(os.getpid()))
         return files(self)
 
-    monkeypatch.setattr(render.Renderer, "specs", listed)
+    monkeypatch.setattr(render.Renderer, "pages", listed)
     monkeypatch.setattr(jobs.Ahead, "start", started)
     monkeypatch.setattr(jobs._Downloads, "files", made)
     assert cold_build(root, tmp_path, monkeypatch) == alone

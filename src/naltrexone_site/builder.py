@@ -205,7 +205,7 @@ def _write(
         with stages("render"):
             old = jobs.valid_keys(ahead.old, ahead.old_build, plan.build)
             dirty = [job for job in plan.jobs if jobs.stale(job, old)]
-            keys = {path: job.key for job in plan.jobs for path in job.paths}
+            keys = plan.keys
             removed = sorted(old.keys() - keys.keys())
             changed = len(dirty) + len(removed)
             patch = record is not None and changed * PATCH_SHARE <= len(keys)

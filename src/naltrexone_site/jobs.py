@@ -19,7 +19,7 @@ from .inputs import SCHEMAS, TEMPLATES
 from .output import Content, OutputError, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
-from .render import CLAIM_TEMPLATE, Renderer, Spec
+from .render import CLAIM_TEMPLATE, Renderer, Spec, claim_path, claim_spec
 
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
@@ -43,8 +43,10 @@ COSTS = {
 
 @dataclass(frozen=True)
 class Plan:
-    """Every file of the site, and the build key (see pagekeys.build_key)."""
+    """Every file of the site by its key, the jobs that make them, and the build key (see
+    pagekeys.build_key). A claim page whose key is the last build's has no job."""
 
+    keys: dict[str, bytes]  # output path -> key of what it shows
     jobs: list[Job]
     build: bytes
     claims: int
@@ -71,16 +73,16 @@ def plan(
     if ahead is not None:
         ahead.start(downloads, build)
     renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
-    specs = renderer.specs()
     keys = Keys(versions, site.marks)
-    jobs = _jobs(root, site, renderer, specs, keys, downloads)
+    old = valid_keys(ahead.old, ahead.old_build, build) if ahead is not None else {}
+    listed, jobs = _jobs(root, site, renderer, keys, downloads, old)
     keys.forget()  # the build runs without the cycle collector: let go of the memo now
-    paths = [path for job in jobs for path in job.paths]
-    if known_paths is None or known_paths != set(paths):
-        check_paths(paths)  # no two files at one path, none outside
+    files = dict(listed)
+    if known_paths is None or known_paths != files.keys() or len(files) != len(listed):
+        check_paths([path for path, _ in listed])  # no two files at one path, none outside
     # made before the work is split, so that no process makes them again
     prepare = partial(render.prepare, renderer.env)
-    return Plan(jobs, build, len(site.claims), len(site.sources), prepare)
+    return Plan(files, jobs, build, len(site.claims), len(site.sources), prepare)
 
 
 @dataclass(frozen=True, slots=True)  # one per page: no __dict__ each
@@ -103,37 +105,45 @@ def _jobs(
     root: Path,
     site: Site,
     renderer: Renderer,
-    specs: Sequence[Spec],
     keys: Keys,
     downloads: Job,
-) -> list[Job]:
+    old: Mapping[str, bytes],
+) -> tuple[list[tuple[str, bytes]], list[Job]]:
+    """Every file with its key, and the jobs that make them: one per file or group of
+    files, but none for a claim page whose key is in `old` (the last build's keys)."""
+    pages = renderer.pages()
+    jobs: list[Job] = []
+    for spec in (*pages.first, *pages.rest):
+        key = keys.page(spec.template, spec.path, spec.nav, spec.context)
+        jobs.append(Job((spec.path,), key, COSTS.get(spec.template, 50), _renders(renderer, spec)))
     # Claim pages last: the process that renders the source pages (the first run) then
     # knows which passages have ids on them from rendering the articles, instead of
     # parsing every article again for its claim pages (0.85 s at 100,000 claims).
-    jobs: list[Job] = []
-    claim_pages: list[Job] = []
-    for spec in specs:
-        if spec.template == CLAIM_TEMPLATE:
-            key, into = keys.claim_page(spec.context["claim"]), claim_pages
-        else:
-            key, into = keys.page(spec.template, spec.path, spec.nav, spec.context), jobs
-        cost = COSTS.get(spec.template, 50)
-        into.append(Job((spec.path,), key, cost, _renders(renderer, spec)))
-    jobs += claim_pages
-    jobs.append(downloads)
-    paths = [spec.path for spec in specs]  # the pages, as the sitemap lists them
+    claim_pages = [(claim_path(claim), keys.claim_page(claim)) for claim in pages.claims]
+    cost = COSTS[CLAIM_TEMPLATE]
+    for claim, (path, key) in zip(pages.claims, claim_pages, strict=True):
+        if old.get(path) != key:
+            jobs.append(Job((path,), key, cost, _renders(renderer, claim_spec(claim))))
+    files = [downloads]
+    paths = pages.paths()  # the pages, as the sitemap lists them
     base = site.registry.settings.base_url
     key = digest(base.encode(), *(p.encode() for p in paths))
-    files = exports.sitemap_files(base, paths)  # one, or an index and its parts
+    sitemap = exports.sitemap_files(base, paths)  # one, or an index and its parts
 
     def sitemaps() -> Iterator[tuple[str, Content]]:
         return ((p, text.encode("utf-8")) for p, text in exports.sitemaps(site, paths))
 
-    jobs.append(Job(files, key, len(paths) // 10, sitemaps))
-    jobs.append(Job(("robots.txt",), base.encode(), 1, _made("robots.txt", exports.robots, site)))
+    files.append(Job(sitemap, key, len(paths) // 10, sitemaps))
+    files.append(Job(("robots.txt",), base.encode(), 1, _made("robots.txt", exports.robots, site)))
     for path, data in assets(root):
-        jobs.append(Job((path,), digest(data), 1, _constant(path, data)))
-    return jobs
+        files.append(Job((path,), digest(data), 1, _constant(path, data)))
+    page_jobs = jobs[: len(pages.first) + len(pages.rest)]
+    listed = [
+        *((job.paths[0], job.key) for job in page_jobs),
+        *claim_pages,
+        *((path, job.key) for job in files for path in job.paths),
+    ]
+    return listed, jobs + files
 
 
 def _renders(renderer: Renderer, spec: Spec) -> Callable[[], Iterator[tuple[str, Content]]]:
