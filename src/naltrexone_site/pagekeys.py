@@ -64,7 +64,8 @@ def claim_versions(
     blake2b = hashlib.blake2b
     for claim in claims:
         content = files.get(claim.path) or stable(_claim_fields(claim))
-        changes = tuple(tuple(change) for change in history.get(claim.id, ()))
+        found = history.get(claim.id)  # none for most claims: no generator for those
+        changes = tuple(map(tuple, found)) if found else ()
         # one self-delimiting encoding of the parts, hashed once (12 us a claim as four)
         parts = stable((claim.path, content, tuple(marks[claim.id]), changes))
         versions[claim.id] = blake2b(parts, digest_size=16).digest()
