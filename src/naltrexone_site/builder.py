@@ -203,10 +203,7 @@ def _write(
     staging = ahead.staging or Staging(out, protect=root)
     try:
         with stages("render"):
-            old = jobs.valid_keys(ahead.old, ahead.old_build, plan.build)
-            dirty = [job for job in plan.jobs if jobs.stale(job, old)]
-            keys = plan.keys
-            removed = sorted(old.keys() - keys.keys())
+            dirty, keys, removed = plan.jobs, plan.keys, plan.removed
             changed = len(dirty) + len(removed)
             patch = record is not None and changed * PATCH_SHARE <= len(keys)
             templates_compiled()

@@ -82,6 +82,10 @@ class Pages:
     claims: tuple[Claim, ...]
     rest: list[Spec]
 
+    def specs(self) -> tuple[Spec, ...]:
+        """The pages that are not claim pages."""
+        return (*self.first, *self.rest)
+
     def paths(self) -> list[str]:
         """In the order the sitemap lists them."""
         return [
