@@ -27,7 +27,7 @@ from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
 
-if TYPE_CHECKING:  # imported when there is work to do: a no-op build needs neither
+if TYPE_CHECKING:  # imported by `_build`, while another process looks at the files
     from .checks import Context
     from .jobs import Ahead, Plan
 
@@ -68,10 +68,16 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     out = Path(os.path.abspath(out))
     with templates_compiled_beside(root) as templates_compiled:
         with stages("load"):
-            inputs = scan_inputs(root, BUILT_FROM)
-            inputs[":code"] = (int(cache.code_fingerprint(), 16),)
-            inputs[":git"] = (int(hashlib.sha1(history.head(root).encode()).hexdigest()[:15], 16),)
-            record = _previous(root, out)
+            # The look at every input and output file (0.07 s at 10,000 claims) on another
+            # core, while this one imports what a build with work to do needs (0.09 s):
+            # a one-claim rebuild is 0.06 s sooner, a build with nothing to do 0.03 s later.
+            with parallel.Beside(partial(_look, root, out)) as looking:
+                from . import jobs, pipeline  # noqa: F401
+
+                record = cache.load(root, _record_name(out))
+                inputs, inodes = looking.result()
+            if not isinstance(record, Record) or record.inodes != inodes:
+                record = None  # none, or its folder was changed or removed by someone else
             if record is not None and record.inputs == inputs:
                 stages.note("load", "no input changed: nothing to do")
                 return Outcome(Checked(None, record.problems, record.counts), record.pages)
@@ -92,7 +98,7 @@ def templates_compiled_beside(root: Path) -> Iterator[Callable[[], None]]:
         return
     # Jinja imported before the child starts, so that it does not import it again: this
     # process needs it to render anyway. (A build that finds nothing to do has its
-    # templates compiled already, and imports none of it.)
+    # templates compiled already: it starts no child for them.)
     from . import markup, render  # noqa: F401
 
     with parallel.Beside(partial(_compile_templates, root / TEMPLATES, folder)) as compiling:
@@ -120,7 +126,6 @@ def _rebuild(
     record: Record | None,
     templates_compiled: Callable[[], None],
 ) -> Outcome:
-    # Imported only now: a build that finds nothing to do needs none of it.
     from . import jobs
 
     known = set(record.keys) if record is not None else None
@@ -261,14 +266,14 @@ def _record_name(out: Path) -> str:
     return "site-" + hashlib.sha256(str(out).encode()).hexdigest()[:16]
 
 
-def _previous(root: Path, out: Path) -> Record | None:
-    """The last build into `out`, if `out` is still exactly what it wrote."""
-    record = cache.load(root, _record_name(out))
-    if not isinstance(record, Record):
-        return None
-    if output.inodes(out) != record.inodes:
-        return None  # changed or removed by someone else: build it afresh
-    return record
+def _look(root: Path, out: Path) -> tuple[dict[str, StatKey], dict[str, int]]:
+    """The stat of every input, the code's and the checkout's fingerprints with them; and
+    the inode of every file in `out`, which tells whether it is still the site the last
+    build wrote there."""
+    inputs = scan_inputs(root, BUILT_FROM)
+    inputs[":code"] = (int(cache.code_fingerprint(), 16),)
+    inputs[":git"] = (int(hashlib.sha1(history.head(root).encode()).hexdigest()[:15], 16),)
+    return inputs, output.inodes(out)
 
 
 def build_command(root: Path, out: Path, profile: bool = False) -> int:

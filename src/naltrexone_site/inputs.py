@@ -1,7 +1,7 @@
 """The input files of a build and their stat: what tells a build that nothing changed.
 
-Kept apart from `load.py` so that a build that finds nothing to do reads no YAML and
-imports no parser.
+Kept apart from `load.py`, small: a build forks a process to look at the files first
+thing (`builder._look`), while it imports the rest.
 """
 
 from __future__ import annotations
