@@ -409,6 +409,40 @@ def test_a_rebuild_with_nothing_changed_writes_nothing(make_site: MakeSite, tmp_
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
+@pytest.mark.parametrize("overlap_from", [1, 1_000_000])
+def test_the_files_are_looked_at_in_a_child_only_where_that_hides_the_imports(
+    overlap_from: int, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From builder.OVERLAP_FROM input files a build looks at them in a child process while
+    it imports the rest; below, it looks itself, and a build with nothing to do starts no
+    process at all. Either way it sees the same: nothing changed, then an edit."""
+    monkeypatch.setattr(builder, "OVERLAP_FROM", overlap_from)
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    starters: list[str] = []
+    fork = os.fork
+
+    def counted() -> int:
+        starter = sys._getframe(2).f_code.co_name  # the caller of parallel.Beside
+        pid = fork()
+        if pid:
+            starters.append(starter)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert stages.notes["load"] == "no input changed: nothing to do"
+    assert starters == (["_build"] if overlap_from == 1 else [])
+    edit_claim(root, "statement")
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert "load" not in stages.notes
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
 def test_an_edit_writes_only_the_files_whose_bytes_changed(
     make_site: MakeSite, tmp_path: Path
 ) -> None:
