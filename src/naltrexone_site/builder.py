@@ -27,7 +27,7 @@ from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
 
-if TYPE_CHECKING:  # imported by `_build`, while another process looks at the files
+if TYPE_CHECKING:  # imported when there is work to do, or likely to be (see `_build`)
     from .checks import Context
     from .jobs import Ahead, Plan
 
