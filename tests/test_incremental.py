@@ -56,6 +56,23 @@ def cold_build(root: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
         return snapshot(out)
 
 
+def children_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of the function that started each child process through
+    `parallel.Beside` (its caller), in the order they were forked."""
+    starters: list[str] = []
+    fork = os.fork
+
+    def counted() -> int:
+        starter = sys._getframe(2).f_code.co_name  # counted <- Beside.__init__ <- starter
+        pid = fork()
+        if pid:
+            starters.append(starter)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return starters
+
+
 def warm_build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
     outcome = build(root, out, stages)
     assert outcome.built, [str(p) for p in outcome.checked.problems]
@@ -421,17 +438,7 @@ def test_the_files_are_looked_at_in_a_child_only_where_that_hides_the_imports(
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
-    starters: list[str] = []
-    fork = os.fork
-
-    def counted() -> int:
-        starter = sys._getframe(2).f_code.co_name  # the caller of parallel.Beside
-        pid = fork()
-        if pid:
-            starters.append(starter)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
+    starters = children_started(monkeypatch)
     stages = Stages()
     warm_build(root, out, stages)
     assert stages.notes["load"] == "no input changed: nothing to do"
@@ -724,20 +731,11 @@ def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
     while the build goes on; the build waits for it before returning, so the next build
     finds every claim parsed."""
     monkeypatch.setattr(load, "BACKGROUND_FROM", 1)
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        starter = sys._getframe(2).f_code.co_name  # the caller of parallel.Beside
-        pid = fork()
-        if pid and starter == "save_shards":
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(cache.os, "fork", counted)
+    starters = children_started(monkeypatch)
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
+    forks = [starter for starter in starters if starter == "save_shards"]
     assert len(forks) == 1 and cache._writers == []  # written beside, and waited for
     parsed: list[str] = []
     parse = load.parse_claim

@@ -69,19 +69,20 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
     out = Path(os.path.abspath(out))
     with templates_compiled_beside(root) as templates_compiled:
         with stages("load"):
-            record = cache.load(root, _record_name(out))
+            loaded = cache.load(root, _record_name(out))
+            record = loaded if isinstance(loaded, Record) else None
             # A first build, or a large registry: the look at every input and output file
             # (0.07 s at 10,000 claims) on another core, while this one imports what a
             # build with work to do needs (0.09 s). At 10,000 claims a one-claim rebuild is
             # then 0.06 s sooner, and a build with nothing to do 0.03 s later; a small
             # registry's look is too short to hide the imports behind.
-            overlap = not isinstance(record, Record) or len(record.inputs) >= OVERLAP_FROM
+            overlap = record is None or len(record.inputs) >= OVERLAP_FROM
             with parallel.Beside(partial(_look, root, out), enabled=overlap) as looking:
                 if overlap:
                     from . import jobs, pipeline  # noqa: F401
                 inputs, inodes = looking.result()
-            if not isinstance(record, Record) or record.inodes != inodes:
-                record = None  # none, or its folder was changed or removed by someone else
+            if record is not None and record.inodes != inodes:
+                record = None  # its folder was changed or removed by someone else
             if record is not None and record.inputs == inputs:
                 stages.note("load", "no input changed: nothing to do")
                 return Outcome(Checked(None, record.problems, record.counts), record.pages)

@@ -133,7 +133,7 @@ def _jobs(
         if old.get(path) != key
     ]
     others = [downloads]  # the files that are not pages
-    paths = pages.paths()  # the pages, as the sitemap lists them
+    paths = pages.paths([path for path, _ in claim_pages])  # as the sitemap lists them
     base = site.registry.settings.base_url
     key = digest(base.encode(), *(p.encode() for p in paths))
     sitemap = exports.sitemap_files(base, paths)  # one, or an index and its parts

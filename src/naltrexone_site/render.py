@@ -86,11 +86,12 @@ class Pages:
         """The pages that are not claim pages."""
         return (*self.first, *self.rest)
 
-    def paths(self) -> list[str]:
-        """In the order the sitemap lists them."""
+    def paths(self, claim_paths: Sequence[str]) -> list[str]:
+        """In the order the sitemap lists them, given each claim's `claim_path` (which the
+        caller has worked out already, for the claim pages' keys)."""
         return [
             *(spec.path for spec in self.first),
-            *map(claim_path, self.claims),
+            *claim_paths,
             *(spec.path for spec in self.rest),
         ]
 
