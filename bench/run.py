@@ -182,9 +182,13 @@ def write_markdown(reg: Path, md: Path) -> None:
     )
 
 
-def edit(reg: Path, n: int, turn: int) -> None:
-    """Change one claim's statement (a different text each turn)."""
-    path = sorted((reg / "claims").glob("*.yaml"))[n // 2]
+def edited_claim(reg: Path, n: int) -> Path:
+    """The claim file the one-edit rebuilds change: the middle one."""
+    return sorted((reg / "claims").glob("*.yaml"))[n // 2]
+
+
+def edit(path: Path, turn: int) -> None:
+    """Change the claim's statement (a different text each turn)."""
     text = path.read_text(encoding="utf-8")
     text = re.sub(
         r"^(statement: .*?)(?: \(edit \d+\))?$", rf"\1 (edit {turn})", text, count=1, flags=re.M
@@ -192,8 +196,7 @@ def edit(reg: Path, n: int, turn: int) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def restore(reg: Path, n: int) -> None:
-    path = sorted((reg / "claims").glob("*.yaml"))[n // 2]
+def restore(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r" \(edit \d+\)$", "", text, count=1, flags=re.M), encoding="utf-8")
 
@@ -227,7 +230,8 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
     hugo = hugo_binary() if "hugo" in peers else ""
     build = [PYTHON, str(REPO / "build.py"), "--root", str(reg)]
     site = work / f"site-{n}"
-    restore(reg, n)
+    edited = edited_claim(reg, n)
+    restore(edited)
     for turn in range(runs):
         print(f"  {n:,} claims: run {turn + 1} of {runs}", flush=True)
         # `check` and `build` each start from an empty cache of their own: cold
@@ -240,12 +244,12 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
                 cmd = [*build, command, *extra]
                 for name in (f"{command} cold", f"{command} no-op"):
                     cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
-                edit(reg, n, turn)
+                edit(edited, turn)
                 try:
                     name = f"{command} one edit"
                     cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
                 finally:
-                    restore(reg, n)
+                    restore(edited)
             finally:
                 set_aside(cache)
         if hugo and md is not None:

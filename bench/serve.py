@@ -1,16 +1,18 @@
 """Benchmark: the preview (`serve`) on a large registry, as an editor meets it.
 
-    python bench/serve.py [--claims 10000] [--idle 10] [--edits 5]
+    python bench/serve.py [--claims 10000] [--idle 10] [--edits 5] [--peer DIR]
 
 Starts `python build.py serve` on the registry bench/run.py generates (bench/out/reg-N),
 then measures
 - how busy an idle preview keeps the machine: its CPU time over --idle seconds;
-- one look at the inputs (serve.snapshot, in this process), against a walk with
-  pathlib's rglob and a stat per file as the preview made before, in the same run;
 - from saving an edit of one claim to the preview printing "built:" (median of --edits),
-  in three parts: until it prints "changed:" (the wait for its next look, the look, the
-  0.1 s let for the editor to finish and a second look), from then until "built:", and
-  the build's own time as the preview reports it.
+  in three parts: until it prints "changed:" (the wait for the watcher to report the
+  change), from then until "built:", and the build's own time as the preview reports it.
+
+--peer DIR measures another checkout of this repository the same way in the same run,
+first, and prints the ratios: `git worktree add /tmp/peer 031ef81` gives the preview of
+round 11, which looked at the stat of every input every 0.5 s (or five times as long as
+a look took) instead of being told of changes.
 """
 
 from __future__ import annotations
@@ -26,35 +28,21 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from run import PYTHON, REPO, edit, registry, restore, set_aside  # noqa: E402
-
-from naltrexone_site.serve import WATCHED, snapshot  # noqa: E402
+from run import PYTHON, REPO, edit, edited_claim, registry, restore, set_aside  # noqa: E402
 
 
-def rglob_walk(root: Path) -> dict[str, tuple[int, int]]:
-    """The preview's look before: pathlib's rglob and a stat per file (the peer)."""
-    found = {}
-    for folder in WATCHED:
-        for path in sorted((root / folder).rglob("*")):
-            stat = path.stat()
-            if path.is_file():
-                found[path.relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
-    return found
-
-
-def median_time(func: Callable[[], object], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+@dataclass(frozen=True)
+class Measured:
+    idle: float  # share of a core an idle preview used
+    total: float  # medians over the edits, in seconds: from saving to "built:"
+    seen: float  # from saving to "changed:"
+    rest: float  # from "changed:" to "built:"
+    build: float  # the build's own time, as the preview reports it
 
 
 def cpu_seconds(pid: int) -> float:
@@ -63,22 +51,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claims", type=int, default=10_000)
-    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle measured")
-    parser.add_argument("--edits", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
-    args = parser.parse_args()
-    root = registry(args.work, args.claims)
-    restore(root, args.claims)
-    look, walk = median_time(lambda: snapshot(root)), median_time(lambda: rglob_walk(root))
-    print(f"{args.claims:,} claims: one look {look:.3f} s (pathlib walk {walk:.3f} s, "
-          f"{walk / look:.1f}x)")  # fmt: skip
-
+def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> Measured:
+    """One checkout's preview of `root`: idle, then --edits edits of one claim."""
+    print(f"{tree}:")
     scratch = Path(tempfile.mkdtemp(prefix="bench-serve-", dir=args.work))
     env = {**os.environ, "XDG_CACHE_HOME": str(scratch / "cache")}
-    command = [PYTHON, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0",
+    command = [PYTHON, str(tree / "build.py"), "--root", str(root), "serve", "--port", "0",
                "--out", str(scratch / "site")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     lines: queue.Queue[tuple[float, str]] = queue.Queue()
@@ -97,16 +75,16 @@ def main() -> int:
     threading.Thread(target=read, daemon=True).start()
     try:
         wait_for("^serving ")
-        time.sleep(2)  # the first looks, before idling is measured
+        time.sleep(2)  # settled, before idling is measured
         before = cpu_seconds(process.pid)
         time.sleep(args.idle)
-        busy = (cpu_seconds(process.pid) - before) / args.idle
-        print(f"idle preview: {100 * busy:.0f}% of a core over {args.idle:.0f} s")
+        idle = (cpu_seconds(process.pid) - before) / args.idle
+        print(f"  idle preview: {100 * idle:.0f}% of a core over {args.idle:.0f} s")
         totals, seen, rest, builds = [], [], [], []
         for turn in range(args.edits):
-            time.sleep(1.5)  # idle again, so the edit lands anywhere between two looks
+            time.sleep(1.5)  # idle again before each edit
             saved = time.perf_counter()
-            edit(root, args.claims, turn)
+            edit(edited, turn)
             noticed, _ = wait_for(r"^changed: ")
             at, line = wait_for(r"\] (built|not rebuilt):")
             reported = re.search(r" in ([0-9.]+) s$", line.strip())
@@ -116,14 +94,36 @@ def main() -> int:
             builds.append(float(reported.group(1)) if reported else float("nan"))
             print(f"  edit {turn + 1}: {totals[-1]:.2f} s = seen after {seen[-1]:.2f} s, "
                   f"built {rest[-1]:.2f} s later (the build {builds[-1]:.2f} s)")  # fmt: skip
-        print(f"edit to built: median {statistics.median(totals):.2f} s; seen after "
-              f"{statistics.median(seen):.2f} s, built {statistics.median(rest):.2f} s "
-              f"later, the build {statistics.median(builds):.2f} s")  # fmt: skip
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
-        restore(root, args.claims)
+        restore(edited)
         set_aside(scratch)  # deleted by the next bench/run.py, at its end (see there)
+    median = statistics.median
+    found = Measured(idle, median(totals), median(seen), median(rest), median(builds))
+    print(f"  edit to built: median {found.total:.2f} s; seen after {found.seen:.2f} s, "
+          f"built {found.rest:.2f} s later, the build {found.build:.2f} s")  # fmt: skip
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle measured")
+    parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--peer", type=Path, help="another checkout, measured first")
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args()
+    root = registry(args.work, args.claims)
+    edited = edited_claim(root, args.claims)  # found before timing: 0.5 s at 100,000
+    restore(edited)
+    print(f"{args.claims:,} claims")
+    peer = measure(args.peer.resolve(), root, edited, args) if args.peer else None
+    this = measure(REPO, root, edited, args)
+    if peer is not None:
+        print(f"this / peer: edit to built {this.total / peer.total:.2f}, seen after "
+              f"{this.seen / peer.seen:.2f}, the build {this.build / peer.build:.2f}; "
+              f"idle CPU {100 * this.idle:.0f}% against {100 * peer.idle:.0f}%")  # fmt: skip
     return 0
 
 

@@ -24,7 +24,7 @@ import pytest
 from naltrexone_site import serve as serve_module
 from naltrexone_site.cli import main
 from naltrexone_site.problems import Location, error
-from naltrexone_site.serve import Preview, Status, inject, snapshot
+from naltrexone_site.serve import Preview, Status, inject
 
 REPO = Path(__file__).parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "project"
@@ -107,15 +107,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
     lines: list[str] = []
     preview = Preview(root, tmp_path / "out", report=lines.append)
     url = preview.start("127.0.0.1", 0)
-    stop = threading.Event()
-    watcher = threading.Thread(target=preview.watch, args=(stop, 0.1), daemon=True)
+    watcher = threading.Thread(target=preview.watch, daemon=True)
     watcher.start()
     try:
         yield Running(preview, url, lines)
     finally:
-        stop.set()
-        watcher.join(timeout=WAIT)
         preview.close()
+        watcher.join(timeout=WAIT)
     assert not watcher.is_alive()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=2)  # the server is gone
@@ -250,23 +248,32 @@ def test_the_banner_escapes_problem_text() -> None:
     assert inject(b"no body tag", Status(1, True)).startswith(b"no body tag<script")
 
 
-def test_the_watcher_ignores_editor_swap_files(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "project")
-    before = snapshot(root)
-    assert "claims/base-claim.yaml" in before and "templates/base.html" in before
+def changes_built(running: Running, count: int) -> list[str]:
+    """The first `count` "changed:" lines, once the rebuild after the last has reported;
+    then a moment more, to show that no other build follows."""
+    lines = running.lines
+
+    def built() -> bool:
+        at = [i for i, line in enumerate(lines) if line.startswith("changed: ")]
+        return len(at) >= count and any("built:" in x for x in lines[at[count - 1] + 1 :])
+
+    wait_for(built, f"{count} rebuilds")
+    time.sleep(1.0)  # ten times the quiet time that ends a batch of changes
+    return [line for line in lines if line.startswith("changed: ")]
+
+
+def test_the_watcher_ignores_editor_swap_files(running: Running) -> None:
+    root = running.preview.root
     for name in (".base-claim.yaml.swp", "base-claim.yaml~", "#base-claim.yaml#", "x.tmp"):
         (root / "claims" / name).write_text("junk")
-    assert snapshot(root) == before
     (root / "content" / "mechanisms" / "dopamine.md").write_text("---\nid: dopamine\n---\n")
-    assert set(snapshot(root)) - set(before) == {"content/mechanisms/dopamine.md"}
+    assert changes_built(running, 1) == ["changed: content/mechanisms/dopamine.md"]
 
 
-def test_the_watcher_sees_a_file_replaced_with_its_old_time_and_size(tmp_path: Path) -> None:
+def test_the_watcher_sees_a_file_replaced_with_its_old_time_and_size(running: Running) -> None:
     """Tools that copy with times kept (cp -p, rsync -t) or save by renaming a new file
     over the old one leave mtime and size as they were; the inode and ctime differ."""
-    root = make_project(tmp_path / "project")
-    claim = root / "claims" / "base-claim.yaml"
-    before = snapshot(root)
+    claim = running.preview.root / "claims" / "base-claim.yaml"
     text = claim.read_text(encoding="utf-8")
     stat = claim.stat()
     fresh = claim.with_name("incoming.tmp")
@@ -275,47 +282,71 @@ def test_the_watcher_sees_a_file_replaced_with_its_old_time_and_size(tmp_path: P
     fresh.replace(claim)
     assert claim.read_text(encoding="utf-8") != text
     assert claim.stat().st_size == stat.st_size and claim.stat().st_mtime_ns == stat.st_mtime_ns
-    assert serve_module.changed(before, snapshot(root)) == ["claims/base-claim.yaml"]
+    assert changes_built(running, 1) == ["changed: claims/base-claim.yaml"]
 
 
-def test_a_change_is_looked_at_twice_then_built_from_the_second_look(
+def test_writes_in_quick_succession_are_built_once(running: Running) -> None:
+    """An editor that saves in several steps, or a checkout of several files: one build."""
+    claims = running.preview.root / "claims"
+    for name in ("base-claim.yaml", "base-sleep.yaml"):
+        (claims / name).write_text((claims / name).read_text(encoding="utf-8") + "\n")
+        time.sleep(serve_module.QUIET_MS / 4000)
+    assert changes_built(running, 1) == ["changed: claims/base-claim.yaml, claims/base-sleep.yaml"]
+    assert reload_status(running.url)["generation"] == 2
+
+
+def test_an_edit_made_during_a_build_is_built_after_it(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims = running.preview.root / "claims"
+    slow = serve_module.build
+
+    def edited_while_building(root: Path, out: Path) -> object:
+        other = claims / "base-sleep.yaml"
+        text = other.read_text(encoding="utf-8")
+        if not text.endswith("\n\n"):  # the first build: another file is saved meanwhile
+            other.write_text(text + "\n", encoding="utf-8")
+            time.sleep(0.5)
+        return slow(root, out)
+
+    monkeypatch.setattr(serve_module, "build", edited_while_building)
+    edit(claims / "base-claim.yaml", "is an opioid antagonist.", "blocks opioid receptors.")
+    assert changes_built(running, 2) == [
+        "changed: claims/base-claim.yaml",
+        "changed: claims/base-sleep.yaml",
+    ]
+    assert reload_status(running.url)["ok"] is True
+    assert "Naltrexone blocks opioid receptors." in fetch(running.url + "claims/base-claim.html")[1]
+
+
+def test_an_edit_saved_during_the_first_build_is_built_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once to see it, once after letting the editor finish writing; the build starts
-    from that second look rather than a third (0.9 s each at 100,000 claims)."""
+    """The watcher is set up before the first build, not after it."""
     root = make_project(tmp_path / "project")
-    preview = Preview(root, tmp_path / "site", lambda line: None)
-    preview.rebuild()
-    looks: list[dict[str, tuple[int, ...]]] = []
-    real = serve_module.snapshot
-    monkeypatch.setattr(serve_module, "snapshot", lambda at: looks.append(real(at)) or looks[-1])
     claim = root / "claims" / "base-claim.yaml"
-    claim.write_text(claim.read_text(encoding="utf-8") + "note: edited\n", encoding="utf-8")
-    assert preview.poll()
-    assert len(looks) == 2
-    assert not preview.poll()  # nothing changed since that second look
+    first = serve_module.build
+    builds: list[Path] = []
 
+    def saved_meanwhile(root: Path, out: Path) -> object:
+        outcome = first(root, out)
+        builds.append(out)
+        if len(builds) == 1:
+            edit(claim, "is an opioid antagonist.", "blocks opioid receptors.")
+        return outcome
 
-def test_the_watcher_looks_less_often_where_a_look_takes_long(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """It waits IDLE_SHARE times as long as the last look took (at least the interval),
-    so that polling a huge registry does not keep a core busy; a rebuild does not count."""
-    preview = Preview(tmp_path, tmp_path / "site")
-    waits: list[float] = []
-
-    class Stop:
-        def wait(self, seconds: float) -> bool:
-            waits.append(seconds)
-            return len(waits) > 3
-
-    # each poll reads the clock before and after: 0.3 s, 0.05 s, then a 1 s rebuild
-    clock = iter([0.0, 0.3, 10.0, 10.05, 20.0, 21.0])
-    monkeypatch.setattr(serve_module.time, "perf_counter", lambda: next(clock))
-    rebuilt = iter([False, False, True])
-    monkeypatch.setattr(preview, "poll", lambda: next(rebuilt))
-    preview.watch(Stop(), interval=0.5)  # type: ignore[arg-type]
-    assert waits == [0.5, serve_module.IDLE_SHARE * 0.3, 0.5, 0.5]
+    monkeypatch.setattr(serve_module, "build", saved_meanwhile)
+    preview = Preview(root, tmp_path / "out", report=lambda line: None)
+    url = preview.start("127.0.0.1", 0)
+    watcher = threading.Thread(target=preview.watch, daemon=True)
+    watcher.start()
+    try:
+        wait_for(lambda: reload_status(url)["generation"] == 2, "the rebuild")
+        assert "Naltrexone blocks opioid receptors." in fetch(url + "claims/base-claim.html")[1]
+    finally:
+        preview.close()
+        watcher.join(timeout=WAIT)
+    assert not watcher.is_alive()
 
 
 @pytest.fixture
