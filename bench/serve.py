@@ -7,7 +7,9 @@ then measures
 - how busy an idle preview keeps the machine: its CPU time over --idle seconds;
 - from saving an edit of one claim to the preview printing "built:" (median of --edits),
   in three parts: until it prints "changed:" (the wait for the watcher to report the
-  change), from then until "built:", and the build's own time as the preview reports it.
+  change), from then until "built:", and the build's own time as the preview reports it;
+- from "built:" to an open page learning of the build, as its reload.js asks: every
+  0.5 s until round 12, then held by the server until a build ends (`?since=`).
 
 --peer DIR measures another checkout of this repository the same way in the same run,
 first, and prints the ratios: `git worktree add /tmp/peer 031ef81` gives the preview of
@@ -18,6 +20,7 @@ a look took) instead of being told of changes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import re
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +47,38 @@ class Measured:
     seen: float  # from saving to "changed:"
     rest: float  # from "changed:" to "built:"
     build: float  # the build's own time, as the preview reports it
+    page: float  # from "built:" to an open page learning of it
 
 
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:  # utime and stime, after the command's name
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=120) as response:
+        text: str = response.read().decode("utf-8")
+        return text
+
+
+def follow(url: str, told: list[float], stop: threading.Event) -> None:
+    """An open page of the preview: asks whether a build has ended as its reload.js does,
+    held (`?since=`) where the script asks so, else every 0.5 s; notes when it learns."""
+    held = "since=" in get(url + "__serve/reload.js")
+    generation = json.loads(get(url + "__reload"))["generation"]
+    while not stop.is_set():
+        try:
+            if held:
+                status = json.loads(get(f"{url}__reload?since={generation}"))
+            else:
+                time.sleep(0.5)
+                status = json.loads(get(url + "__reload"))
+        except OSError:  # the preview stopped
+            return
+        if status["generation"] != generation:
+            told.append(time.perf_counter())
+            generation = status["generation"]
 
 
 def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> Measured:
@@ -73,14 +103,18 @@ def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> M
                 return at, line
 
     threading.Thread(target=read, daemon=True).start()
+    told: list[float] = []
+    stop = threading.Event()
     try:
-        wait_for("^serving ")
+        _, serving = wait_for("^serving ")
+        url = serving.split()[1]
+        threading.Thread(target=follow, args=(url, told, stop), daemon=True).start()
         time.sleep(2)  # settled, before idling is measured
         before = cpu_seconds(process.pid)
         time.sleep(args.idle)
         idle = (cpu_seconds(process.pid) - before) / args.idle
         print(f"  idle preview: {100 * idle:.0f}% of a core over {args.idle:.0f} s")
-        totals, seen, rest, builds = [], [], [], []
+        totals, seen, rest, builds, pages = [], [], [], [], []
         for turn in range(args.edits):
             time.sleep(1.5)  # idle again before each edit
             saved = time.perf_counter()
@@ -92,17 +126,25 @@ def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> M
             seen.append(noticed - saved)
             rest.append(at - noticed)
             builds.append(float(reported.group(1)) if reported else float("nan"))
+            while len(told) < turn + 1:
+                time.sleep(0.01)
+            pages.append(max(0.0, told[turn] - at))  # the status is out before the line
             print(f"  edit {turn + 1}: {totals[-1]:.2f} s = seen after {seen[-1]:.2f} s, "
-                  f"built {rest[-1]:.2f} s later (the build {builds[-1]:.2f} s)")  # fmt: skip
+                  f"built {rest[-1]:.2f} s later (the build {builds[-1]:.2f} s); "
+                  f"the page told {pages[-1]:.2f} s after")  # fmt: skip
     finally:
+        stop.set()
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
         restore(edited)
         set_aside(scratch)  # deleted by the next bench/run.py, at its end (see there)
     median = statistics.median
-    found = Measured(idle, median(totals), median(seen), median(rest), median(builds))
+    found = Measured(
+        idle, median(totals), median(seen), median(rest), median(builds), median(pages)
+    )
     print(f"  edit to built: median {found.total:.2f} s; seen after {found.seen:.2f} s, "
-          f"built {found.rest:.2f} s later, the build {found.build:.2f} s")  # fmt: skip
+          f"built {found.rest:.2f} s later, the build {found.build:.2f} s; the page told "
+          f"{found.page:.2f} s after")  # fmt: skip
     return found
 
 
@@ -122,8 +164,9 @@ def main() -> int:
     this = measure(REPO, root, edited, args)
     if peer is not None:
         print(f"this / peer: edit to built {this.total / peer.total:.2f}, seen after "
-              f"{this.seen / peer.seen:.2f}, the build {this.build / peer.build:.2f}; "
-              f"idle CPU {100 * this.idle:.0f}% against {100 * peer.idle:.0f}%")  # fmt: skip
+              f"{this.seen / peer.seen:.2f}, the build {this.build / peer.build:.2f}; the "
+              f"page told {this.page:.2f} s after built against {peer.page:.2f} s; idle "
+              f"CPU {100 * this.idle:.0f}% against {100 * peer.idle:.0f}%")  # fmt: skip
     return 0
 
 

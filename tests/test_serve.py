@@ -212,13 +212,63 @@ def test_an_unexpected_build_failure_is_reported_not_fatal(
     assert "Naltrexone is an opioid antagonist." in fetch(running.url + "claims/base-claim.html")[1]
 
 
+def test_a_page_asking_for_a_newer_build_is_answered_when_one_ends(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reload.js asks `/__reload?since=N` with its page's build counter; the answer is
+    held until a build ends (or HOLD seconds pass), then the page reloads."""
+    url = running.url
+    assert reload_status(url)["generation"] == 1
+    answers: list[dict[str, object]] = []
+
+    def ask(since: str) -> None:
+        status, body = fetch(f"{url}__reload?since={since}")
+        assert status == 200
+        answers.append(json.loads(body))
+
+    stale = threading.Thread(target=ask, args=("0",))  # built since: answered at once
+    stale.start()
+    stale.join(timeout=WAIT)
+    assert answers == [reload_status(url)]
+    held = threading.Thread(target=ask, args=("1",))
+    held.start()
+    held.join(timeout=1.0)
+    assert held.is_alive()  # no build since the page's: still waiting
+    edit(
+        running.preview.root / "claims" / "base-claim.yaml",
+        "is an opioid antagonist.",
+        "blocks opioid receptors.",
+    )
+    held.join(timeout=WAIT)
+    assert answers[-1]["generation"] == 2 and answers[-1]["ok"] is True
+
+    monkeypatch.setattr(serve_module, "HOLD", 0.5)
+    quiet = threading.Thread(target=ask, args=("2",))  # nothing happens: asked again
+    quiet.start()
+    quiet.join(timeout=WAIT)
+    assert answers[-1]["generation"] == 2
+
+
+def test_closing_the_preview_answers_the_pages_still_waiting(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    preview = Preview(root, tmp_path / "out", report=lambda line: None)
+    url = preview.start("127.0.0.1", 0)
+    answered: list[int] = []
+    waiting = threading.Thread(target=lambda: answered.append(fetch(url + "__reload?since=1")[0]))
+    waiting.start()
+    time.sleep(0.5)
+    preview.close()
+    waiting.join(timeout=5)
+    assert answered == [200]
+
+
 def test_missing_pages_get_the_site_404_page(running: Running) -> None:
     status, page = fetch(running.url + "claims/no-such-claim.html")
     assert status == 404
     assert "/__serve/reload.js" in page
     assert page == fetch(running.url + "claims/no-such-claim.html")[1]
     status, script = fetch(running.url + "__serve/reload.js")
-    assert status == 200 and 'fetch("/__reload"' in script
+    assert status == 200 and 'fetch("/__reload?since="' in script
     assert "http" not in script  # no request to any other host
 
 

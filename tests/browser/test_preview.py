@@ -1,0 +1,76 @@
+"""The preview as an editor meets it in a browser: the open page reloads by itself when a
+save is built, a bad save puts its problems in a banner over the last good page, and the
+fix takes the banner away; with no console error, no request to another host, and the
+banner within axe-core's WCAG 2.1 A and AA rules."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naltrexone_site.serve import Preview
+
+from .site_support import REPO_ROOT, require_module, watch
+from .test_accessibility import AXE_OPTIONS, Axe, describe
+
+expect = require_module("playwright.sync_api", "playwright").expect
+
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / "project"
+BUILT = 30_000  # ms: the most a rebuild and the page's reload may take
+
+
+@pytest.fixture
+def preview(tmp_path: Path) -> Iterator[tuple[Preview, str]]:
+    """A preview of a copy of the test project, watched in a thread; its URL."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    for folder in ("templates", "schema"):
+        if not (root / folder).exists():
+            shutil.copytree(REPO_ROOT / folder, root / folder)
+    running = Preview(root, tmp_path / "site", report=lambda line: None)
+    url = running.start("127.0.0.1", 0)
+    watcher = threading.Thread(target=running.watch, daemon=True)
+    watcher.start()
+    try:
+        yield running, url
+    finally:
+        running.close()
+        watcher.join(timeout=BUILT / 1000)
+
+
+def save(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_the_open_page_follows_every_save(new_context: Any, preview: tuple[Preview, str]) -> None:
+    running, url = preview
+    context = new_context()
+    problems = watch(context, url)
+    page = context.new_page()
+    page.goto(url + "claims/base-claim.html", wait_until="load")
+    statement = page.locator("h1.statement")
+    expect(statement).to_have_text("Naltrexone is an opioid antagonist.")
+    claim = running.root / "claims" / "base-claim.yaml"
+
+    save(claim, "is an opioid antagonist.", "blocks opioid receptors.")
+    expect(statement).to_have_text("Naltrexone blocks opioid receptors.", timeout=BUILT)
+
+    save(claim, "dose: unspecified", "dose: ldn")
+    banner = page.locator("#serve-problems")
+    expect(banner).to_contain_text("'ldn' is not a known dose", timeout=BUILT)
+    expect(banner).to_contain_text("Showing the last good site")
+    expect(statement).to_have_text("Naltrexone blocks opioid receptors.")
+    found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    assert not found, describe(found)
+
+    save(claim, "dose: ldn", "dose: low")
+    expect(banner).to_have_count(0, timeout=BUILT)
+    expect(statement).to_have_text("Naltrexone blocks opioid receptors.")
+    assert problems.problems() == []
