@@ -2,9 +2,9 @@
 
 The operating system tells the watcher what changed (watchfiles: inotify on Linux,
 FSEvents on macOS, ReadDirectoryChangesW on Windows): an edit is seen 0.1 s after it
-is saved however large the registry, and an idle preview does no work. (Until round 12
-it looked at the stat of every input every 0.5 s: it saw an edit 0.35 s late at 10,000
-claims and 2.9 s late at 100,000, and kept 12 to 14% of a core busy.) Where the system's
+is saved however large the registry, and an idle preview does no work. (Looking at the
+stat of every input every 0.5 s saw an edit 0.35 s late at 10,000 claims and 2.9 s late
+at 100,000, and kept 12 to 14% of a core busy: bench/README.md.) Where the system's
 notices do not arrive (some network and container mounts), WATCHFILES_FORCE_POLLING=1
 makes watchfiles look instead. Each batch of changes is built in the main thread. A
 build that fails keeps the last good site in place (the build is atomic), and its
@@ -146,7 +146,8 @@ class Preview:
 
     def _watcher(self) -> Iterator[Changes]:
         """The batches of changes to the inputs, from now until `close` (an empty one
-        every SETUP_MS while nothing changes)."""
+        every SETUP_MS while nothing changes). A folder of BUILT_FROM made after this is
+        watched from the preview's next start."""
         from watchfiles import watch  # only the preview needs it
 
         folders = [self.root / name for name in BUILT_FROM if (self.root / name).is_dir()]
