@@ -62,9 +62,10 @@ def get(url: str) -> str:
         return text
 
 
-def follow(url: str, told: list[float], stop: threading.Event) -> None:
+def follow(url: str, told: dict[int, float], stop: threading.Event) -> None:
     """An open page of the preview: asks whether a build has ended as its reload.js does,
-    held (`?since=`) where the script asks so, else every 0.5 s; notes when it learns."""
+    held (`?since=`) where the script asks so, else every 0.5 s; notes when it learns of
+    each build, by the build's counter."""
     held = "since=" in get(url + "__serve/reload.js")
     generation = json.loads(get(url + "__reload"))["generation"]
     while not stop.is_set():
@@ -77,8 +78,8 @@ def follow(url: str, told: list[float], stop: threading.Event) -> None:
         except OSError:  # the preview stopped
             return
         if status["generation"] != generation:
-            told.append(time.perf_counter())
             generation = status["generation"]
+            told[generation] = time.perf_counter()
 
 
 def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> Measured:
@@ -103,7 +104,7 @@ def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> M
                 return at, line
 
     threading.Thread(target=read, daemon=True).start()
-    told: list[float] = []
+    told: dict[int, float] = {}
     stop = threading.Event()
     try:
         _, serving = wait_for("^serving ")
@@ -126,9 +127,12 @@ def measure(tree: Path, root: Path, edited: Path, args: argparse.Namespace) -> M
             seen.append(noticed - saved)
             rest.append(at - noticed)
             builds.append(float(reported.group(1)) if reported else float("nan"))
-            while len(told) < turn + 1:
+            deadline = time.perf_counter() + 60
+            while turn + 2 not in told and time.perf_counter() < deadline:  # 1: the first
                 time.sleep(0.01)
-            pages.append(max(0.0, told[turn] - at))  # the status is out before the line
+            # the page's answer goes out before the preview prints its line: 0 then
+            learnt = told.get(turn + 2)
+            pages.append(max(0.0, learnt - at) if learnt is not None else float("nan"))
             print(f"  edit {turn + 1}: {totals[-1]:.2f} s = seen after {seen[-1]:.2f} s, "
                   f"built {rest[-1]:.2f} s later (the build {builds[-1]:.2f} s); "
                   f"the page told {pages[-1]:.2f} s after")  # fmt: skip

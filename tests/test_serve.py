@@ -3,6 +3,7 @@ shows its problems, reloads open pages, and stops cleanly. Loopback traffic only
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -10,6 +11,8 @@ import re
 import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -100,12 +103,11 @@ class Running:
         self.preview, self.url, self.lines = preview, url, lines
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Running]:
-    """A preview of a copy of the fixture project on a free port, watched in a thread."""
-    root = make_project(tmp_path / "project")
+@contextlib.contextmanager
+def preview_of(project: Path, out: Path) -> Iterator[Running]:
+    """A preview of `project` on a free port, watched in a thread."""
     lines: list[str] = []
-    preview = Preview(root, tmp_path / "out", report=lines.append)
+    preview = Preview(project, out, report=lines.append)
     url = preview.start("127.0.0.1", 0)
     watcher = threading.Thread(target=preview.watch, daemon=True)
     watcher.start()
@@ -117,6 +119,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
     assert not watcher.is_alive()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=2)  # the server is gone
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    """A preview of a copy of the fixture project."""
+    with preview_of(make_project(tmp_path / "project"), tmp_path / "out") as preview:
+        yield preview
 
 
 def test_rebuilds_after_an_edit_and_keeps_the_last_good_site_on_a_bad_one(
@@ -212,54 +221,92 @@ def test_an_unexpected_build_failure_is_reported_not_fatal(
     assert "Naltrexone is an opioid antagonist." in fetch(running.url + "claims/base-claim.html")[1]
 
 
+def held_questions(monkeypatch: pytest.MonkeyPatch, preview: Preview) -> threading.Semaphore:
+    """Released once for each page's question the server starts to hold."""
+    held = threading.Semaphore(0)
+    hold = preview.status_after
+
+    def holding(generation: str, timeout: float) -> Status:
+        held.release()
+        return hold(generation, timeout)
+
+    monkeypatch.setattr(preview, "status_after", holding)
+    return held
+
+
 def test_a_page_asking_for_a_newer_build_is_answered_when_one_ends(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """reload.js asks `/__reload?since=N` with its page's build counter; the answer is
-    held until a build ends (or HOLD seconds pass), then the page reloads."""
+    held until a build ends (or HOLD seconds pass, when it asks again)."""
     url = running.url
     assert reload_status(url)["generation"] == 1
+    held = held_questions(monkeypatch, running.preview)
     answers: list[dict[str, object]] = []
 
-    def ask(since: str) -> None:
-        status, body = fetch(f"{url}__reload?since={since}")
-        assert status == 200
-        answers.append(json.loads(body))
+    def ask(since: str) -> threading.Thread:
+        def asking() -> None:
+            status, body = fetch(f"{url}__reload?since={since}")
+            assert status == 200
+            answers.append(json.loads(body))
 
-    stale = threading.Thread(target=ask, args=("0",))  # built since: answered at once
-    stale.start()
-    stale.join(timeout=WAIT)
+        thread = threading.Thread(target=asking)
+        thread.start()
+        return thread
+
+    ask("0").join(timeout=WAIT)  # a build since the page's: answered at once
     assert answers == [reload_status(url)]
-    held = threading.Thread(target=ask, args=("1",))
-    held.start()
-    held.join(timeout=1.0)
-    assert held.is_alive()  # no build since the page's: still waiting
+    waiting = ask("1")
+    assert held.acquire(timeout=WAIT)
+    time.sleep(0.5)
+    assert answers == [reload_status(url)]  # no build since: nothing said yet
     edit(
         running.preview.root / "claims" / "base-claim.yaml",
         "is an opioid antagonist.",
         "blocks opioid receptors.",
     )
-    held.join(timeout=WAIT)
-    assert answers[-1]["generation"] == 2 and answers[-1]["ok"] is True
+    waiting.join(timeout=WAIT)
+    assert len(answers) == 2 and answers[-1]["generation"] == 2 and answers[-1]["ok"] is True
 
     monkeypatch.setattr(serve_module, "HOLD", 0.5)
-    quiet = threading.Thread(target=ask, args=("2",))  # nothing happens: asked again
-    quiet.start()
+    started = time.monotonic()
+    quiet = ask("2")  # nothing happens: answered after HOLD, with the same build
     quiet.join(timeout=WAIT)
-    assert answers[-1]["generation"] == 2
+    assert not quiet.is_alive() and len(answers) == 3
+    assert answers[-1]["generation"] == 2 and time.monotonic() - started >= 0.5
 
 
-def test_closing_the_preview_answers_the_pages_still_waiting(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "project")
-    preview = Preview(root, tmp_path / "out", report=lambda line: None)
+def test_closing_the_preview_answers_the_pages_still_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    preview = Preview(make_project(tmp_path / "project"), tmp_path / "out", lambda line: None)
     url = preview.start("127.0.0.1", 0)
+    held = held_questions(monkeypatch, preview)
     answered: list[int] = []
     waiting = threading.Thread(target=lambda: answered.append(fetch(url + "__reload?since=1")[0]))
     waiting.start()
-    time.sleep(0.5)
+    assert held.acquire(timeout=WAIT)
     preview.close()
-    waiting.join(timeout=5)
+    waiting.join(timeout=WAIT)
     assert answered == [200]
+
+
+def test_a_page_gone_while_its_question_was_held_prints_nothing(
+    running: Running, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page closed, or left for another, while the server held its question: the
+    answer finds the connection gone, which is no fault to print a traceback for."""
+    held = held_questions(monkeypatch, running.preview)
+    port = int(running.url.rstrip("/").rsplit(":", 1)[1])
+    page = socket.create_connection(("127.0.0.1", port))
+    page.sendall(b"GET /__reload?since=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert held.acquire(timeout=WAIT)
+    page.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    page.close()  # with a reset, as a browser leaving a page may
+    running.preview.rebuild()  # the answer goes out to nobody
+    time.sleep(0.5)
+    assert "Traceback" not in capsys.readouterr().err
+    assert reload_status(running.url)["generation"] == 2  # and the server is still there
 
 
 def test_missing_pages_get_the_site_404_page(running: Running) -> None:
@@ -305,7 +352,7 @@ def changes_built(running: Running, count: int) -> list[str]:
 
     def built() -> bool:
         at = [i for i, line in enumerate(lines) if line.startswith("changed: ")]
-        return len(at) >= count and any("built:" in x for x in lines[at[count - 1] + 1 :])
+        return len(at) >= count and any("] built:" in x for x in lines[at[count - 1] + 1 :])
 
     wait_for(built, f"{count} rebuilds")
     time.sleep(1.0)  # ten times the quiet time that ends a batch of changes
@@ -335,30 +382,37 @@ def test_the_watcher_sees_a_file_replaced_with_its_old_time_and_size(running: Ru
     assert changes_built(running, 1) == ["changed: claims/base-claim.yaml"]
 
 
-def test_writes_in_quick_succession_are_built_once(running: Running) -> None:
-    """An editor that saves in several steps, or a checkout of several files: one build."""
-    claims = running.preview.root / "claims"
-    for name in ("base-claim.yaml", "base-sleep.yaml"):
-        (claims / name).write_text((claims / name).read_text(encoding="utf-8") + "\n")
-    assert changes_built(running, 1) == ["changed: claims/base-claim.yaml, claims/base-sleep.yaml"]
-    assert reload_status(running.url)["generation"] == 2
+def test_writes_in_quick_succession_are_built_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor that saves in several steps, or a checkout of several files: one build.
+    (The quiet time that ends a batch is made long, so a pause of the test between two
+    writes cannot split them on a busy machine.)"""
+    monkeypatch.setattr(serve_module, "QUIET_MS", 1000)
+    with preview_of(make_project(tmp_path / "project"), tmp_path / "out") as running:
+        claims = running.preview.root / "claims"
+        for name in ("base-claim.yaml", "base-sleep.yaml"):
+            (claims / name).write_text((claims / name).read_text(encoding="utf-8") + "\n")
+        built = changes_built(running, 1)
+        assert built == ["changed: claims/base-claim.yaml, claims/base-sleep.yaml"]
+        assert reload_status(running.url)["generation"] == 2
 
 
 def test_an_edit_made_during_a_build_is_built_after_it(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     claims = running.preview.root / "claims"
-    slow = serve_module.build
+    build = serve_module.build
+    builds: list[Path] = []
 
-    def edited_while_building(root: Path, out: Path) -> object:
-        other = claims / "base-sleep.yaml"
-        text = other.read_text(encoding="utf-8")
-        if not text.endswith("\n\n"):  # the first build: another file is saved meanwhile
-            other.write_text(text + "\n", encoding="utf-8")
-            time.sleep(0.5)
-        return slow(root, out)
+    def saved_meanwhile(root: Path, out: Path) -> object:
+        outcome = build(root, out)  # the inputs are read: what is saved now is not in it
+        builds.append(out)
+        if len(builds) == 1:
+            edit(claims / "base-sleep.yaml", "sleeping better", "sleeping much better")
+        return outcome
 
-    monkeypatch.setattr(serve_module, "build", edited_while_building)
+    monkeypatch.setattr(serve_module, "build", saved_meanwhile)
     edit(claims / "base-claim.yaml", "is an opioid antagonist.", "blocks opioid receptors.")
     assert changes_built(running, 2) == [
         "changed: claims/base-claim.yaml",
@@ -366,6 +420,7 @@ def test_an_edit_made_during_a_build_is_built_after_it(
     ]
     assert reload_status(running.url)["ok"] is True
     assert "Naltrexone blocks opioid receptors." in fetch(running.url + "claims/base-claim.html")[1]
+    assert "sleeping much better" in fetch(running.url + "claims/base-sleep.html")[1]
 
 
 def test_an_edit_saved_during_the_first_build_is_built_after_it(
@@ -501,6 +556,86 @@ def test_an_output_folder_inside_the_watched_inputs_is_refused(
         f"error: --out {out} is inside a watched folder: every build would start another\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("Error creating watcher: Too many open files (os error 24)"),
+        FileNotFoundError(2, "No such file or directory"),
+    ],
+)
+def test_inputs_that_cannot_be_watched_are_a_clear_error(
+    failure: Exception,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What watchfiles raises when inotify is out of watches or instances, or a folder is
+    gone: not a traceback, and not taken for a busy port (FileNotFoundError is an
+    OSError)."""
+    import watchfiles._rust_notify
+
+    def refused(*args: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(watchfiles._rust_notify, "RustNotify", refused)
+    root = make_project(tmp_path / "project")
+    assert main(["--root", str(root), "serve", "--port", "0"]) == 1
+    assert capsys.readouterr().out == (
+        f"error: cannot watch the inputs: {failure} (raise fs.inotify.max_user_watches, "
+        "or set WATCHFILES_FORCE_POLLING=1)\n"
+    )
+
+
+def test_a_watcher_that_stops_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Stopped:
+        closed = False
+
+        def watch(self, *args: object) -> object:
+            raise RuntimeError("error in underlying watcher: No space left on device")
+
+        def close(self) -> None:
+            Stopped.closed = True
+
+    monkeypatch.setattr(serve_module, "_watcher", lambda folders: Stopped())
+    root = make_project(tmp_path / "project")
+    assert main(["--root", str(root), "serve", "--port", "0"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == (
+        "error: the watcher stopped: error in underlying watcher: No space left on device "
+        "(raise fs.inotify.max_user_watches, or set WATCHFILES_FORCE_POLLING=1)"
+    )
+    assert out[-2].startswith("serving http://127.0.0.1:")
+    assert out[-2].endswith("(watching content/, claims/, templates/, schema/; Ctrl-C to stop)")
+    assert Stopped.closed
+
+
+def test_where_the_system_sends_no_notices_the_watcher_looks_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WATCHFILES_FORCE_POLLING=1, as for a network share or a container's mount."""
+    monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "1")
+    with preview_of(make_project(tmp_path / "project"), tmp_path / "out") as running:
+        claim = running.preview.root / "claims" / "base-claim.yaml"
+        edit(claim, "is an opioid antagonist.", "blocks opioid receptors.")
+        assert changes_built(running, 1) == ["changed: claims/base-claim.yaml"]
+        assert "blocks opioid receptors." in fetch(running.url + "claims/base-claim.html")[1]
+
+
+def test_only_the_folders_there_at_the_start_are_watched_and_said_to_be(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path / "project")
+    shutil.rmtree(root / "schema")
+    preview = Preview(root, tmp_path / "out", report=lambda line: None)
+    try:
+        preview.start("127.0.0.1", 0)
+        assert preview.watched == ("content", "claims", "templates")
+    finally:
+        preview.close()
 
 
 def test_serve_turns_the_cycle_collector_back_on(tmp_path: Path) -> None:

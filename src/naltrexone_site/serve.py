@@ -1,17 +1,17 @@
 """`serve`: build, serve on the loopback interface, rebuild on change, reload the open page.
 
 The operating system tells the watcher what changed (watchfiles: inotify on Linux,
-FSEvents on macOS, ReadDirectoryChangesW on Windows): an edit is seen 0.1 s after it
-is saved however large the registry, and an idle preview does no work. (Looking at the
-stat of every input every 0.5 s saw an edit 0.35 s late at 10,000 claims and 2.9 s late
-at 100,000, and kept 12 to 14% of a core busy: bench/README.md.) Where the system's
-notices do not arrive (some network and container mounts), WATCHFILES_FORCE_POLLING=1
-makes watchfiles look instead. Each batch of changes is built in the main thread. A
-build that fails keeps the last good site in place (the build is atomic), and its
-problems are printed and shown in a banner on every page. An open page asks
-`/__reload?since=N` whether a build since its own has ended, and the answer is held
-until one does, so the page reloads the moment it is rebuilt. Nothing is fetched from
-any other host.
+FSEvents on macOS, ReadDirectoryChangesW on Windows), so an edit is seen one or two
+steps of QUIET_MS after it is saved, whatever the size of the registry, and an idle
+preview uses no CPU that can be measured; looking at the stat of every input, as it
+did before, took longer and kept a core busy the larger the registry (figures in
+bench/README.md, "The preview"). Where the system's notices do not arrive (some network
+and container mounts), WATCHFILES_FORCE_POLLING=1 makes watchfiles look every 0.3 s
+instead. Each batch of changes is built in the main thread. A build that fails keeps the
+last good site in place (the build is atomic), and its problems are printed and shown in
+a banner on every page. An open page asks `/__reload?since=N` whether a build since its
+own has ended, and the answer is held until one has, so the page reloads as soon as it
+is rebuilt. Nothing is fetched from any other host.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from __future__ import annotations
 import gc
 import html
 import json
+import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -39,16 +41,23 @@ from .cli import summary
 from .inputs import BUILT_FROM, rel
 from .output import OutputError
 
-# A batch of changes ends when the inputs were quiet this long: an editor that saves in
-# several steps (a temporary file renamed over the old one) gets one build, not two.
+# A batch of changes ends when a step of QUIET_MS adds no new (change, path) pair to it,
+# or after DEBOUNCE_MS: an editor that saves in several steps (a temporary file renamed
+# over the old one) gets one build. A write still going on after a step may be built
+# half done; its end is then the next batch.
 QUIET_MS = 100
-SETUP_MS = 200  # the watcher says it is set up, and nothing changed, after this long
+DEBOUNCE_MS = 1600  # watchfiles' default
 HOLD = 30.0  # seconds an open page's question "built yet?" is held while no build ends
 Report = Callable[[str], None]
+# What to do when the system will not watch the inputs (too many folders for inotify,
+# or a mount whose changes it is not told of)
+WATCH_HINT = "raise fs.inotify.max_user_watches, or set WATCHFILES_FORCE_POLLING=1"
 if TYPE_CHECKING:
-    from watchfiles import Change
+    from watchfiles._rust_notify import RustNotify
 
-    Changes = set[tuple[Change, str]]  # a batch: what happened, and to which path
+
+class WatchError(Exception):
+    """The inputs cannot be watched, or the watcher stopped: the preview cannot go on."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,26 @@ class Status:
     summary: str = "not built yet"
 
 
-def _watched(change: Change, path: str) -> bool:
+def _watched(path: str) -> bool:
     """Editors' swap and backup files are not inputs."""
     name = path.rpartition("/")[2]
     return not (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")))
+
+
+def _watcher(folders: list[Path]) -> RustNotify:
+    """The folders watched from the moment this returns: watchfiles' Rust backend, used
+    directly as its documentation shows. (`watchfiles.watch` starts watching only when
+    first asked for changes, and asking with a short timeout, to learn when it has, can
+    drop a change that lands as a timeout ends.) WATCHFILES_FORCE_POLLING is read as
+    watchfiles reads it."""
+    from watchfiles._rust_notify import RustNotify
+
+    polling = os.environ.get("WATCHFILES_FORCE_POLLING", "").lower()
+    force = polling not in ("", "false", "disable", "disabled")
+    try:
+        return RustNotify([str(f) for f in folders], False, force, 300, True, False)
+    except (OSError, RuntimeError) as exc:
+        raise WatchError(f"cannot watch the inputs: {exc} ({WATCH_HINT})") from None
 
 
 def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
@@ -101,8 +126,10 @@ class Preview:
     status: Status = field(default_factory=Status)
     _built: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
+    watched: tuple[str, ...] = ()  # the folders of BUILT_FROM that are watched
     _stop: threading.Event = field(default_factory=threading.Event)
-    _changes: Iterator[Changes] | None = None
+    _notify: RustNotify | None = None  # from `start` to the end of `watch`
+    _watching: bool = False
 
     def rebuild(self) -> Status:
         """Build and report."""
@@ -134,9 +161,11 @@ class Preview:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Watch, build, then listen (port 0: any free port). Returns the URL; raises
-        OSError. The watcher is set up first: what is saved during the first build is
-        built after it."""
-        self._changes = self._watcher()
+        WatchError, or OSError for the port. The inputs are watched from before the first
+        build, so what is saved during it is built after it. A folder of BUILT_FROM made
+        later is watched from the preview's next start."""
+        self.watched = tuple(name for name in BUILT_FROM if (self.root / name).is_dir())
+        self._notify = _watcher([self.root / name for name in self.watched])
         self.rebuild()
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
@@ -144,43 +173,54 @@ class Preview:
         bound_port = self._server.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
 
-    def _watcher(self) -> Iterator[Changes]:
-        """The batches of changes to the inputs, from now until `close` (an empty one
-        every SETUP_MS while nothing changes). A folder of BUILT_FROM made after this is
-        watched from the preview's next start."""
-        from watchfiles import watch  # only the preview needs it
-
-        folders = [self.root / name for name in BUILT_FROM if (self.root / name).is_dir()]
-        changes = watch(
-            *folders,
-            watch_filter=_watched,
-            step=QUIET_MS,
-            stop_event=self._stop,
-            yield_on_timeout=True,
-            rust_timeout=SETUP_MS,
-        )
-        next(changes)  # returns once it watches; changes it gives are in the coming build
-        return changes
-
     def watch(self) -> None:
         """Rebuild after each batch of changes until `close`; what changes during a build
-        is kept by the watcher and built right after it."""
-        assert self._changes is not None, "start() sets up the watcher"
-        for changes in self._changes:
-            if changes:
-                names = sorted({rel(self.root, Path(path)) for _, path in changes})
-                more = " ..." if len(names) > 5 else ""
-                self.report(f"changed: {', '.join(names[:5])}{more}")
-                self.rebuild()
+        is kept by the watcher and built right after it. Raises WatchError if the system
+        stops reporting changes, KeyboardInterrupt on Ctrl-C."""
+        with self._built:
+            notify = self._notify
+            if notify is None or self._stop.is_set():
+                return
+            self._watching = True
+        try:
+            while True:
+                try:
+                    found = notify.watch(DEBOUNCE_MS, QUIET_MS, 0, self._stop)  # 0: no timeout
+                except RuntimeError as exc:
+                    raise WatchError(f"the watcher stopped: {exc} ({WATCH_HINT})") from None
+                if found == "stop":
+                    return
+                if found == "signal":  # what watchfiles.watch does with it too
+                    raise KeyboardInterrupt
+                if isinstance(found, set):
+                    self._built_for(found)
+        finally:
+            with self._built:
+                self._watching = False
+                self._close_watcher()
+
+    def _built_for(self, found: set[tuple[int, str]]) -> None:
+        names = sorted({rel(self.root, Path(path)) for _, path in found if _watched(path)})
+        if names:
+            more = " ..." if len(names) > 5 else ""
+            self.report(f"changed: {', '.join(names[:5])}{more}")
+            self.rebuild()
 
     def close(self) -> None:
         with self._built:
-            self._stop.set()  # the watcher ends within QUIET_MS
+            self._stop.set()  # `watch` returns within QUIET_MS
             self._built.notify_all()  # and the pages' requests waiting for a build
+            if not self._watching:
+                self._close_watcher()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def _close_watcher(self) -> None:
+        if self._notify is not None:
+            self._notify.close()  # its thread and inotify's file end now, not at exit
+            self._notify = None
 
 
 def serve(root: Path, out: Path | None, host: str, port: int, report: Report = print) -> int:
@@ -201,9 +241,12 @@ def serve(root: Path, out: Path | None, host: str, port: int, report: Report = p
         except OSError as exc:
             report(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} (try --port 0)")
             return 1
-        report(f"serving {url} (watching {', '.join(f + '/' for f in BUILT_FROM)}; "
+        report(f"serving {url} (watching {', '.join(f + '/' for f in preview.watched)}; "
                "Ctrl-C to stop)")  # fmt: skip
         preview.watch()
+    except WatchError as exc:
+        report(f"error: {exc}")
+        return 1
     except KeyboardInterrupt:
         report("stopped")
     finally:
@@ -215,6 +258,12 @@ def serve(root: Path, out: Path | None, host: str, port: int, report: Report = p
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a slow browser never holds up Ctrl-C
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A page that went away while its question was held (closed, or left for another
+        page) is no fault to print; anything else is printed as http.server does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Server6(_Server):
@@ -308,23 +357,38 @@ _PLACEHOLDER = (
     "<body><h1>No site yet</h1><p>The build has not succeeded yet.</p></body></html>"
 )
 # Asks "a build since mine?" and is answered when one ends (or after HOLD seconds, when it
-# asks again): a page reloads the moment its site is rebuilt, where a look every 0.5 s
-# reloaded it 0.25 s later on average. (A browser keeps at most six connections to one
-# host, so a seventh tab of the preview would wait; MkDocs' preview holds its requests
-# the same way.)
+# asks again): the page reloads as soon as its site is rebuilt, where asking every 0.5 s
+# reloaded it up to 0.5 s later. A browser keeps at most six connections to one host and
+# each page shown holds one, so a hidden page (a tab in the background) lets go of its own
+# and asks again when shown: with six pages of the preview shown at once, its other
+# requests would wait for an answer (up to HOLD). MkDocs' preview holds its pages'
+# requests the same way.
 _RELOAD_JS = """(function () {
   "use strict";
   var tag = document.querySelector("script[data-generation]");
   var seen = tag ? tag.getAttribute("data-generation") : null;
+  var asking = null;
   function ask() {
-    fetch("/__reload?since=" + encodeURIComponent(seen), { cache: "no-store" })
+    if (asking || document.hidden) { return; }
+    var mine = asking = new AbortController();
+    fetch("/__reload?since=" + encodeURIComponent(seen), { cache: "no-store", signal: mine.signal })
       .then(function (response) { return response.json(); })
       .then(function (status) {
+        if (asking === mine) { asking = null; }
         if (String(status.generation) !== seen) { window.location.reload(); return; }
         ask();
       })
-      .catch(function () { window.setTimeout(ask, 2000); });
+      .catch(function () {
+        if (asking !== mine) { return; }
+        asking = null;
+        window.setTimeout(ask, 2000);
+      });
   }
+  // a hidden page lets go of its connection, and asks again when it is shown
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden && asking) { asking.abort(); asking = null; }
+    if (!document.hidden) { ask(); }
+  });
   ask();
 })();
 """

@@ -74,3 +74,42 @@ def test_the_open_page_follows_every_save(new_context: Any, preview: tuple[Previ
     expect(banner).to_have_count(0, timeout=BUILT)
     expect(statement).to_have_text("Naltrexone blocks opioid receptors.")
     assert problems.problems() == []
+
+
+def test_a_hidden_page_lets_go_of_its_question_and_asks_again_when_shown(
+    new_context: Any, preview: tuple[Preview, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A browser keeps six connections to one host, and each question held by the server
+    takes one: a page in a background tab gives its up (the server's answer then finds
+    the connection gone, and prints nothing of it)."""
+    running, url = preview
+    context = new_context()
+    problems = watch(context, url)
+    page = context.new_page()
+    asked: list[str] = []
+    let_go: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/__reload" in r.url else None)
+    page.on("requestfailed", lambda r: let_go.append(r.url) if "/__reload" in r.url else None)
+    page.goto(url + "claims/base-claim.html", wait_until="load")
+    expect(page.locator("h1.statement")).to_have_text("Naltrexone is an opioid antagonist.")
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and not let_go
+
+    shown = (  # as a browser does when its tab goes to the background, and comes back
+        "(hidden) => { Object.defineProperty(document, 'hidden', {value: hidden, "
+        "configurable: true}); document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    page.evaluate(shown, True)
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and len(let_go) == 1
+    page.evaluate(shown, False)
+    page.wait_for_timeout(500)
+    assert len(asked) == 2 and len(let_go) == 1
+
+    claim = running.root / "claims" / "base-claim.yaml"
+    save(claim, "is an opioid antagonist.", "blocks opioid receptors.")
+    expect(page.locator("h1.statement")).to_have_text(
+        "Naltrexone blocks opioid receptors.", timeout=BUILT
+    )
+    assert problems.problems() == []
+    assert "Traceback" not in capsys.readouterr().err
