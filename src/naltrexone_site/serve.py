@@ -45,7 +45,7 @@ from .output import OutputError
 # or after DEBOUNCE_MS: an editor that saves in several steps (a temporary file renamed
 # over the old one) gets one build. A write still going on after a step may be built
 # half done; its end is then the next batch.
-QUIET_MS = 100
+QUIET_MS = 50  # watchfiles' default
 DEBOUNCE_MS = 1600  # watchfiles' default
 HOLD = 30.0  # seconds an open page's question "built yet?" is held while no build ends
 Report = Callable[[str], None]
