@@ -72,7 +72,7 @@ class Status:
 
 def _watched(path: str) -> bool:
     """Editors' swap and backup files are not inputs."""
-    name = path.rpartition("/")[2]
+    name = Path(path).name
     return not (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")))
 
 
@@ -124,9 +124,9 @@ class Preview:
     out: Path
     report: Report = print
     status: Status = field(default_factory=Status)
+    watched: tuple[str, ...] = ()  # the folders of BUILT_FROM that are watched
     _built: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
-    watched: tuple[str, ...] = ()  # the folders of BUILT_FROM that are watched
     _stop: threading.Event = field(default_factory=threading.Event)
     _notify: RustNotify | None = None  # from `start` to the end of `watch`
     _watching: bool = False
@@ -193,13 +193,14 @@ class Preview:
                 if found == "signal":  # what watchfiles.watch does with it too
                     raise KeyboardInterrupt
                 if isinstance(found, set):
-                    self._built_for(found)
+                    self._rebuild_for(found)
         finally:
             with self._built:
                 self._watching = False
                 self._close_watcher()
 
-    def _built_for(self, found: set[tuple[int, str]]) -> None:
+    def _rebuild_for(self, found: set[tuple[int, str]]) -> None:
+        """Say what changed and build, unless all of it was editors' scratch files."""
         names = sorted({rel(self.root, Path(path)) for _, path in found if _watched(path)})
         if names:
             more = " ..." if len(names) > 5 else ""
