@@ -3,7 +3,6 @@ shows its problems, reloads open pages, and stops cleanly. Loopback traffic only
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -23,15 +22,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import rewrite as edit
+from preview_support import FIXTURE, REPO, WAIT, Running, make_project, preview_of
 
 from naltrexone_site import serve as serve_module
 from naltrexone_site.cli import main
 from naltrexone_site.problems import Location, error
 from naltrexone_site.serve import Preview, Status, inject
-
-REPO = Path(__file__).parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "project"
-WAIT = 30.0  # seconds: the most any rebuild may take before a test gives up
 
 
 def lines_until(process: subprocess.Popen[str], text: str) -> list[str]:
@@ -59,15 +56,6 @@ def unbuffered_unset() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
 
-def make_project(root: Path) -> Path:
-    """The fixture project, with the repository's templates and schemas if it has none."""
-    shutil.copytree(FIXTURE, root)
-    for folder in ("templates", "schema"):
-        if not (root / folder).exists():
-            shutil.copytree(REPO / folder, root / folder)
-    return root
-
-
 def fetch(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -90,35 +78,6 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
             return
         time.sleep(0.1)
     pytest.fail(f"gave up after {WAIT:.0f} s waiting for {what}")
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-class Running:
-    def __init__(self, preview: Preview, url: str, lines: list[str]) -> None:
-        self.preview, self.url, self.lines = preview, url, lines
-
-
-@contextlib.contextmanager
-def preview_of(project: Path, out: Path) -> Iterator[Running]:
-    """A preview of `project` on a free port, watched in a thread."""
-    lines: list[str] = []
-    preview = Preview(project, out, report=lines.append)
-    url = preview.start("127.0.0.1", 0)
-    watcher = threading.Thread(target=preview.watch, daemon=True)
-    watcher.start()
-    try:
-        yield Running(preview, url, lines)
-    finally:
-        preview.close()
-        watcher.join(timeout=WAIT)
-    assert not watcher.is_alive()
-    with pytest.raises(urllib.error.URLError):
-        urllib.request.urlopen(url, timeout=2)  # the server is gone
 
 
 @pytest.fixture

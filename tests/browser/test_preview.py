@@ -5,59 +5,38 @@ banner within axe-core's WCAG 2.1 A and AA rules."""
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import rewrite as save
+from preview_support import WAIT, Running, make_project, preview_of
 
-from naltrexone_site.serve import Preview
-
-from .site_support import REPO_ROOT, require_module, watch
+from .site_support import require_module, watch
 from .test_accessibility import AXE_OPTIONS, Axe, describe
 
 expect = require_module("playwright.sync_api", "playwright").expect
 
-FIXTURE = REPO_ROOT / "tests" / "fixtures" / "project"
-BUILT = 30_000  # ms: the most a rebuild and the page's reload may take
+BUILT = WAIT * 1000  # ms: the most a rebuild and the page's reload may take
 
 
 @pytest.fixture
-def preview(tmp_path: Path) -> Iterator[tuple[Preview, str]]:
-    """A preview of a copy of the test project, watched in a thread; its URL."""
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
-    for folder in ("templates", "schema"):
-        if not (root / folder).exists():
-            shutil.copytree(REPO_ROOT / folder, root / folder)
-    running = Preview(root, tmp_path / "site", report=lambda line: None)
-    url = running.start("127.0.0.1", 0)
-    watcher = threading.Thread(target=running.watch, daemon=True)
-    watcher.start()
-    try:
-        yield running, url
-    finally:
-        running.close()
-        watcher.join(timeout=BUILT / 1000)
+def running(tmp_path: Path) -> Iterator[Running]:
+    """A preview of a copy of the test project, watched in a thread."""
+    with preview_of(make_project(tmp_path / "project"), tmp_path / "site") as preview:
+        yield preview
 
 
-def save(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def test_the_open_page_follows_every_save(new_context: Any, preview: tuple[Preview, str]) -> None:
-    running, url = preview
+def test_the_open_page_follows_every_save(new_context: Any, running: Running) -> None:
+    url = running.url
     context = new_context()
     problems = watch(context, url)
     page = context.new_page()
     page.goto(url + "claims/base-claim.html", wait_until="load")
     statement = page.locator("h1.statement")
     expect(statement).to_have_text("Naltrexone is an opioid antagonist.")
-    claim = running.root / "claims" / "base-claim.yaml"
+    claim = running.preview.root / "claims" / "base-claim.yaml"
 
     save(claim, "is an opioid antagonist.", "blocks opioid receptors.")
     expect(statement).to_have_text("Naltrexone blocks opioid receptors.", timeout=BUILT)
@@ -77,12 +56,12 @@ def test_the_open_page_follows_every_save(new_context: Any, preview: tuple[Previ
 
 
 def test_a_hidden_page_lets_go_of_its_question_and_asks_again_when_shown(
-    new_context: Any, preview: tuple[Preview, str], capsys: pytest.CaptureFixture[str]
+    new_context: Any, running: Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A browser keeps six connections to one host, and each question held by the server
     takes one: a page in a background tab gives its up (the server's answer then finds
     the connection gone, and prints nothing of it)."""
-    running, url = preview
+    url = running.url
     context = new_context()
     problems = watch(context, url)
     page = context.new_page()
@@ -106,7 +85,7 @@ def test_a_hidden_page_lets_go_of_its_question_and_asks_again_when_shown(
     page.wait_for_timeout(500)
     assert len(asked) == 2 and len(let_go) == 1
 
-    claim = running.root / "claims" / "base-claim.yaml"
+    claim = running.preview.root / "claims" / "base-claim.yaml"
     save(claim, "is an opioid antagonist.", "blocks opioid receptors.")
     expect(page.locator("h1.statement")).to_have_text(
         "Naltrexone blocks opioid receptors.", timeout=BUILT
