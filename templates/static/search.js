@@ -2,8 +2,8 @@
  *
  * Why hand-written and not Pagefind: the team decided the build must stay deterministic
  * and fast (10,000 claims in at most 3 s for the whole build) and must not depend on a
- * binary step. A claim is one sentence, so a plain substring search over a small generated
- * index is enough. The index is search-index.js, a script that sets a global (not a JSON
+ * binary step. A claim is one sentence, so matching the start of words (and a plural's
+ * singular) in its statement, id, conditions and mechanisms' names is enough. The index is search-index.js, a script that sets a global (not a JSON
  * file fetched at run time), so search also works when the site is opened from file://.
  *
  * A large registry's index is megabytes (17 MB at 100,000 claims). Its browse pages name it
@@ -63,9 +63,12 @@
     doseBoth = indexOf(data.doses, "both");
     doseStandard = indexOf(data.doses, "standard");
     doseLow = indexOf(data.doses, "low");
-    // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text]
+    // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text];
+    // its mechanisms' names are searched too: "endorphin rebound" finds every claim filed
+    // under it, whatever its statement says
     haystacks = data.claims.map(function (c) {
-      return (c[1] + " " + c[7]).toLowerCase();
+      var names = c[2].map(function (m) { return data.mechanisms[m][1]; });
+      return (c[1] + " " + c[7] + " " + names.join(" ")).toLowerCase();
     });
     lists = {
       mechanism: data.mechanisms,
@@ -120,6 +123,21 @@
     return dose === doseBoth && (wanted === doseStandard || wanted === doseLow);
   }
 
+  // A term matches at the start of a word ("ms" is not found in "symptoms"), and a plural
+  // finds its singular ("side effects" finds "a common side effect").
+  function stem(term) {
+    return term.length > 4 && /[^s]s$/.test(term) ? term.slice(0, -1) : term;
+  }
+
+  function hasWordStart(text, term) {
+    for (var at = text.indexOf(term); at >= 0; at = text.indexOf(term, at + 1)) {
+      if (at === 0 || !/[a-z0-9\u00c0-\uffff]/.test(text.charAt(at - 1))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   function run() {
     if (!asking()) {
       results.hidden = true;
@@ -128,7 +146,7 @@
       status.textContent = "";
       return;
     }
-    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean).map(stem);
     var mechanism = selected("mechanism");
     var dose = selected("dose");
     var strength = selected("strength");
@@ -145,7 +163,7 @@
       var text = haystacks[i];
       var ok = true;
       for (var t = 0; t < terms.length; t++) {
-        if (text.indexOf(terms[t]) < 0) { ok = false; break; }
+        if (!hasWordStart(text, terms[t])) { ok = false; break; }
       }
       if (ok) { matches.push(c); }
     }

@@ -196,6 +196,35 @@ def test_filters_combine_with_search(
     assert all(_matches(claims[c], "dose", "low") for c in both)
 
 
+def _search(page: Any, site_url: str, browse_rel: str, words: str) -> set[str]:
+    page.goto(url_of(site_url, browse_rel))
+    page.locator("main").get_by_role("searchbox").press_sequentially(words, delay=5)
+    settle(page, 100)
+    return visible_claims(page)
+
+
+def test_search_matches_words_plurals_and_mechanism_names(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    """What a reader types: "side effects" found 6 of the 15 claims about side effects
+    (most say "a common side effect"), "endorphin rebound" 2 of the 9 filed under it, and
+    "ms" (multiple sclerosis) matched every claim saying "symptoms" or "mechanisms"."""
+    effects = {c for c in claims if re.search(r"\bside effects?\b", claims[c]["statement"], re.I)}
+    assert len(effects) >= 10
+    found = _search(page, site_url, browse_rel, "side effects")
+    assert effects <= found, sorted(effects - found)
+    rebound = {c for c, r in claims.items() if "endorphin-rebound" in r["mechanism"]}
+    assert len(rebound) >= 5
+    assert rebound <= _search(page, site_url, browse_rel, "endorphin rebound")
+    ms = _search(page, site_url, browse_rel, "ms")
+    said = {
+        c
+        for c, r in claims.items()
+        if re.search(r"\bms", " ".join((r["statement"], c, *r["conditions"])), re.I)
+    }
+    assert ms == said, sorted(ms ^ said)
+
+
 def test_without_javascript_the_complete_list_shows(
     new_context: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
 ) -> None:
