@@ -78,11 +78,11 @@ def test_history_per_claim_newest_first(repo: Repo) -> None:
         "alpha": (
             Change("2026-03-04", third, "Merge beta into alpha"),
             Change("2026-02-03", second, "Regrade alpha: no study is named"),
-            Change("2026-01-02", first, "Add two claims"),
+            Change("2026-01-02", first, "Add two claims", added=True),
         ),
         "beta": (
             Change("2026-03-04", third, "Merge beta into alpha"),
-            Change("2026-01-02", first, "Add two claims"),
+            Change("2026-01-02", first, "Add two claims", added=True),
         ),
     }
     assert last_changed(found["alpha"]) == "2026-03-04"
@@ -103,7 +103,7 @@ def test_only_claim_files_count(repo: Repo) -> None:
         },
     )
     assert claim_history(repo.top) == {
-        "ok": (Change("2026-01-02", sha, "Files that are not claims"),)
+        "ok": (Change("2026-01-02", sha, "Files that are not claims", added=True),)
     }
 
 
@@ -114,7 +114,7 @@ def test_a_project_inside_a_larger_repository(repo: Repo) -> None:
         {"site/claims/one.yaml": "id: one\n", "claims/other.yaml": "id: other\n"},
     )
     assert claim_history(repo.top / "site") == {
-        "one": (Change("2026-05-06", sha, "Add a claim to the sub-project"),)
+        "one": (Change("2026-05-06", sha, "Add a claim to the sub-project", added=True),)
     }
 
 
@@ -185,7 +185,7 @@ def test_one_git_process_for_the_whole_registry(
 
 def test_parse_log_skips_garbage() -> None:
     output = (
-        "\x1e" + "a" * 40 + "\x1f2026-01-02\x1fSubject with \x1f inside\n\nclaims/one.yaml\n"
+        "\x1e" + "a" * 40 + "\x1f2026-01-02\x1fSubject with \x1f inside\n\nM\tclaims/one.yaml\n"
         "\x1enot a record\n\x1e"
     )
     assert parse_log(output) == {
@@ -213,7 +213,10 @@ def test_claim_pages_show_when_each_claim_changed_and_why(
     page = (out / "claims" / f"{claim.stem}.html").read_text(encoding="utf-8")
     assert "<dt>Last changed</dt><dd>2026-03-02" in page
     assert "Review &lt;one&gt; claim" in page  # escaped, like every value from outside
-    assert page.index("Review &lt;one&gt; claim") < page.index("Add the registry")
+    # the commit that added the file is named for what it did, not by its subject, which
+    # was written for the developers of a whole batch ("WIP: ...")
+    assert page.index("Review &lt;one&gt; claim") < page.index("Added to the registry")
+    assert "Add the registry" not in page
     head = repo.git("rev-parse", "HEAD")[: history.SHORT]
     assert f'/commit/{head}"' in page
     untouched = (out / "claims" / f"{other.stem}.html").read_text(encoding="utf-8")

@@ -146,7 +146,8 @@ class ClaimArticle:
                 '<h2 id="history">History</h2>\n<ol class="history">\n'
                 + "".join(
                     f'<li><time datetime="{esc(c.date)}">{esc(c.date)}</time> '
-                    f'<a href="{esc(self.commit_base)}{esc(c.commit)}">{esc(c.subject)}</a></li>\n'
+                    f'<a href="{esc(self.commit_base)}{esc(c.commit)}">'
+                    f"{'Added to the registry' if c.added else esc(c.subject)}</a></li>\n"
                     for c in changes
                 )
                 + "</ol>\n</section>\n"

@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 SHORT = 10  # hex digits of a commit shown and linked; fixed so output does not drift
 _RECORD, _UNIT = "\x1e", "\x1f"
-_CLAIM_PATH = re.compile(r"^claims/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+# one line of --name-status: the change's letter (A added, M modified, D deleted, ...) and path
+_CLAIM_PATH = re.compile(r"^([A-Z])[0-9]*\tclaims/([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
 # Settings that would change git's output; pinned so the result depends on the repository only.
 _PINNED = (
     "-c", "core.quotepath=off",
@@ -32,6 +33,7 @@ class Change(NamedTuple):
     date: str  # committer date, YYYY-MM-DD: when the change landed
     commit: str  # the first SHORT hex digits of the commit hash
     subject: str  # the commit message's first line
+    added: bool = False  # the commit added the file: pages say so rather than show its subject
 
 
 History = Mapping[str, tuple[Change, ...]]
@@ -43,7 +45,7 @@ def claim_history(root: Path, timeout: float = 60.0) -> dict[str, tuple[Change, 
     Paths are taken relative to `root`, so a project inside a larger repository works too.
     """
     command = [
-        "git", *_PINNED, "log", "--no-color", "--no-renames", "--relative", "--name-only",
+        "git", *_PINNED, "log", "--no-color", "--no-renames", "--relative", "--name-status",
         f"--format={_RECORD}%H{_UNIT}%cs{_UNIT}%s", "--", "claims/",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -73,11 +75,12 @@ def parse_log(output: str) -> dict[str, tuple[Change, ...]]:
         if len(fields) != 3:
             continue
         full, date, subject = fields
-        change = Change(date, full[:SHORT], subject.strip())
         for name in sorted(set(names.split("\n"))):
-            match = _CLAIM_PATH.match(name.strip())
+            match = _CLAIM_PATH.match(name.strip("\n "))
             if match:
-                found.setdefault(match.group(1), []).append(change)
+                added = match.group(1) == "A"
+                change = Change(date, full[:SHORT], subject.strip(), added)
+                found.setdefault(match.group(2), []).append(change)
     return {claim: tuple(changes) for claim, changes in sorted(found.items())}
 
 
