@@ -19,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from naltrexone_site.analysis import WEAK_GRADES  # noqa: E402
 from naltrexone_site.load import load_registry  # noqa: E402
 
 BASE_WORDS = (
@@ -85,6 +86,9 @@ def generate(out: Path, n_claims: int, n_sources: int, seed: int = 1) -> None:
             statement = rng.choice(statements) + " too"
         else:
             statement = f"Naltrexone {words(rng, 8, 18)} ({i})."
+        if graded[i % len(graded)] in WEAK_GRADES and not statement.startswith("Naltrexone may"):
+            # worded as its grade is, as `check` asks of an editor
+            statement = statement.replace("Naltrexone", "Naltrexone may", 1)
         statements.append(statement)
         evidence = []
         for n in range(rng.choice((1, 1, 1, 2, 2, 3))):

@@ -167,7 +167,7 @@ BASE_CLAIMS: dict[str, str] = {
     ),
     "ldn-range-demo": claim_yaml(
         "ldn-range-demo",
-        "The demo article puts low-dose naltrexone at 1.5 to 4.5 mg a day.",
+        "The demo article says low-dose naltrexone means 1.5 to 4.5 mg a day.",
         quote="Doses of 1.5 to 4.5 mg a day are typical.",
         kind="dosing",
         mechanism="dosing",
@@ -175,7 +175,7 @@ BASE_CLAIMS: dict[str, str] = {
     ),
     "ldn-range-other": claim_yaml(
         "ldn-range-other",
-        "Another article puts low-dose naltrexone at 0.5 to 1 mg a day.",
+        "Another article says low-dose naltrexone means 0.5 to 1 mg a day.",
         quote="Low-dose naltrexone means 0.5 to 1 mg a day.",
         source="other-article",
         kind="dosing",

@@ -22,7 +22,9 @@ import yaml
 from conftest import REPO, MakeSite, RunBuild, claim_yaml, rewrite
 
 from naltrexone_site import output, render
+from naltrexone_site.models import Claim, Evidence
 from naltrexone_site.output import OutputError, collect
+from naltrexone_site.pages import Contradiction
 
 SUMMARY = re.compile(r"^built (\d+) pages \((\d+) claims?, (\d+) warnings?\) in \d+\.\d\d s$")
 
@@ -657,12 +659,29 @@ def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: Run
     contradiction = page.split('<h2 id="contradictions">', 1)[1].split('<h2 id="disputes">', 1)[0]
     assert "At low dose naltrexone raises dopamine release." in contradiction
     assert "At the standard dose naltrexone lowers dopamine release." in contradiction
+    # both claims come from one article, which is at odds with itself: said, and named
+    assert (
+        '<p class="within-note">Both claims come from one article, '
+        '<a href="sources/other-article.html">Another article</a>: it is at odds with itself'
+    ) in contradiction
     dispute = page.split('<h2 id="disputes">', 1)[1]
     assert (
         "Low-dose naltrexone is thought to raise endorphin levels after a brief blockade."
         in dispute
     )
     assert "Naltrexone does not raise endorphin levels at any dose." in dispute
+
+
+def test_a_contradiction_is_within_one_article_only_when_both_claims_come_from_it() -> None:
+    def claim(cid: str, *sources: str, disputed_by: str = "") -> Claim:
+        items = [Evidence(s, "a passage", "supports") for s in sources]
+        items += [Evidence(disputed_by, "a passage", "disputes")] if disputed_by else []
+        return Claim(cid, "", "", (), "", "", tuple(items), path=f"claims/{cid}.yaml")
+
+    assert Contradiction(claim("a", "one"), claim("b", "one")).within == "one"
+    assert Contradiction(claim("a", "one", "one"), claim("b", "one", disputed_by="two")).within
+    assert Contradiction(claim("a", "one"), claim("b", "two")).within == ""
+    assert Contradiction(claim("a", "one", "two"), claim("b", "one")).within == ""
 
 
 def test_a_claim_page_has_badges_relations_note_and_json_ld(
@@ -674,7 +693,7 @@ def test_a_claim_page_has_badges_relations_note_and_json_ld(
         assert f'href="../methodology.html#{anchor}"' in page
     assert "Contradicting claims" in page and "claims/std-dopamine-down.html" in page
     assert "Related claims" in page and "claims/ldn-endorphins.html" in page
-    assert "Worded without any hedge" in page
+    assert "Stated as fact (without a hedge" in page
     data = json.loads(page.split('<script type="application/ld+json">', 1)[1].split("</script>")[0])
     web_page, claim = data["@graph"]
     assert web_page["@type"] == "MedicalWebPage"

@@ -91,6 +91,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "quote-straight-apostrophes.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
     "statement-with-script.yaml": (0, "4 claims, 1 source: 0 errors, 0 warnings\n"),
+    "statement-worded-as-fact.yaml": (
+        0,
+        "claims/statement-worded-as-fact.yaml:2:1: warning: statement: worded as fact, but graded 'theoretical' (“X is thought to do Y”), and lists show the statement without its grade (word it as its grade is: 'may', 'is thought to', 'some users report', 'one article asserts that'; or grade it higher if the evidence allows)\n4 claims, 1 source: 0 errors, 1 warning\n",
+    ),
     "tab-indentation.yaml": (
         1,
         "claims/tab-indentation.yaml:4:1: error: YAML syntax error: a tab character is used for indentation (indent with spaces, not tabs)\n3 claims, 1 source: 1 error, 0 warnings\n",

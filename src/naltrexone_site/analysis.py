@@ -17,12 +17,19 @@ from .models import Claim, Evidence, Source
 # Wording that marks a passage as hedged; a supporting passage without any is "flat".
 # Grouped by first letter: the regex engine tries a dozen letters at each word, not 25 words.
 _HEDGE_WORDS = (
-    r"appears?|believed?|c(?:an|ould)|hypothes\w*|l(?:ikely|imited)|m(?:ay|ight)|"
+    r"a(?:necdotal(?:ly)?|ppears?|rgue[ds]?)|believed?|c(?:an|ould)|hypothes\w*|"
+    r"l(?:ikely|imited)|m(?:ay|ight)|"
     r"not fully understood|p(?:erhaps|ossibly|otential(?:ly)?|reliminary|ropos\w*)|"
     r"report(?:s|ed)?|s(?:eems?|ome research|ome studies|uggests?|uggested)|"
     r"th(?:eoretical(?:ly)?|ought)|un(?:certain|clear)"
 )
 _HEDGES = re.compile(rf"\b(?:{_HEDGE_WORDS})\b", re.IGNORECASE)
+# Wording that presents a claim as shown, whatever hedge follows: "has been shown to raise
+# X, which may ..." asserts the rise flatly and hedges only what it leads to.
+_SHOWN = re.compile(
+    r"\b(?:ha(?:s|ve) been (?:demonstrated|found|proven|shown) to|(?:is|are) proven to|"
+    r"(?:is|are) well-documented)\b"
+)
 WEAK_GRADES = frozenset({"preliminary", "theoretical", "anecdotal", "unsupported"})
 
 
@@ -149,12 +156,29 @@ def hedged(text: str) -> bool:
     return bool(_HEDGES_LOWER.search(text)) or bool(_HEDGES.search(text))
 
 
+def flat(text: str) -> bool:
+    """Whether a passage (normalised) states its claim flatly: without any hedge, or as
+    shown ("has been found to")."""
+    return not hedged(text) or _SHOWN.search(text) is not None
+
+
+# A statement that says who asserts it ("one article asserts that ...") is not worded as fact.
+_ATTRIBUTED = re.compile(r"\b(?:according to|assert(?:s|ed)?|claim(?:s|ed)?|sa(?:ys?|id))\b")
+
+
+def worded_as_fact(statement: str) -> bool:
+    """Whether a claim's own statement reads as established: no hedge, no attribution.
+    Lists show a claim by its statement alone, so a weak grade must be heard in it."""
+    text = normalize(statement)
+    return not hedged(text) and _ATTRIBUTED.search(text) is None
+
+
 def flat_evidence(claim: Claim, normalized: Sequence[str] | None = None) -> tuple[int, ...]:
-    """The supporting evidence items that state the claim flatly, without a hedge.
+    """The supporting evidence items that state the claim flatly (see `flat`).
     `normalized`: each item's quote normalised, when the caller has them already."""
     return tuple(
         i
         for i, e in enumerate(claim.evidence)
         if e.stance == "supports"
-        and not hedged(normalize(e.quote) if normalized is None else normalized[i])
+        and flat(normalize(e.quote) if normalized is None else normalized[i])
     )

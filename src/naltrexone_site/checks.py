@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .analysis import AnchoredEvidence, Coverage
+from .analysis import WEAK_GRADES, AnchoredEvidence, Coverage, worded_as_fact
 from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SourceText
 from .cache import Memo
 from .duplicates import near_duplicates
@@ -163,7 +163,7 @@ def check_claims(ctx: Context, memo: Memo | None = None) -> Iterator[Problem]:
                 *_references(claim, known),
                 *_anchoring(ctx, found),
                 *_relations(claim),
-                *_grades(claim, known.lookups["stances"]),
+                *_grades(claim, known.lookups),
             )
 
         digest = ctx.digests.get(claim.path)
@@ -299,9 +299,9 @@ def _relations(claim: Claim) -> Iterator[Problem]:
             )
 
 
-def _grades(claim: Claim, stances: Mapping[str, Any]) -> Iterator[Problem]:
+def _grades(claim: Claim, lookups: Mapping[str, Mapping[str, Any]]) -> Iterator[Problem]:
     used = {e.stance for e in claim.evidence}
-    known = used <= stances.keys()  # else reported as unknown
+    known = used <= lookups["stances"].keys()  # else reported as unknown
     if known and "supports" not in used:
         yield warning(
             claim.at("evidence"),
@@ -318,6 +318,16 @@ def _grades(claim: Claim, stances: Mapping[str, Any]) -> Iterator[Problem]:
             "'clinical' needs a controlled trial that a source names, and no supporting "
             "evidence item cites one",
             "add 'cites: [n]' where the article links the study, or grade it lower",
+        )
+    strength = lookups["strengths"].get(claim.strength)
+    if claim.strength in WEAK_GRADES and strength and worded_as_fact(claim.statement):
+        yield warning(
+            claim.at("statement"),
+            "statement",
+            f"worded as fact, but graded '{claim.strength}' (“{strength.wording}”), and "
+            "lists show the statement without its grade",
+            "word it as its grade is: 'may', 'is thought to', 'some users report', "
+            "'one article asserts that'; or grade it higher if the evidence allows",
         )
 
 

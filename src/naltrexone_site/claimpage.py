@@ -36,12 +36,12 @@ class EvidenceView(NamedTuple):
     after: str
     target: str  # the id of the passage on the source page
     cites: tuple[tuple[int, str], ...]  # (number, reference) from the source's list
-    flat: bool  # the claim is overstated and this passage supports it without any hedge
+    flat: bool  # the claim is overstated and this passage states it flatly (analysis.flat)
 
 
 _FLAT_NOTE = (
-    '<p class="flat-note">Worded without any hedge (“may”, “is thought to”), more certain '
-    "than the grade.</p>"
+    '<p class="flat-note">Stated as fact (without a hedge such as “may” or “is thought to”, '
+    "or as “has been shown to”), more certain than the grade.</p>"
 )
 
 
@@ -198,7 +198,7 @@ class ClaimArticle:
             f"<div><dt>Mechanism or topic</dt><dd>{mech_links}</dd></div>\n"
             f"<div><dt>Dose</dt><dd>{esc(terms['doses'][claim.dose].label)}</dd></div>\n"
             f"<div><dt>Strength</dt><dd>{esc(st.label)} (GRADE: {esc(st.grade)}). "
-            f"Worded as: “{esc(st.wording)}”.</dd></div>\n"
+            f"Claims of this grade read: “{esc(st.wording)}”.</dd></div>\n"
         )
 
     def _evidence(self, ev: EvidenceView, out: list[str]) -> None:

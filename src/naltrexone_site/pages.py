@@ -109,6 +109,19 @@ class Contradiction:
     first: Claim
     second: Claim
 
+    @property
+    def within(self) -> str:
+        """The one source that both claims come from, or "": an article at odds with itself
+        (often over a difference it explains, such as the dose) is not two sources
+        disagreeing, and the page says so."""
+        ids = {
+            e.source
+            for c in (self.first, self.second)
+            for e in c.evidence
+            if e.stance == "supports"
+        }
+        return next(iter(ids)) if len(ids) == 1 else ""
+
 
 @dataclass(frozen=True)
 class Dispute:

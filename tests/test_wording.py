@@ -1,0 +1,71 @@
+"""Wording against grade: a source that states a weak claim flatly (the overstated mark), and
+a claim's own statement, which must be worded as its grade is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from naltrexone_site.analysis import flat, worded_as_fact
+from naltrexone_site.anchoring import normalize
+from naltrexone_site.pipeline import check_project
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize(
+    ("passage", "expected"),
+    [
+        # the mood article's sentences: shown, then a hedge only on what follows from it
+        ("Naltrexone has been shown to increase the release of dopamine, which may help.", True),
+        ("Naltrexone has been found to have anxiolytic effects, meaning that it may help", True),
+        ("LDN's impact on the immune system is well-documented", True),
+        ("Naltrexone blocks opioid receptors.", True),  # no hedge at all
+        ("Naltrexone may increase the release of dopamine.", False),
+        ("Studies suggest it has been shown to work in mice.", True),  # shown wins
+        ("Pain is an area where LDN is anecdotally associated with benefit", False),
+        ("Proponents of LDN argue that it raises endorphins", False),
+        ("It has not been shown to help", True),  # no hedge: flat, as before
+    ],
+)
+def test_a_passage_is_flat_without_a_hedge_or_when_it_says_shown(
+    passage: str, expected: bool
+) -> None:
+    assert flat(normalize(passage)) is expected
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("Naltrexone increases the release of dopamine.", True),
+        ("Naltrexone *may* increase the release of dopamine.", False),  # Markdown ignored
+        ("Low-dose naltrexone is thought to modulate the immune system.", False),
+        ("Some users report sleeping better on naltrexone.", False),
+        ("One article asserts that naltrexone modulates serotonin levels.", False),
+        ("According to the vendor, naltrexone lifts mood.", False),
+        ("Blocking opioid receptors is said to change the reward system.", False),
+    ],
+)
+def test_a_statement_is_worded_as_fact_without_a_hedge_or_attribution(
+    statement: str, expected: bool
+) -> None:
+    assert worded_as_fact(statement) is expected
+
+
+def test_the_bundled_registry_marks_has_been_shown_as_overstated() -> None:
+    """The mood article's "has been shown to increase the release of dopamine, which may
+    contribute ..." went unmarked while any hedge anywhere excused a passage."""
+    checked = check_project(REPO)
+    assert checked.context is not None
+    from naltrexone_site.pages import derive_marks
+
+    marks = derive_marks(checked.context.registry.claims)
+    for claim_id in (
+        "naltrexone-increases-dopamine-release",
+        "naltrexone-reduces-cortisol-release",
+        "may-reduce-anxiety",
+        "naltrexone-anti-inflammatory-mood",
+    ):
+        assert marks[claim_id].overstated, claim_id
+    assert not marks["ldn-users-report-less-pain"].overstated  # "anecdotally associated"
