@@ -468,6 +468,35 @@ def test_the_map_counts_what_the_registry_holds(make_site: MakeSite, run_build: 
     assert '1<span class="wide-only"> contested</span>' in cell
 
 
+def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """The map's serotonin row showed four Established marks, all of them an article's
+    textbook background (what serotonin does), none about naltrexone."""
+    background = claim_yaml(
+        "opioids-block-pain",
+        "Opioid drugs relieve pain by acting at opioid receptors.",
+        quote="Naltrexone blocks opioid receptors in the brain.",
+        kind="background",
+        dose="both",
+        strength="established",
+    )
+    run = run_build(make_site({"claims/opioids-block-pain.yaml": background}))
+    page = (run.site / "index.html").read_text(encoding="utf-8")
+    cell = page.split('href="mechanisms/opioid-receptors.html#dose-low">', 1)[1]
+    cell = cell.split("</td>", 1)[0]
+    # ldn-endorphins is filed under endorphin-rebound; blocks-receptors (both doses) and
+    # the background claim are the low-dose opioid-receptor cell's two claims
+    assert '<span class="count">2 claims</span>' in cell
+    assert (
+        '<span class="letter" aria-hidden="true">E</span><span class="vh">Established:</span>'
+        "&#8239;1</span>" in cell
+    )
+    assert '<span class="background-count">+1<span class="wide-only"> background</span>' in cell
+    claim_page = (run.site / "claims/opioids-block-pain.html").read_text(encoding="utf-8")
+    assert 'href="../methodology.html#claim-kind-background">Background</a>' in claim_page
+
+
 def sid(sentence: str) -> str:
     """A sentence's id on its source page: from its words, not its place."""
     return f"s-{zlib.crc32(' '.join(sentence.split()).encode()):08x}"

@@ -93,3 +93,16 @@ def test_a_dose_badge_says_it_is_about_the_dose(ctx: Context) -> None:
     is meant (screen readers hear a hidden 'Dose:', sighted readers do not see it)."""
     for term in ctx.registry.taxonomy.doses:
         assert "dose" in (term.short or "").lower() or term.short == "LDN", term.id
+
+
+def test_background_claims_are_filed_as_such(ctx: Context) -> None:
+    """A claim an editor calls background ("not a claim about naltrexone") is of kind
+    background, which the map keeps out of its strength mix, and the other way round."""
+    said = {
+        c.id
+        for c in ctx.registry.claims
+        if (c.note or "").startswith("Background given by the article, not a claim")
+    }
+    filed = {c.id for c in ctx.registry.claims if c.kind == "background"}
+    assert said == filed
+    assert len(filed) >= 15

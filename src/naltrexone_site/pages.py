@@ -29,6 +29,7 @@ from .models import Claim, Evidence, Overview, Registry, Source, Term
 
 COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
+BACKGROUND = "background"  # the claim kind kept out of the map's strength mix (see Cell)
 T = TypeVar("T")
 
 
@@ -61,6 +62,9 @@ class Cell:
     count: int
     strengths: tuple[tuple[Term, int], ...]  # the strength mix, strongest first, no zeros
     contested: int  # claims in the cell that are contested
+    # claims of kind "background" (an article's context, not about naltrexone): counted,
+    # but kept out of the strength mix, where their textbook grades read as naltrexone's
+    background: int = 0
 
 
 @dataclass(frozen=True)
@@ -262,13 +266,14 @@ def evidence_map(
 
     def cell(row: Term, column: str) -> Cell:
         found = groups.get((row.id, column), ())
-        counts = Counter(c.strength for c in found)
+        counts = Counter(c.strength for c in found if c.kind != BACKGROUND)
         return Cell(
             row,
             column,
             len(found),
             tuple((s, counts[s.id]) for s in ranked if s.id in counts),
             sum(marks[c.id].contested for c in found),
+            len(found) - counts.total(),
         )
 
     return tuple(Row(row, tuple(cell(row, column) for column in COLUMNS)) for row in rows)
