@@ -65,6 +65,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/missing-required-field.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/missing-required-field.yaml:7:5: error: evidence[0].stance: required field is missing (add 'stance:' with an id: how the passage bears on the claim)\n3 claims, 1 source: 2 errors, 0 warnings\n",
     ),
+    "nested-too-deep.yaml": (
+        1,
+        "claims/nested-too-deep.yaml:2:38: error: values are nested more than 32 levels deep (flatten it: registry files hold lists of text, at most a few levels deep)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "near-duplicate-statement.yaml": (
         0,
         "claims/near-duplicate-statement.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (93% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\n4 claims, 1 source: 0 errors, 1 warning\n",

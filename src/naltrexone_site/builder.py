@@ -61,6 +61,7 @@ class Record:
 
 def build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
     """The whole build, top to bottom."""
+    output.refuse_unsafe(out, root)
     with cache.no_gc(), cache.written():
         return _build(root, out, stages or Stages())
 
@@ -288,14 +289,14 @@ def build_command(root: Path, out: Path, profile: bool = False) -> int:
         outcome = build(root, out, stages)
     except OutputError as exc:
         return _failed(f"error: {exc}", out)
-    except OSError as exc:
+    except Exception as exc:
+        failed = template_failure(root, exc)  # first: a missing template is an OSError too
+        if failed is not None:
+            return _failed(failed, out)
+        if not isinstance(exc, OSError):
+            raise
         name = exc.filename or out
         return _failed(f"error: cannot write the site: {name}: {exc.strerror}", out)
-    except Exception as exc:
-        jinja2 = sys.modules.get("jinja2")  # imported if a template was rendered at all
-        if jinja2 is None or not isinstance(exc, jinja2.TemplateError):
-            raise
-        return _failed(f"{template_location(root, exc)}error: {exc.message}", out)
     if profile:
         print("\n".join(stages.lines()), file=sys.stderr)
     checked = outcome.checked
@@ -312,6 +313,25 @@ def build_command(root: Path, out: Path, profile: bool = False) -> int:
         f"{warnings} warning{'s' * (warnings != 1)}) in {time.perf_counter() - started:.2f} s"
     )
     return EXIT_OK
+
+
+def template_failure(root: Path, exc: BaseException) -> str | None:
+    """The error line for an exception raised by a template (for `build` and `serve`), or
+    None when no template raised it."""
+    jinja2 = sys.modules.get("jinja2")  # imported if a template was rendered at all
+    if jinja2 is None:
+        return None
+    where = template_location(root, exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return (
+            f"{where}error: there is no template '{exc.name}' in {TEMPLATES}/ "
+            "(restore it from the repository, or correct the name)"
+        )
+    if isinstance(exc, jinja2.TemplateError):
+        return f"{where}error: {exc.message}"
+    if where:  # raised while a template ran: `1 // 0`, a template that includes itself
+        return f"{where}error: the template failed: {type(exc).__name__}: {exc}"
+    return None
 
 
 def template_location(root: Path, exc: BaseException) -> str:

@@ -78,7 +78,9 @@ def load(root: Path, name: str) -> Any:
             return None  # only ever unpickle what this user wrote
         with path.open("rb") as handle, no_gc():
             return pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError):
+    except Exception:  # damaged, cut short or foreign: a cache miss
+        # (unpickling damaged bytes raises almost anything: ModuleNotFoundError,
+        # OverflowError, MemoryError, KeyError; a cache must never stop a build)
         return None
 
 

@@ -355,26 +355,40 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
                 error(Location(rel(root, path)), "", "the site settings file is missing")
             )
         return None
-    parsed = parse_yaml(text, rel(root, path))
+    name = rel(root, path)
+    parsed = parse_yaml(text, name)
     problems += parsed.problems
+    if parsed.problems:  # the file could not be read whole: its settings are not known
+        return None
     data = parsed.data if isinstance(parsed.data, dict) else {}
+
+    def at(key: str) -> Location:
+        return Location(name, *parsed.positions.get(key, (1, 1)))
+
     missing = [k for k in (*_SETTINGS_REQUIRED, "disclaimer") if not isinstance(data.get(k), str)]
     for key in missing:
-        problems.append(
-            error(Location(rel(root, path), 1, 1), key, "required setting is missing or not text")
-        )
+        problems.append(error(at(key), key, "required setting is missing or not text"))
     reviewed = data.get("last_reviewed")
     if not isinstance(reviewed, date):
+        problems.append(error(at("last_reviewed"), "last_reviewed", "expected a date (YYYY-MM-DD)"))
+    minimum = data.get("coverage_minimum", 90)
+    if isinstance(minimum, bool) or not isinstance(minimum, int | float) or not 0 <= minimum <= 100:
         problems.append(
-            error(Location(rel(root, path), 1, 1), "last_reviewed", "expected a date (YYYY-MM-DD)")
+            error(
+                at("coverage_minimum"),
+                "coverage_minimum",
+                f"expected a percentage from 0 to 100, found {minimum!r}",
+                "write a number such as 'coverage_minimum: 90', or remove the line for 90",
+            )
         )
-    if missing or parsed.problems or not isinstance(reviewed, date):
+        return None
+    if missing or not isinstance(reviewed, date):
         return None
     return Settings(
         **{k: data[k] for k in _SETTINGS_REQUIRED},
         last_reviewed=reviewed,
         disclaimer=" ".join(data["disclaimer"].split()),
-        coverage_minimum=int(data.get("coverage_minimum", 90)),
+        coverage_minimum=int(minimum),
     )
 
 

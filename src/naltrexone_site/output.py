@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from .inputs import files_under
+from .inputs import BUILT_FROM, files_under
 
 
 class OutputError(Exception):
@@ -109,7 +109,7 @@ class Staging:
 
     def __init__(self, out: Path, protect: Path | None = None) -> None:
         self.out = Path(os.path.abspath(out))
-        _refuse_unsafe(self.out, protect)
+        refuse_unsafe(self.out, protect)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(
             tempfile.mkdtemp(prefix=f"{self.out.name}.building-", dir=self.out.parent)
@@ -225,11 +225,22 @@ def _keep(path: Path, backup: Path) -> None:
         shutil.copy2(path, backup)
 
 
-def _refuse_unsafe(out: Path, protect: Path | None) -> None:
+def refuse_unsafe(out: Path, protect: Path | None) -> None:
+    """Raises OutputError where writing the site to `out` would harm the project at
+    `protect` or something that is not a site. Called before the build looks at `out`
+    (a walk of '/' would never end), and again when it stages the site."""
+    out = Path(os.path.abspath(out))
     if protect is not None:
         protect = Path(os.path.abspath(protect))
         if out == protect or out in protect.parents:
             raise OutputError(f"refusing to replace '{out}': it holds the project itself")
+        for name in BUILT_FROM:  # templates/ has an index.html: it looked like a site
+            read = protect / name
+            if out == read or read in out.parents:
+                raise OutputError(
+                    f"refusing to write the site into '{out}': it is inside {name}/, which "
+                    "the build reads (choose a folder outside it, such as _site)"
+                )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise OutputError(f"refusing to replace '{out}': it is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "index.html").is_file():

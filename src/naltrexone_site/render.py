@@ -21,6 +21,7 @@ from jinja2 import (
     FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
+    TemplateSyntaxError,
     select_autoescape,
 )
 from markupsafe import Markup
@@ -96,11 +97,28 @@ class Pages:
         ]
 
 
+class _Loader(FileSystemLoader):
+    """Templates from a folder; one that is not UTF-8 is a located TemplateSyntaxError,
+    which `build` and `serve` report with its file and line, not a UnicodeDecodeError."""
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            raw = exc.object
+            raise TemplateSyntaxError(
+                f"the template is not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save it as UTF-8",
+                raw[: exc.start].count(b"\n") + 1,
+                template,
+                str(Path(self.searchpath[0]) / template),
+            ) from None
+
+
 def environment(templates: Path, compiled: Path | None = None) -> Environment:
     """`compiled`: a folder for Jinja's compiled templates, so a later build loads them
     instead of compiling them again (a tenth of a one-claim rebuild)."""
     env = Environment(
-        loader=FileSystemLoader(templates),
+        loader=_Loader(templates),
         bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
         autoescape=select_autoescape(("html", "xml"), default_for_string=True),
         undefined=StrictUndefined,

@@ -47,7 +47,7 @@ class Result:
 def new_claim(root: Path, request: Request) -> Result:
     """Write claims/<id>.yaml for `request`, or explain why not."""
     claim_id = request.claim_id
-    if not ID_RE.match(claim_id):
+    if not ID_RE.fullmatch(claim_id):
         return _refuse(EXIT_USAGE, f"error: '{claim_id}' is not a valid claim id ({ID_HINT})")
     rel_path = f"claims/{claim_id}.yaml"
     path = root / "claims" / f"{claim_id}.yaml"

@@ -17,7 +17,7 @@ from .models import Positions, Taxonomy, locate
 from .problems import Location, Problem, error
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-ID_RE = re.compile(ID_PATTERN)
+ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: "$" alone would let "x\n" through
 ID_HINT = "use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound'"
 
 
@@ -184,7 +184,7 @@ def _fine(value: Any, spec: Field) -> bool:
     """Whether `_check_type` finds nothing wrong with a value that is not None."""
     kind = spec.type
     if kind == "id":
-        return isinstance(value, str) and (spec.ref != "" or ID_RE.match(value) is not None)
+        return isinstance(value, str) and (spec.ref != "" or ID_RE.fullmatch(value) is not None)
     if kind == "text" or kind == "markdown":
         return isinstance(value, str) and value.strip() != ""
     if kind == "ids" or kind == "texts":
@@ -245,7 +245,7 @@ def _check_type(
     elif spec.type == "id":
         if not isinstance(value, str):
             yield wrong()
-        elif spec.ref == "" and not ID_RE.match(value):
+        elif spec.ref == "" and not ID_RE.fullmatch(value):
             yield error(where(), key, f"'{value}' is not a valid id", ID_HINT)
     elif spec.type == "date":
         if not isinstance(value, date):

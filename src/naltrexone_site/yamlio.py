@@ -74,6 +74,11 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     if fast is not None:
         return Parsed(fast[0], fast[1])
     result = Parsed()
+    if text.count("[") + text.count("{") > MAX_DEPTH:  # only then can it nest so deep
+        too_deep = _too_deep(text, path, line_offset)
+        if too_deep is not None:
+            result.problems.append(too_deep)
+            return result
     if "&" in text or "*" in text:  # cheap pre-test; the event scan is only paid when needed
         for event in yaml.parse(text, Loader=YamlLoader) if _parses(text) else ():
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -152,6 +157,37 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Proble
             )
         ],
     )
+
+
+# Deeper than this, a value is refused before it is composed: libyaml's composer recurses
+# once a level and crashed the process (a segmentation fault) at 30,000 levels, which a
+# 64 KB file of "[" holds; this module's walker raised RecursionError from about 500.
+MAX_DEPTH = 32
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _too_deep(text: str, path: str, line_offset: int) -> Problem | None:
+    """The problem if values nest more than MAX_DEPTH levels (libyaml's event parser keeps
+    its own stack, so reading the events is safe at any depth)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=YamlLoader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = _mark(event.start_mark)
+                    return error(
+                        Location(path, line + line_offset, col),
+                        "",
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        "flatten it: registry files hold lists of text, at most a few levels deep",
+                    )
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # a syntax error: the composer reports it with its position
+    return None
 
 
 def _mark(mark: Any) -> tuple[int, int]:

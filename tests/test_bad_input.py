@@ -1,0 +1,181 @@
+"""Faults found by fuzzing the command line, each pinned: what used to end in a traceback,
+a crash of the process, or a project folder replaced by the site.
+
+Site settings faults have fixtures in tests/fixtures/settings/ (each a whole site.yaml);
+claim faults are in tests/fixtures/claims/ with the others (tests/test_fixtures.py).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, MakeSite, RunBuild, rewrite
+
+from naltrexone_site.scaffold import Request, new_claim
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# fixture -> complete output of `check` with it as content/site.yaml
+SETTINGS: dict[str, str] = {
+    "coverage-minimum-not-a-number.yaml": (
+        "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
+        "found 'lots' (write a number such as 'coverage_minimum: 90', or remove the line for "
+        "90)\n1 error, 0 warnings\n"
+    ),
+    # one error where the file cannot be read, not eight "missing setting" ones at 1:1 too
+    "syntax-error.yaml": (
+        "content/site.yaml:12:1: error: YAML syntax error: found unexpected end of stream while "
+        "scanning a quoted scalar that starts at line 5 (close the quotation mark opened on "
+        "line 5)\n1 error, 0 warnings\n"
+    ),
+    # libyaml's composer crashed the process (a segmentation fault) on this file
+    "nested-too-deep.yaml": (
+        "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten "
+        "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings\n"
+    ),
+}
+
+
+def check(root: Path) -> subprocess.CompletedProcess[str]:
+    """`check` as an editor runs it: its own process, so a crash shows as one."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_every_settings_fixture_is_pinned() -> None:
+    assert sorted(p.name for p in (FIXTURES / "settings").iterdir()) == sorted(SETTINGS)
+
+
+@pytest.mark.parametrize("fixture", sorted(SETTINGS))
+def test_settings_faults_are_located_errors(fixture: str, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    shutil.copy(FIXTURES / "settings" / fixture, root / "content" / "site.yaml")
+    run = check(root)
+    assert (run.returncode, run.stdout, run.stderr) == (1, SETTINGS[fixture], "")
+
+
+def test_a_claim_nested_thirty_thousand_levels_deep_is_an_error_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    deep = "id: deep\nnote: " + "[" * 30000 + "]" * 30000 + "\n"
+    (root / "claims" / "deep.yaml").write_text(deep, encoding="utf-8")
+    run = check(root)
+    assert run.returncode == 1, run  # not -11, a segmentation fault
+    assert run.stdout.startswith(
+        "claims/deep.yaml:2:38: error: values are nested more than 32 levels deep"
+    )
+
+
+def test_a_damaged_cache_is_a_miss_not_a_crash(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path, own_cache: Path
+) -> None:
+    """Unpickling damaged bytes raised ModuleNotFoundError or OverflowError, which the
+    cache did not catch: every command failed until the cache was deleted by hand."""
+    root = make_site()
+    first = run_build(root, tmp_path / "first")
+    assert first.code == 0
+    cached = sorted(own_cache.rglob("*.pickle"))
+    assert cached
+    damaged = (b"cnosuchmodule\nthing\n.", b"\x80\x05\x96" + b"\xff" * 9)  # two ways
+    for number, path in enumerate(cached):
+        path.write_bytes(damaged[number % 2])
+    again = run_build(root, tmp_path / "again")
+    assert again.code == 0, again.err
+    assert sorted(p.name for p in (tmp_path / "again").rglob("*")) == sorted(
+        p.name for p in first.site.rglob("*")
+    )
+
+
+@pytest.mark.parametrize("inside", ["templates", "templates/static/site", "claims/site"])
+def test_the_site_is_never_written_into_a_folder_the_build_reads(
+    inside: str, make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """templates/ holds an index.html, so it looked like an old site: `build --out
+    templates` replaced the project's templates with the built site."""
+    root = make_site()
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    run = run_build(root, root / inside)
+    assert run.code == 1
+    top = inside.split("/")[0]
+    assert run.err == (
+        f"error: refusing to write the site into '{root / inside}': it is inside {top}/, "
+        f"which the build reads (choose a folder outside it, such as _site)\n"
+        f"not built: {root / inside} was left as it was\n"
+    )
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # raised while the template ran, not by Jinja: a traceback until now
+        (
+            ("<h1>Methodology and legend</h1>", "<h1>{{ 1 // 0 }}</h1>"),
+            r"templates/methodology\.html:\d+: error: the template failed: ZeroDivisionError: "
+            r"integer division or modulo by zero",
+        ),
+        (
+            ("<h1>Methodology and legend</h1>", '{% include "methodology.html" %}'),
+            r"templates/methodology\.html:\d+: error: the template failed: RecursionError: "
+            r"maximum recursion depth exceeded.*",
+        ),
+        # a missing template is an OSError too: it read "cannot write the site: _site: None"
+        (
+            ("<h1>Methodology and legend</h1>", '{% include "gone.html" %}'),
+            r"templates/methodology\.html:\d+: error: there is no template 'gone\.html' in "
+            r"templates/ \(restore it from the repository, or correct the name\)",
+        ),
+    ],
+    ids=["runtime-error", "includes-itself", "missing"],
+)
+def test_a_template_that_fails_is_named_with_its_line(
+    edit: tuple[str, str], message: str, make_site: MakeSite, run_build: RunBuild
+) -> None:
+    root = make_site()
+    rewrite(root / "templates" / "methodology.html", *edit)
+    run = run_build(root)
+    assert run.code == 1
+    first, second = run.err.splitlines()
+    assert re.fullmatch(message, first), first
+    assert second == f"not built: {root / '_site'} was left as it was"
+
+
+def test_a_template_that_is_not_utf8_is_named_with_its_line(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    root = make_site()
+    template = root / "templates" / "methodology.html"
+    template.write_bytes(template.read_bytes() + b"\n\xff\n")
+    lines = template.read_bytes().count(b"\n")
+    run = run_build(root)
+    assert run.code == 1
+    assert run.err.splitlines()[0] == (
+        f"templates/methodology.html:{lines}: error: the template is not valid UTF-8 "
+        "(byte 0xff): save it as UTF-8"
+    )
+
+
+def test_new_refuses_an_id_ending_in_a_line_break(make_site: MakeSite) -> None:
+    """The id pattern ended in "$", which also matches before a final line break: `new`
+    wrote a file named 'zz-new\\n.yaml'."""
+    root = make_site()
+    request = Request("zz-new\n", "demo-article", "Naltrexone blocks opioid receptors")
+    result = new_claim(root, request)
+    assert result.path == ""
+    assert result.errors == (
+        "error: 'zz-new\n' is not a valid claim id (use lowercase letters, digits and single "
+        "hyphens, e.g. 'ldn-endorphin-rebound')",
+    )
+    assert not any(p.name.startswith("zz-new") for p in (root / "claims").iterdir())
