@@ -1,12 +1,14 @@
 """Faults found by fuzzing the command line, each pinned: what used to end in a traceback,
 a crash of the process, or a project folder replaced by the site.
 
-Site settings faults have fixtures in tests/fixtures/settings/ (each a whole site.yaml);
+Site settings faults have fixtures in tests/fixtures/settings/ (each a whole site.yaml),
+taxonomy faults in tests/fixtures/taxonomy/ (each a whole taxonomy file);
 claim faults are in tests/fixtures/claims/ with the others (tests/test_fixtures.py).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,10 +35,41 @@ SETTINGS: dict[str, str] = {
         "scanning a quoted scalar that starts at line 5 (close the quotation mark opened on "
         "line 5)\n1 error, 0 warnings\n"
     ),
+    # every claim page's "edit this claim" link would have run it
+    "repository-url-not-a-web-address.yaml": (
+        "content/site.yaml:4:1: error: repository_url: 'javascript:alert(1)' is not a web "
+        "address (write the address in full, starting with https://)\n1 error, 0 warnings\n"
+    ),
     # libyaml's composer crashed the process (a segmentation fault) on this file
     "nested-too-deep.yaml": (
         "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten "
         "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings\n"
+    ),
+}
+
+
+# fixture "<file>.<fault>.yaml" -> the output of `check` with it as content/taxonomy/<file>.yaml
+TAXONOMY: dict[str, str] = {
+    # passed `check`, then stopped `build` with a SystemError from markupsafe
+    "doses.short-not-text.yaml": (
+        "content/taxonomy/doses.yaml:8:3: error: [1].short: expected text, found list (put "
+        "text in quotes)\n1 error, 0 warnings\n"
+    ),
+    # an id names a page: this one was written outside mechanisms/
+    "mechanisms.id-not-valid.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: '../dopamine' is not a valid id "
+        "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
+        "1 error, 0 warnings\n"
+    ),
+    # passed `check`; `build` failed with "two pages at one path", naming no file
+    "mechanisms.id-repeated.yaml": (
+        "content/taxonomy/mechanisms.yaml:11:3: error: [2].id: 'dopamine' is already the id "
+        "of the entry at line 7 (give each entry its own id)\n1 error, 0 warnings\n"
+    ),
+    # `check` said "0 errors"; `build` said "fix the errors above" and listed none
+    "stances.no-entries.yaml": (
+        "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least "
+        "one)\n1 error, 0 warnings\n"
     ),
 }
 
@@ -51,17 +84,30 @@ def check(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_every_settings_fixture_is_pinned() -> None:
-    assert sorted(p.name for p in (FIXTURES / "settings").iterdir()) == sorted(SETTINGS)
+# (fixtures folder, what each fixture replaces, the outputs pinned)
+KINDS = {
+    "settings": (lambda fixture: "content/site.yaml", SETTINGS),
+    "taxonomy": (lambda fixture: f"content/taxonomy/{fixture.split('.')[0]}.yaml", TAXONOMY),
+}
 
 
-@pytest.mark.parametrize("fixture", sorted(SETTINGS))
-def test_settings_faults_are_located_errors(fixture: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_fixture_is_pinned(kind: str) -> None:
+    assert sorted(p.name for p in (FIXTURES / kind).iterdir()) == sorted(KINDS[kind][1])
+
+
+@pytest.mark.parametrize(
+    ("kind", "fixture"), [(kind, f) for kind, (_, pinned) in KINDS.items() for f in sorted(pinned)]
+)
+def test_faults_in_settings_and_taxonomy_are_located_errors(
+    kind: str, fixture: str, tmp_path: Path
+) -> None:
+    target, pinned = KINDS[kind]
     root = tmp_path / "project"
     shutil.copytree(FIXTURES / "project", root)
-    shutil.copy(FIXTURES / "settings" / fixture, root / "content" / "site.yaml")
+    shutil.copy(FIXTURES / kind / fixture, root / target(fixture))
     run = check(root)
-    assert (run.returncode, run.stdout, run.stderr) == (1, SETTINGS[fixture], "")
+    assert (run.returncode, run.stdout, run.stderr) == (1, pinned[fixture], "")
 
 
 def test_a_claim_nested_thirty_thousand_levels_deep_is_an_error_not_a_crash(
@@ -76,6 +122,37 @@ def test_a_claim_nested_thirty_thousand_levels_deep_is_an_error_not_a_crash(
     assert run.stdout.startswith(
         "claims/deep.yaml:2:38: error: values are nested more than 32 levels deep"
     )
+
+
+def test_a_pipe_among_the_inputs_is_an_error_not_a_wait_for_ever(tmp_path: Path) -> None:
+    """A pipe (made here: git cannot hold one) among the sources or claims: reading it
+    waited for a writer for ever, and a link to /dev/zero filled the memory."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    os.mkfifo(root / "content" / "sources" / "notes.md")
+    os.mkfifo(root / "claims" / "draft.yaml")
+    (root / "claims" / "zeros.yaml").symlink_to("/dev/zero")
+    run = check(root)  # its timeout fails the test if it waits
+    assert (run.returncode, run.stderr) == (1, "")
+    assert run.stdout == (
+        "claims/draft.yaml: error: cannot read the file: it is not a regular file (a pipe, "
+        "socket or device)\n"
+        "claims/zeros.yaml: error: cannot read the file: it is not a regular file (a pipe, "
+        "socket or device)\n"
+        "content/sources/notes.md: error: cannot read the file: it is not a regular file (a "
+        "pipe, socket or device)\n"
+        "3 claims, 1 source: 3 errors, 0 warnings\n"
+    )
+
+
+def test_links_in_a_loop_are_followed_once(tmp_path: Path) -> None:
+    """Two links to claims/ inside it made the scan of the inputs exponential."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    (root / "claims" / "a").symlink_to(".")
+    (root / "claims" / "b").symlink_to(".")
+    run = check(root)
+    assert (run.returncode, run.stdout) == (0, "3 claims, 1 source: 0 errors, 0 warnings\n")
 
 
 def test_a_damaged_cache_is_a_miss_not_a_crash(
@@ -165,6 +242,27 @@ def test_a_template_that_is_not_utf8_is_named_with_its_line(
         f"templates/methodology.html:{lines}: error: the template is not valid UTF-8 "
         "(byte 0xff): save it as UTF-8"
     )
+
+
+def test_an_image_in_markdown_is_a_link_to_it_not_a_request(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """`![chart](https://...)` in a note made every reader's browser ask that host: the
+    site promises that no page asks another host for anything."""
+    root = make_site()
+    rewrite(
+        root / "claims" / "fibro-pain.yaml",
+        "  One small trial, cited by the article.",
+        "  See ![a chart of doses](https://example.net/chart.png) and ![](x.png).",
+    )
+    run = run_build(root)
+    assert run.code == 0, run.err
+    page = (run.site / "claims" / "fibro-pain.html").read_text(encoding="utf-8")
+    assert "<img" not in page
+    assert (
+        'See <a href="https://example.net/chart.png">a chart of doses (image)</a> and '
+        '<a href="x.png">an image</a>.'
+    ) in page
 
 
 def test_new_refuses_an_id_ending_in_a_line_break(make_site: MakeSite) -> None:

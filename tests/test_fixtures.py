@@ -61,6 +61,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    "link-to-unknown-claim.yaml": (
+        1,
+        "claims/link-to-unknown-claim.yaml:11:1: error: note: 'base-clam' is not a known claim (did you mean 'base-claim'?)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "missing-required-field.yaml": (
         1,
         "claims/missing-required-field.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/missing-required-field.yaml:7:5: error: evidence[0].stance: required field is missing (add 'stance:' with an id: how the passage bears on the claim)\n3 claims, 1 source: 2 errors, 0 warnings\n",
@@ -84,6 +88,14 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "quote-not-in-source.yaml": (
         1,
         "claims/quote-not-in-source.yaml:9:5: error: evidence[0].quote: the quote is not in source 'test-source'; best candidate (46% match): \"Naltrexone’s ability to block opioid receptors in the brain directly impacts the brain’s reward system.\" (copy the passage from content/sources/test-source.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "quote-only-markdown.yaml": (
+        1,
+        "claims/quote-only-markdown.yaml:9:5: error: evidence[0].quote: the quote is not in source 'test-source', and no passage there is like it (copy the passage from content/sources/test-source.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "quote-too-long.yaml": (
+        1,
+        "claims/quote-too-long.yaml:9:5: error: evidence[0].quote: the quote is not in source 'test-source', and at 1,100 characters it is too long to look for the nearest passage (quote one passage of at most 1,000 characters, copied from content/sources/test-source.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "quote-one-word-changed.yaml": (
         1,

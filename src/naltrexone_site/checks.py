@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import WEAK_GRADES, AnchoredEvidence, Coverage, worded_as_fact
-from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SourceText
+from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SEARCHED_UP_TO, SourceText, normalize
 from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
@@ -164,14 +164,28 @@ def check_claims(ctx: Context, memo: Memo | None = None) -> Iterator[Problem]:
                 *_anchoring(ctx, found),
                 *_relations(claim),
                 *_grades(claim, known.lookups),
+                *_claim_links(claim, known.claim_ids),
             )
 
         digest = ctx.digests.get(claim.path)
         if memo is None or digest is None:
             yield from problems()
             continue
-        names = ids if claim.contradicts or claim.related else b""
+        names = ids if claim.contradicts or claim.related or _links_claims(claim) else b""
         yield from memo.get(claim.path, (digest, base, names), problems)
+
+
+def _links_claims(claim: Claim) -> bool:
+    return "(claim:" in claim.statement or "(claim:" in (claim.note or "")
+
+
+def _claim_links(claim: Claim, claim_ids: Collection[str]) -> Iterator[Problem]:
+    """Links to other claims in the statement and note (`[text](claim:id)`), as in the
+    mechanism overviews: one to a claim that does not exist was a broken link."""
+    for name in ("statement", "note") if _links_claims(claim) else ():
+        for match in _CLAIM_LINK.finditer(getattr(claim, name) or ""):
+            if match.group(1) not in claim_ids:
+                yield _unknown(claim.at(name), name, match.group(1), "claim", claim_ids)
 
 
 def _digest(*parts: str | bytes) -> bytes:
@@ -255,6 +269,24 @@ def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[P
                 f"the quote differs from the source ({anchor.score:.0f}% match); "
                 f'the source says: "{passage}"',
                 "paste the source's exact words",
+            )
+        elif len(normalize(item.evidence.quote)) > SEARCHED_UP_TO:
+            yield error(
+                item.claim.at(key),
+                key,
+                f"the quote is not in source '{item.evidence.source}', and at "
+                f"{len(item.evidence.quote):,} characters it is too long to look for the "
+                "nearest passage",
+                f"quote one passage of at most {SEARCHED_UP_TO:,} characters, copied from "
+                f"{source_path}",
+            )
+        elif not anchor.score:  # an empty source, or a quote of Markdown signs only
+            yield error(
+                item.claim.at(key),
+                key,
+                f"the quote is not in source '{item.evidence.source}', and no passage "
+                "there is like it",
+                f"copy the passage from {source_path}",
             )
         else:
             start, end = text.context(anchor)

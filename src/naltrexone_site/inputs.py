@@ -37,10 +37,9 @@ def scan_inputs(root: Path, folders: tuple[str, ...] = REGISTRY) -> dict[str, St
     found: dict[str, StatKey] = {}
     for name in folders:
         for path, entry in files_under(root / name, f"{name}/", follow_symlinks=True):
-            try:
-                if entry.is_file():
-                    found[path] = stat_key(entry.stat())
-            except OSError:  # removed while we looked
+            try:  # pipes and devices too: reading them is refused with a located error
+                found[path] = stat_key(entry.stat())
+            except OSError:  # removed while we looked, or a link to nothing
                 continue
     return found
 
@@ -50,11 +49,19 @@ def files_under(
 ) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """Every entry under `folder` that is not a folder, with its path (`prefix` + its
     path below `folder`, forward slashes): os.scandir, whose entries carry their type and
-    inode without a stat call. A folder that cannot be read, or is gone, has no entries."""
+    inode without a stat call. A folder that cannot be read, or is gone, has no entries.
+    Following links, a folder reached again (`ln -s . claims/a`) is not walked again: two
+    such links made the walk exponential."""
     stack = [(prefix, str(folder))]
+    seen: set[tuple[int, int]] = set()
     while stack:
         base, path = stack.pop()
         try:
+            if follow_symlinks:
+                info = os.stat(path)
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                seen.add((info.st_dev, info.st_ino))
             entries = list(os.scandir(path))
         except OSError:
             continue

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +29,8 @@ from .models import (
 from .problems import Location, Problem, error
 from .schema import (
     CLAIM_FIELDS,
+    ID_HINT,
+    ID_RE,
     OVERVIEW_FIELDS,
     SOURCE_FIELDS,
     Field,
@@ -133,7 +137,7 @@ def _parsed(
 def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | None:
     name = rel(root, path)
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(str(path), limit)
     except OSError as exc:
         problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
         return None
@@ -224,11 +228,15 @@ def _read_share(base: str, tasks: list[Task]) -> list[Read]:
 
 
 def _read_bytes(path: str, size: int) -> bytes:
-    """A file's bytes, `size` being what its stat said: os.open and os.read take half the
-    time of open() and read(), which make a buffered file object for each file (8 us of
-    the 15 a claim file took to read)."""
-    fd = os.open(path, os.O_RDONLY)
+    """A file's bytes, `size` being what its stat said (or the most that is wanted: more
+    is read only to tell that there is more): os.open and os.read take half the time of
+    open() and read(), which make a buffered file object for each file (8 us of the 15 a
+    claim file took to read). Only a regular file is read: a pipe waited for a writer
+    forever, and /dev/zero filled the memory."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe opens at once
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file (a pipe, socket or device)")
         data = os.read(fd, size + 1)  # a short read of a regular file is its end
         if len(data) <= size:
             return data
@@ -368,6 +376,18 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     missing = [k for k in (*_SETTINGS_REQUIRED, "disclaimer") if not isinstance(data.get(k), str)]
     for key in missing:
         problems.append(error(at(key), key, "required setting is missing or not text"))
+    for key in ("base_url", "repository_url"):  # in every page's links: only web addresses
+        address = data.get(key)
+        if isinstance(address, str) and not address.startswith(("https://", "http://")):
+            problems.append(
+                error(
+                    at(key),
+                    key,
+                    f"'{address}' is not a web address",
+                    "write the address in full, starting with https://",
+                )
+            )
+            missing.append(key)
     reviewed = data.get("last_reviewed")
     if not isinstance(reviewed, date):
         problems.append(error(at("last_reviewed"), "last_reviewed", "expected a date (YYYY-MM-DD)"))
@@ -392,8 +412,52 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     )
 
 
+# The type of each optional field of a taxonomy entry (id, label and definition are text).
+_TERM_TYPES = {"group": str, "short": str, "rank": int, "letter": str, "grade": str}
+_TERM_TYPES |= {"schema_org": str, "wording": str}
+
+
+def _term_problems(
+    entry: dict[str, Any],
+    i: int,
+    name: str,
+    positions: dict[str, tuple[int, int]],
+    first: dict[str, int],
+) -> list[Problem]:
+    """A taxonomy entry's id and field types: an id names a page (mechanisms/<id>.html)
+    and an anchor, so '../x' or a repeated id broke the build far from its cause."""
+    found = []
+    term_id = entry["id"]
+    at = Location(name, *positions.get(f"[{i}].id", (1, 1)))
+    if not ID_RE.fullmatch(term_id):
+        found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
+    elif term_id in first:
+        found.append(
+            error(
+                at,
+                f"[{i}].id",
+                f"'{term_id}' is already the id of the entry at line {first[term_id]}",
+                "give each entry its own id",
+            )
+        )
+    for field_name, kind in _TERM_TYPES.items():
+        value = entry.get(field_name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            what = "a whole number" if kind is int else "text"
+            found.append(
+                error(
+                    Location(name, *positions.get(f"[{i}].{field_name}", (1, 1))),
+                    f"[{i}].{field_name}",
+                    f"expected {what}, found {type(value).__name__}",
+                    "put text in quotes" if kind is str else "write a number such as 1",
+                )
+            )
+    return found
+
+
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
     parts: dict[str, tuple[Term, ...]] = {}
+    broken = False  # an entry with a bad id or field: reported; no registry is made of it
     for key, filename in TAXONOMY_FILES.items():
         path = root / "content" / "taxonomy" / filename
         name = rel(root, path)
@@ -406,6 +470,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             continue
         problems += parsed.problems
         terms: list[Term] = []
+        first: dict[str, int] = {}  # id -> its entry's line
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
             where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
             if not isinstance(entry, dict) or not all(
@@ -419,10 +484,18 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             if unknown:
                 problems.append(error(where, f"[{i}].{unknown[0]}", "unknown field"))
                 continue
+            found = _term_problems(entry, i, name, parsed.positions, first)
+            problems += found
+            first.setdefault(entry["id"], where.line)
+            broken = broken or bool(found)
             terms.append(Term(**entry))
+        if isinstance(parsed.data, list) and not parsed.data:
+            problems.append(
+                error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")
+            )
         if not isinstance(parsed.data, list) and not parsed.problems:
             problems.append(error(Location(name), "", "expected a list of entries"))
         parts[key] = tuple(terms)
-    if len(parts) != len(TAXONOMY_FILES) or not all(parts.values()):
+    if broken or len(parts) != len(TAXONOMY_FILES) or not all(parts.values()):
         return None
     return Taxonomy(**parts)

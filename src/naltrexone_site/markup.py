@@ -57,6 +57,17 @@ def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: 
     return rendered
 
 
+def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """An image as a link to it, named by its description: a page of the site asks no
+    other host for anything, and `![x](https://...)` in a note would have."""
+    from markdown_it.common.utils import escapeHtml
+
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    src = escapeHtml(str(token.attrGet("src") or ""))
+    return f'<a href="{src}">{escapeHtml(alt) + " (image)" if alt else "an image"}</a>'
+
+
 def _table_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     return '<div class="table-scroll" tabindex="0" role="region" aria-label="Table">\n<table>\n'
 
@@ -88,6 +99,7 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.core.ruler.at("normalize", _normalize)
     md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("image", _image)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
     md.add_render_rule("th_open", _th_open)
