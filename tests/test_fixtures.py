@@ -25,6 +25,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n3 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    # not read, so missing from the site: it was not said
+    "claim-named-yml.yml": (
+        0,
+        "claims/claim-named-yml.yml: warning: not read: a claim file's name ends in '.yaml' (rename it to claims/claim-named-yml.yaml)\n3 claims, 1 source: 0 errors, 1 warning\n",
+    ),
     "control-character.yaml": (
         1,
         "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n3 claims, 1 source: 1 error, 0 warnings\n",

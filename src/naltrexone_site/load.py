@@ -6,7 +6,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -26,7 +26,7 @@ from .models import (
     Taxonomy,
     Term,
 )
-from .problems import Location, Problem, error
+from .problems import Location, Problem, error, warning
 from .schema import (
     CLAIM_FIELDS,
     ID_HINT,
@@ -89,8 +89,11 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
             for n in scanned
             if n.startswith("claims/") and n.endswith(".yaml") and "/" not in n[7:]
         )
+        others = (n for n in scanned if n.startswith("claims/") and not n.endswith(".yaml"))
     else:
         names = [f"claims/{p.name}" for p in sorted((root / "claims").glob("*.yaml"))]
+        others = (f"claims/{p.name}" for p in (root / "claims").glob("*") if p.suffix != ".yaml")
+    problems += _misnamed_claims(others)
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
     registry = None
@@ -132,6 +135,24 @@ def _parsed(
     for _, _, found_problems in fresh.values():
         problems += found_problems
     return tuple(value for _, value, _ in fresh.values() if value is not None)
+
+
+def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
+    """Files in claims/ named like claims but not read as one (x.yml, x.YAML): the claim
+    would be missing from the site, and nothing said so."""
+    found = []
+    for path in sorted(paths):
+        stem, dot, suffix = path.rpartition(".")
+        if dot and "/" not in path[7:] and suffix.lower() in ("yaml", "yml"):
+            found.append(
+                warning(
+                    Location(path),
+                    "",
+                    "not read: a claim file's name ends in '.yaml'",
+                    f"rename it to {stem}.yaml",
+                )
+            )
+    return found
 
 
 def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | None:
