@@ -87,6 +87,9 @@ class DoseComparison:
     standard: tuple[Claim, ...]  # claims about the standard dose or both doses
     low: tuple[Claim, ...]
     opposite: tuple[Opposite, ...]
+    # claims of the row that state no dose: not on either side, but counted and linked, or
+    # the view reads as if nothing were known (the label's safety facts state no dose)
+    unstated: int = 0
 
     @property
     def difference(self) -> str:
@@ -300,6 +303,7 @@ def dose_comparisons(
             groups.get((row.id, "standard"), ()),
             groups.get((row.id, "low"), ()),
             tuple(sorted(opposite[row.id], key=lambda o: (o.standard.id, o.low.id))),
+            len(groups.get((row.id, "unspecified"), ())),
         )
         for row in rows
     )

@@ -565,6 +565,7 @@ class DoseRow:
     sides: tuple[tuple[str, tuple[Claim, ...], int], ...]  # (column, first claims, count)
     opposite: tuple[Opposite, ...]
     opposite_count: int
+    unstated: int  # see DoseComparison
 
     @classmethod
     def of(cls, found: DoseComparison) -> DoseRow:
@@ -577,6 +578,7 @@ class DoseRow:
             ),
             found.opposite[:OPPOSITE_LIMIT],
             len(found.opposite),
+            found.unstated,
         )
 
 
