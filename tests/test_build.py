@@ -612,6 +612,26 @@ def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(
     assert "<q>Low-dose naltrexone means 0.5 to 1 mg a day.</q>" in ranges
 
 
+def test_the_stated_ranges_hold_only_passages_that_give_a_number(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """A low-dose dosing claim's quote that states no amount ("in a much smaller dose")
+    read as that source's range."""
+    vague = claim_yaml(
+        "ldn-is-a-small-dose",
+        "The demo article says low-dose naltrexone is a small dose.",
+        quote="Low-dose naltrexone is thought to raise endorphin levels after a brief blockade.",
+        kind="dosing",
+        mechanism="dosing",
+        dose="low",
+    )
+    run = run_build(make_site({"claims/ldn-is-a-small-dose.yaml": vague}))
+    assert run.code == 0, run.out
+    ranges = (run.site / "dose.html").read_text("utf-8").split('<h2 id="ranges">', 1)[1]
+    assert "<q>Doses of 1.5 to 4.5 mg a day are typical.</q>" in ranges
+    assert "raise endorphin levels" not in ranges
+
+
 def test_the_stated_ranges_continue_on_pages_of_their_own(
     make_site: MakeSite, run_build: RunBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -312,7 +312,8 @@ def dose_comparisons(
 def dose_ranges(
     sources: Iterable[Source], by_source: Mapping[str, tuple[SourceClaim, ...]]
 ) -> tuple[StatedRange, ...]:
-    """For every source, its low-dose dosing claims' quotes: the ranges it states."""
+    """For every source, its low-dose dosing claims' quotes that give a number: the ranges
+    it states ("in a much smaller dose" states none, and read as a range in the table)."""
     return tuple(
         StatedRange(
             source,
@@ -321,6 +322,7 @@ def dose_ranges(
                 for found in by_source.get(source.id, ())
                 if found.claim.kind == "dosing" and found.claim.dose == "low"
                 for index, item, _ in found.items
+                if any(c.isdigit() for c in item.quote)
             ),
         )
         for source in sorted(sources, key=lambda s: s.title.lower())
