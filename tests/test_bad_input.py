@@ -124,6 +124,7 @@ def test_a_claim_nested_thirty_thousand_levels_deep_is_an_error_not_a_crash(
     )
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no pipes in the file system here")
 def test_a_pipe_among_the_inputs_is_an_error_not_a_wait_for_ever(tmp_path: Path) -> None:
     """A pipe (made here: git cannot hold one) among the sources or claims: reading it
     waited for a writer for ever, and a link to /dev/zero filled the memory."""
@@ -153,6 +154,21 @@ def test_links_in_a_loop_are_followed_once(tmp_path: Path) -> None:
     (root / "claims" / "b").symlink_to(".")
     run = check(root)
     assert (run.returncode, run.stdout) == (0, "3 claims, 1 source: 0 errors, 0 warnings\n")
+
+
+def test_lists_indented_thirty_thousand_levels_deep_are_an_error_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """Nesting needs no brackets: '- - - x' opens a list at each '- '."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    deep = "id: deep\nnote:\n  " + "- " * 30000 + "x\n"
+    (root / "claims" / "deep.yaml").write_text(deep, encoding="utf-8")
+    run = check(root)
+    assert run.returncode == 1, run
+    assert run.stdout.startswith(
+        "claims/deep.yaml:3:65: error: values are nested more than 32 levels deep"
+    )
 
 
 def test_a_damaged_cache_is_a_miss_not_a_crash(
@@ -194,6 +210,17 @@ def test_the_site_is_never_written_into_a_folder_the_build_reads(
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
 
 
+def test_the_site_is_not_written_into_the_templates_through_a_link(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    root = make_site()
+    (root / "pages").symlink_to(root / "templates")
+    run = run_build(root, root / "pages" / "site")
+    assert run.code == 1
+    assert "it is inside templates/, which the build reads" in run.err
+    assert not (root / "templates" / "site").exists()
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -205,8 +232,8 @@ def test_the_site_is_never_written_into_a_folder_the_build_reads(
         ),
         (
             ("<h1>Methodology and legend</h1>", '{% include "methodology.html" %}'),
-            r"templates/methodology\.html:\d+: error: the template failed: RecursionError: "
-            r"maximum recursion depth exceeded.*",
+            r"templates/methodology\.html:\d+: error: the template includes or extends "
+            r"itself, without end",
         ),
         # a missing template is an OSError too: it read "cannot write the site: _site: None"
         (
@@ -253,7 +280,8 @@ def test_an_image_in_markdown_is_a_link_to_it_not_a_request(
     rewrite(
         root / "claims" / "fibro-pain.yaml",
         "  One small trial, cited by the article.",
-        "  See ![a chart of doses](https://example.net/chart.png) and ![](x.png).",
+        "  See ![a chart of doses](https://example.net/chart.png) and ![](x.png), and\n"
+        "  ![a claim](claim:blocks-receptors).",
     )
     run = run_build(root)
     assert run.code == 0, run.err
@@ -261,8 +289,10 @@ def test_an_image_in_markdown_is_a_link_to_it_not_a_request(
     assert "<img" not in page
     assert (
         'See <a href="https://example.net/chart.png">a chart of doses (image)</a> and '
-        '<a href="x.png">an image</a>.'
+        '<a href="x.png">an image</a>, and'
     ) in page
+    # an image's address is a link's: claim:<id> is the claim's page
+    assert '<a href="../claims/blocks-receptors.html">a claim (image)</a>' in page
 
 
 def test_new_refuses_an_id_ending_in_a_line_break(make_site: MakeSite) -> None:

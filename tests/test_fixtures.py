@@ -28,7 +28,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # not read, so missing from the site: it was not said
     "claim-named-yml.yml": (
         0,
-        "claims/claim-named-yml.yml: warning: not read: a claim file's name ends in '.yaml' (rename it to claims/claim-named-yml.yaml)\n3 claims, 1 source: 0 errors, 1 warning\n",
+        "claims/claim-named-yml.yml: warning: not read: only files whose names end in '.yaml' are claims (rename it to claims/claim-named-yml.yaml)\n3 claims, 1 source: 0 errors, 1 warning\n",
     ),
     "control-character.yaml": (
         1,

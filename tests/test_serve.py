@@ -161,7 +161,7 @@ def test_a_yaml_syntax_error_and_a_broken_template_do_not_stop_the_server(
     lines = template.read_text().splitlines()
     line = next(n for n, text in enumerate(lines, 1) if "no_such_variable" in text)
     assert reload_status(url)["problems"] == [
-        f"templates/index.html:{line}: error: a template failed: 'no_such_variable' is undefined"
+        f"templates/index.html:{line}: error: 'no_such_variable' is undefined"
     ]
 
 

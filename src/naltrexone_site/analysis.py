@@ -164,13 +164,16 @@ def flat(text: str) -> bool:
 
 # A statement that says who asserts it ("one article asserts that ...") is not worded as fact.
 _ATTRIBUTED = re.compile(r"\b(?:according to|assert(?:s|ed)?|claim(?:s|ed)?|sa(?:ys?|id))\b")
+# Where a statement's main clause ends: "X raises Y, which may help" hedges only the help.
+_CLAUSE_END = re.compile(r",\s*(?:which|meaning|so that)\b|;")
 
 
 def worded_as_fact(statement: str) -> bool:
-    """Whether a claim's own statement reads as established: no hedge, no attribution.
-    Lists show a claim by its statement alone, so a weak grade must be heard in it."""
-    text = normalize(statement)
-    return not hedged(text) and _ATTRIBUTED.search(text) is None
+    """Whether a claim's own statement reads as established: no hedge and no attribution
+    in its main clause. Lists show a claim by its statement alone, so a weak grade must
+    be heard in it."""
+    main = _CLAUSE_END.split(normalize(statement), maxsplit=1)[0]
+    return not hedged(main) and _ATTRIBUTED.search(main) is None
 
 
 def flat_evidence(claim: Claim, normalized: Sequence[str] | None = None) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported when there is work to do, or likely to be (see `_b
     from .checks import Context
     from .jobs import Ahead, Plan
 
+HERE = Path(__file__).resolve().parent  # this package's code, as tracebacks name it
 PATCH_SHARE = 4  # replace files in place when at most 1/4 of the site changes
 OVERLAP_FROM = 5000  # input files; from this many the look at them hides the imports
 
@@ -329,9 +330,20 @@ def template_failure(root: Path, exc: BaseException) -> str | None:
         )
     if isinstance(exc, jinja2.TemplateError):
         return f"{where}error: {exc.message}"
-    if where:  # raised while a template ran: `1 // 0`, a template that includes itself
-        return f"{where}error: the template failed: {type(exc).__name__}: {exc}"
-    return None
+    if not where or _raised_here(exc):  # a bug of this package: its traceback is wanted
+        return None
+    if isinstance(exc, RecursionError):
+        return f"{where}error: the template includes or extends itself, without end"
+    return f"{where}error: the template failed: {type(exc).__name__}: {exc}"  # `1 // 0`
+
+
+def _raised_here(exc: BaseException) -> bool:
+    """Whether the innermost frame of the traceback is this package's code (a filter or
+    function the templates call), not a template's."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and Path(frame.tb_frame.f_code.co_filename).resolve().parent == HERE
 
 
 def template_location(root: Path, exc: BaseException) -> str:

@@ -270,13 +270,12 @@ def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[P
                 f'the source says: "{passage}"',
                 "paste the source's exact words",
             )
-        elif len(normalize(item.evidence.quote)) > SEARCHED_UP_TO:
+        elif (length := len(normalize(item.evidence.quote))) > SEARCHED_UP_TO:
             yield error(
                 item.claim.at(key),
                 key,
-                f"the quote is not in source '{item.evidence.source}', and at "
-                f"{len(item.evidence.quote):,} characters it is too long to look for the "
-                "nearest passage",
+                f"the quote is not in source '{item.evidence.source}', and at {length:,} "
+                "characters it is too long to look for the nearest passage",
                 f"quote one passage of at most {SEARCHED_UP_TO:,} characters, copied from "
                 f"{source_path}",
             )

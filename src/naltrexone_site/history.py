@@ -76,7 +76,7 @@ def parse_log(output: str) -> dict[str, tuple[Change, ...]]:
             continue
         full, date, subject = fields
         for name in sorted(set(names.split("\n"))):
-            match = _CLAIM_PATH.match(name.strip("\n "))
+            match = _CLAIM_PATH.match(name.strip())
             if match:
                 added = match.group(1) == "A"
                 change = Change(date, full[:SHORT], subject.strip(), added)

@@ -7,7 +7,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -92,7 +92,8 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
         others = (n for n in scanned if n.startswith("claims/") and not n.endswith(".yaml"))
     else:
         names = [f"claims/{p.name}" for p in sorted((root / "claims").glob("*.yaml"))]
-        others = (f"claims/{p.name}" for p in (root / "claims").glob("*") if p.suffix != ".yaml")
+        read = set(names)  # on Windows, the glob ignores case: X.YAML is read, not warned of
+        others = (n for p in (root / "claims").glob("*") if (n := f"claims/{p.name}") not in read)
     problems += _misnamed_claims(others)
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
@@ -137,6 +138,15 @@ def _parsed(
     return tuple(value for _, value, _ in fresh.values() if value is not None)
 
 
+def _said(value: Any) -> str:
+    """A YAML value in an editor's words."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
 def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
     """Files in claims/ named like claims but not read as one (x.yml, x.YAML): the claim
     would be missing from the site, and nothing said so."""
@@ -148,7 +158,7 @@ def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
                 warning(
                     Location(path),
                     "",
-                    "not read: a claim file's name ends in '.yaml'",
+                    "not read: only files whose names end in '.yaml' are claims",
                     f"rename it to {stem}.yaml",
                 )
             )
@@ -158,7 +168,7 @@ def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
 def _read(root: Path, path: Path, limit: int, problems: list[Problem]) -> str | None:
     name = rel(root, path)
     try:
-        raw = _read_bytes(str(path), limit)
+        raw = _read_bytes(str(path), limit, whole=False)
     except OSError as exc:
         problems.append(error(Location(name), "", f"cannot read the file: {exc.strerror}"))
         return None
@@ -248,18 +258,18 @@ def _read_share(base: str, tasks: list[Task]) -> list[Read]:
     return found
 
 
-def _read_bytes(path: str, size: int) -> bytes:
-    """A file's bytes, `size` being what its stat said (or the most that is wanted: more
-    is read only to tell that there is more): os.open and os.read take half the time of
-    open() and read(), which make a buffered file object for each file (8 us of the 15 a
-    claim file took to read). Only a regular file is read: a pipe waited for a writer
-    forever, and /dev/zero filled the memory."""
+def _read_bytes(path: str, size: int, whole: bool = True) -> bytes:
+    """A file's bytes, `size` being what its stat said; with `whole` false, `size` is a
+    limit and at most one byte more is read (enough for `decode` to refuse the file).
+    os.open and os.read take half the time of open() and read(), which make a buffered
+    file object for each file (8 us of the 15 a claim file took to read). Only a regular
+    file is read: a pipe waited for a writer forever, and /dev/zero filled the memory."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe opens at once
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "it is not a regular file (a pipe, socket or device)")
         data = os.read(fd, size + 1)  # a short read of a regular file is its end
-        if len(data) <= size:
+        if len(data) <= size or not whole:
             return data
         parts = [data]  # it grew since its stat: read on to the end
         while parts[-1]:
@@ -418,7 +428,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
             error(
                 at("coverage_minimum"),
                 "coverage_minimum",
-                f"expected a percentage from 0 to 100, found {minimum!r}",
+                f"expected a percentage from 0 to 100, found {_said(minimum)}",
                 "write a number such as 'coverage_minimum: 90', or remove the line for 90",
             )
         )
@@ -433,9 +443,13 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     )
 
 
-# The type of each optional field of a taxonomy entry (id, label and definition are text).
-_TERM_TYPES = {"group": str, "short": str, "rank": int, "letter": str, "grade": str}
-_TERM_TYPES |= {"schema_org": str, "wording": str}
+# The type of each optional field of a taxonomy entry, from Term (id, label and definition
+# are text, checked first). Its annotations are strings ("str"), under postponed evaluation.
+_TERM_TYPES = {
+    f.name: {"str": str, "int": int}[str(f.type)]
+    for f in fields(Term)
+    if f.name not in ("id", "label", "definition")
+}
 
 
 def _term_problems(

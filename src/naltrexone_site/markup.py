@@ -47,12 +47,16 @@ def _escape(text: str) -> str:
     )
 
 
+def _target(href: str, env: Any) -> str:
+    """A link's address on the site: `claim:<id>` is that claim's page."""
+    if href.startswith("claim:"):
+        return f"{env.get('root', '')}claims/{href.removeprefix('claim:')}.html"
+    return href
+
+
 def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
-    href = str(token.attrGet("href") or "")
-    if href.startswith("claim:"):
-        claim_id = href.removeprefix("claim:")
-        token.attrSet("href", f"{env.get('root', '')}claims/{claim_id}.html")
+    token.attrSet("href", _target(str(token.attrGet("href") or ""), env))
     rendered: str = self.renderToken(tokens, idx, options, env)
     return rendered
 
@@ -64,7 +68,7 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any)
 
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
-    src = escapeHtml(str(token.attrGet("src") or ""))
+    src = escapeHtml(_target(str(token.attrGet("src") or ""), env))
     return f'<a href="{src}">{escapeHtml(alt) + " (image)" if alt else "an image"}</a>'
 
 

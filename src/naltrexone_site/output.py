@@ -231,12 +231,15 @@ def refuse_unsafe(out: Path, protect: Path | None) -> None:
     (a walk of '/' would never end), and again when it stages the site."""
     out = Path(os.path.abspath(out))
     if protect is not None:
-        protect = Path(os.path.abspath(protect))
-        if out == protect or out in protect.parents:
+        # compared as the system resolves them: through links, and without case where the
+        # file system ignores it ('Templates' on macOS is templates/)
+        real = Path(os.path.normcase(os.path.realpath(out)))
+        project = Path(os.path.normcase(os.path.realpath(protect)))
+        if real == project or real in project.parents:
             raise OutputError(f"refusing to replace '{out}': it holds the project itself")
         for name in BUILT_FROM:  # templates/ has an index.html: it looked like a site
-            read = protect / name
-            if out == read or read in out.parents:
+            read = project / os.path.normcase(name)
+            if real == read or read in real.parents:
                 raise OutputError(
                     f"refusing to write the site into '{out}': it is inside {name}/, which "
                     "the build reads (choose a folder outside it, such as _site)"

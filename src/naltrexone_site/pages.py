@@ -7,6 +7,7 @@ once, so rendering a page never scans the whole registry.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,8 +88,9 @@ class DoseComparison:
     standard: tuple[Claim, ...]  # claims about the standard dose or both doses
     low: tuple[Claim, ...]
     opposite: tuple[Opposite, ...]
-    # claims of the row that state no dose: not on either side, but counted and linked, or
-    # the view reads as if nothing were known (the label's safety facts state no dose)
+    # claims of the row that state no dose (background left out: it is not about
+    # naltrexone): on neither side, but counted and linked, or the view reads as if
+    # nothing were known (the label's safety facts state no dose)
     unstated: int = 0
 
     @property
@@ -121,13 +123,11 @@ class Contradiction:
         """The one source that both claims come from, or "": an article at odds with itself
         (often over a difference it explains, such as the dose) is not two sources
         disagreeing, and the page says so."""
-        ids = {
-            e.source
+        first, second = (
+            {e.source for e in c.evidence if e.stance == "supports"}
             for c in (self.first, self.second)
-            for e in c.evidence
-            if e.stance == "supports"
-        }
-        return next(iter(ids)) if len(ids) == 1 else ""
+        )
+        return next(iter(first)) if len(first) == 1 and first == second else ""
 
 
 @dataclass(frozen=True)
@@ -303,17 +303,20 @@ def dose_comparisons(
             groups.get((row.id, "standard"), ()),
             groups.get((row.id, "low"), ()),
             tuple(sorted(opposite[row.id], key=lambda o: (o.standard.id, o.low.id))),
-            len(groups.get((row.id, "unspecified"), ())),
+            sum(c.kind != BACKGROUND for c in groups.get((row.id, "unspecified"), ())),
         )
         for row in rows
     )
 
 
+_AMOUNT = re.compile(r"\d\s*(?:mg|milligrams?)\b", re.IGNORECASE)  # "4.5 mg", "4.5mg"
+
+
 def dose_ranges(
     sources: Iterable[Source], by_source: Mapping[str, tuple[SourceClaim, ...]]
 ) -> tuple[StatedRange, ...]:
-    """For every source, its low-dose dosing claims' quotes that give a number: the ranges
-    it states ("in a much smaller dose" states none, and read as a range in the table)."""
+    """For every source, its low-dose dosing claims' quotes that give an amount: the
+    ranges it states ("in a much smaller dose" states none, and read as a range)."""
     return tuple(
         StatedRange(
             source,
@@ -322,7 +325,7 @@ def dose_ranges(
                 for found in by_source.get(source.id, ())
                 if found.claim.kind == "dosing" and found.claim.dose == "low"
                 for index, item, _ in found.items
-                if any(c.isdigit() for c in item.quote)
+                if _AMOUNT.search(item.quote)
             ),
         )
         for source in sorted(sources, key=lambda s: s.title.lower())

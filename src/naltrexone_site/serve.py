@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import TemplateSyntaxError
 
-from .builder import build, template_failure, template_location
+from .builder import build, template_failure
 from .cli import summary
 from .inputs import BUILT_FROM, rel
 from .output import OutputError
@@ -97,20 +97,13 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
     started = time.perf_counter()
     try:
         outcome = build(root, out)
-    except TemplateSyntaxError as exc:
-        where = template_location(root, exc)
-        return False, (f"{where}error: {exc.message}",), "a template is broken"
-    except TemplateNotFound as exc:
-        return False, (template_failure(root, exc) or str(exc),), "a template is missing"
-    except TemplateError as exc:
-        where = template_location(root, exc)
-        return False, (f"{where}error: a template failed: {exc.message}",), "a template failed"
     except OutputError as exc:
         return False, (f"error: {exc}",), "the site cannot be written"
     except Exception as exc:  # a bug must not stop the preview; show it and keep serving
-        failed = template_failure(root, exc)  # `1 // 0` in a template, say
+        failed = template_failure(root, exc)  # first: a missing template is an OSError too
         if failed is not None:
-            return False, (failed,), "a template failed"
+            broken = isinstance(exc, TemplateSyntaxError)
+            return False, (failed,), "a template is broken" if broken else "a template failed"
         if isinstance(exc, OSError):
             line = f"error: {exc.filename or out}: {exc.strerror}"
             return False, (line,), "a file cannot be read"

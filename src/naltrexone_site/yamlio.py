@@ -74,7 +74,9 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     if fast is not None:
         return Parsed(fast[0], fast[1])
     result = Parsed()
-    if text.count("[") + text.count("{") > MAX_DEPTH:  # only then can it nest so deep
+    # Only then can it nest so deep: a level opens with a bracket, or, indented, with a
+    # list item's "- " or a key's ": " (a claim that fails the fast reader has a few).
+    if sum(map(text.count, ("[", "{", "- ", ": "))) > MAX_DEPTH:
         too_deep = _too_deep(text, path, line_offset)
         if too_deep is not None:
             result.problems.append(too_deep)
@@ -101,6 +103,8 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
             )
             return result
         result.data = _Walker(loader, path, line_offset, result).value(node, "")
+    except RecursionError:  # not met past _too_deep; an error, never a traceback
+        result.problems.append(_nested(Location(path)))
     except yaml.MarkedYAMLError as exc:
         result.problems.append(_syntax_problem(exc, text, path, line_offset))
     except yaml.reader.ReaderError as exc:  # a control character: locate it by offset
@@ -177,17 +181,21 @@ def _too_deep(text: str, path: str, line_offset: int) -> Problem | None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line, col = _mark(event.start_mark)
-                    return error(
-                        Location(path, line + line_offset, col),
-                        "",
-                        f"values are nested more than {MAX_DEPTH} levels deep",
-                        "flatten it: registry files hold lists of text, at most a few levels deep",
-                    )
+                    return _nested(Location(path, line + line_offset, col))
             elif isinstance(event, _CLOSE):
                 depth -= 1
     except yaml.YAMLError:
         return None  # a syntax error: the composer reports it with its position
     return None
+
+
+def _nested(where: Location) -> Problem:
+    return error(
+        where,
+        "",
+        f"values are nested more than {MAX_DEPTH} levels deep",
+        "flatten it: registry files hold lists of text, at most a few levels deep",
+    )
 
 
 def _mark(mark: Any) -> tuple[int, int]:
