@@ -70,3 +70,43 @@ def test_the_program_runs_without_the_cycle_collector(monkeypatch: pytest.Monkey
     finally:
         gc.enable()
     assert seen == [False]
+
+
+def test_coverage_lists_each_source_and_its_uncovered_sentences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    assert cli.main(["--root", str(root), "coverage"]) == 0
+    assert capsys.readouterr().out == (
+        "test-source: 100.0% (3 of 3 sentences anchored; 1 excluded as boilerplate)\n"
+    )
+    assert cli.main(["--root", str(root), "coverage", "test-source", "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("content/sources/test-source.md:") and ": covered: " in lines[0]
+    assert lines[-1] == "test-source: 100.0% (3 of 3 sentences anchored)"
+
+
+def test_coverage_names_a_source_that_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was left out of the list, with exit code 0; asked for by name, it was "not a
+    known source"."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    source = (root / "content/sources/test-source.md").read_text(encoding="utf-8")
+    (root / "content/sources/broken.md").write_text(source.split("\n", 1)[1], encoding="utf-8")
+    error = (
+        "content/sources/broken.md:1:1: error: the file does not start with '---' front "
+        "matter (put the metadata between two '---' lines at the top)\n"
+    )
+    assert cli.main(["--root", str(root), "coverage"]) == 1
+    assert capsys.readouterr().out == (
+        "test-source: 100.0% (3 of 3 sentences anchored; 1 excluded as boilerplate)\n"
+        + error
+        + "not listed (see the errors above): broken\n"
+    )
+    assert cli.main(["--root", str(root), "coverage", "broken"]) == 1
+    assert capsys.readouterr().out == (
+        error + "'broken' cannot be read: fix the errors above, then ask again\n"
+    )

@@ -206,12 +206,30 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         print_problems(checked.problems)
         print(summary(checked))
         return EXIT_PROBLEMS
+    # A source that cannot be read has no coverage: say so, rather than leave it out of
+    # the list (and exit 0) or call it unknown.
+    unread = [
+        p
+        for p in checked.problems
+        if p.severity == "error" and p.location.path.startswith("content/sources/")
+    ]
+    if source_id is not None and f"content/sources/{source_id}.md" in {
+        p.location.path for p in unread
+    }:
+        print_problems([p for p in unread if p.location.path.endswith(f"/{source_id}.md")])
+        print(f"'{source_id}' cannot be read: fix the errors above, then ask again")
+        return EXIT_PROBLEMS
     if source_id is None:
         for sid, cov in sorted(ctx.coverage.items()):
             print(
                 f"{sid}: {cov.percent:.1f}% ({sum(cov.covered)} of {len(cov.sentences)} "
                 f"sentences anchored; {cov.excluded} excluded as boilerplate)"
             )
+        if unread:
+            print_problems(unread)
+            names = sorted({p.location.path.rsplit("/", 1)[-1][:-3] for p in unread})
+            print(f"not listed (see the errors above): {', '.join(names)}")
+            return EXIT_PROBLEMS
         return EXIT_OK
     if source_id not in ctx.coverage:
         known = ", ".join(sorted(ctx.coverage))
