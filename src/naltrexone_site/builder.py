@@ -142,7 +142,7 @@ def _rebuild(
     if record is not None and _frame(record.inputs) == _frame(inputs):
         build_key = record.build
     old_keys, old_build = (record.keys, record.build) if record is not None else (None, None)
-    with jobs.Ahead(out, root, old_keys, old_build) as ahead:  # the downloads, early
+    with jobs.Ahead(out, old_keys, old_build) as ahead:  # the downloads, early
         checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead)
         if plan is None:
             return Outcome(checked, pages=0)  # bad data never reaches a template
@@ -212,7 +212,7 @@ def _write(
     moved into it when few changed, else a new folder (the rest hard-linked) swapped in."""
     from . import jobs
 
-    staging = ahead.staging or Staging(out, protect=root)
+    staging = ahead.staging or Staging(out)
     try:
         with stages("render"):
             dirty, keys, removed = plan.jobs, plan.keys, plan.removed

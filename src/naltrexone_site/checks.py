@@ -183,9 +183,13 @@ def _claim_links(claim: Claim, claim_ids: Collection[str]) -> Iterator[Problem]:
     """Links to other claims in the statement and note (`[text](claim:id)`), as in the
     mechanism overviews: one to a claim that does not exist was a broken link."""
     for name in ("statement", "note") if _links_claims(claim) else ():
-        for match in _CLAIM_LINK.finditer(getattr(claim, name) or ""):
-            if match.group(1) not in claim_ids:
-                yield _unknown(claim.at(name), name, match.group(1), "claim", claim_ids)
+        for match in _broken_links(getattr(claim, name) or "", claim_ids):
+            yield _unknown(claim.at(name), name, match.group(1), "claim", claim_ids)
+
+
+def _broken_links(text: str, claim_ids: Collection[str]) -> Iterator[re.Match[str]]:
+    """The `[text](claim:id)` links of a Markdown text to claims that do not exist."""
+    return (m for m in _CLAIM_LINK.finditer(text) if m.group(1) not in claim_ids)
 
 
 def _digest(*parts: str | bytes) -> bytes:
@@ -411,13 +415,12 @@ def check_overviews(ctx: Context) -> Iterator[Problem]:
             )
         if overview.id not in mechanisms:
             yield _unknown(overview.at("id"), "id", overview.id, "mechanism", mechanisms)
-        for match in _CLAIM_LINK.finditer(overview.body):
-            if match.group(1) not in claim_ids:
-                line = overview.body_line + overview.body.count("\n", 0, match.start())
-                col = match.start() - overview.body.rfind("\n", 0, match.start())
-                yield _unknown(
-                    Location(overview.path, line, col), "body", match.group(1), "claim", claim_ids
-                )
+        for match in _broken_links(overview.body, claim_ids):
+            line = overview.body_line + overview.body.count("\n", 0, match.start())
+            col = match.start() - overview.body.rfind("\n", 0, match.start())
+            yield _unknown(
+                Location(overview.path, line, col), "body", match.group(1), "claim", claim_ids
+            )
 
 
 def check_coverage(ctx: Context) -> Iterator[Problem]:

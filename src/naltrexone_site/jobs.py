@@ -16,7 +16,7 @@ from . import cache, exports, parallel, render
 from .checks import Context
 from .history import claim_history
 from .inputs import SCHEMAS, TEMPLATES
-from .output import Content, OutputError, Staging, check_paths
+from .output import Content, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec, claim_path, claim_spec
@@ -219,8 +219,8 @@ class Ahead:
     The child writes into a staging folder it makes, which the build then uses; leaving
     the block stops the child if nobody waited for it, and removes that folder."""
 
-    def __init__(self, out: Path, root: Path, old: Mapping[str, bytes] | None, build: bytes | None):
-        self.out, self.root = out, root
+    def __init__(self, out: Path, old: Mapping[str, bytes] | None, build: bytes | None):
+        self.out = out
         self.old, self.old_build = old, build  # the last build's page keys and build key
         self.job: Job | None = None
         self.staging: Staging | None = None
@@ -232,10 +232,7 @@ class Ahead:
             return
         if not stale(job, valid_keys(self.old, self.old_build, build)):
             return  # unchanged: the build keeps the current files
-        try:
-            self.staging = Staging(self.out, protect=self.root)
-        except OutputError:
-            return  # the build says so where it makes the staging folder itself
+        self.staging = Staging(self.out)
         compare = self.old is not None  # see builder: what is not written is kept
         self._child = _made_beside(job, self.staging, compare)
         self.job = job

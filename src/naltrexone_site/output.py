@@ -107,9 +107,8 @@ def _folder(where: str) -> int | None:
 class Staging:
     """A temporary folder next to `out` holding the new version of the site's files."""
 
-    def __init__(self, out: Path, protect: Path | None = None) -> None:
-        self.out = Path(os.path.abspath(out))
-        refuse_unsafe(self.out, protect)
+    def __init__(self, out: Path) -> None:
+        self.out = Path(os.path.abspath(out))  # `refuse_unsafe` passed it: builder.build
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(
             tempfile.mkdtemp(prefix=f"{self.out.name}.building-", dir=self.out.parent)
@@ -227,12 +226,12 @@ def _keep(path: Path, backup: Path) -> None:
 
 def refuse_unsafe(out: Path, protect: Path | None) -> None:
     """Raises OutputError where writing the site to `out` would harm the project at
-    `protect` or something that is not a site. Called before the build looks at `out`
-    (a walk of '/' would never end), and again when it stages the site."""
+    `protect` or something that is not a site. The build calls it first, before it looks
+    at `out` (a walk of '/' would never end)."""
     out = Path(os.path.abspath(out))
     if protect is not None:
-        # compared as the system resolves them: through links, and without case where the
-        # file system ignores it ('Templates' on macOS is templates/)
+        # compared as the system resolves them: through links, and on Windows without case
+        # ('Templates' is templates/ there)
         real = Path(os.path.normcase(os.path.realpath(out)))
         project = Path(os.path.normcase(os.path.realpath(protect)))
         if real == project or real in project.parents:

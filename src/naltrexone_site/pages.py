@@ -63,9 +63,13 @@ class Cell:
     count: int
     strengths: tuple[tuple[Term, int], ...]  # the strength mix, strongest first, no zeros
     contested: int  # claims in the cell that are contested
-    # claims of kind "background" (an article's context, not about naltrexone): counted,
-    # but kept out of the strength mix, where their textbook grades read as naltrexone's
-    background: int = 0
+
+    @property
+    def background(self) -> int:
+        """Claims of kind "background" (an article's context, not about naltrexone): in
+        the count, but kept out of the strength mix, where a textbook grade would read as
+        naltrexone's."""
+        return self.count - sum(n for _, n in self.strengths)
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,6 @@ def evidence_map(
             len(found),
             tuple((s, counts[s.id]) for s in ranked if s.id in counts),
             sum(marks[c.id].contested for c in found),
-            len(found) - counts.total(),
         )
 
     return tuple(Row(row, tuple(cell(row, column) for column in COLUMNS)) for row in rows)

@@ -74,26 +74,14 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     if fast is not None:
         return Parsed(fast[0], fast[1])
     result = Parsed()
-    # Only then can it nest so deep: a level opens with a bracket, or, indented, with a
-    # list item's "- " or a key's ": " (a claim that fails the fast reader has a few).
-    if sum(map(text.count, ("[", "{", "- ", ": "))) > MAX_DEPTH:
-        too_deep = _too_deep(text, path, line_offset)
-        if too_deep is not None:
-            result.problems.append(too_deep)
+    # Cheap pre-tests, so that the scan of events is paid only when it may find something:
+    # an anchor or alias needs '&' or '*'; nesting past MAX_DEPTH needs that many levels
+    # opened, by a bracket or, indented, by a list item's "- " or a key's ": ".
+    if "&" in text or "*" in text or sum(map(text.count, ("[", "{", "- ", ": "))) > MAX_DEPTH:
+        refused = _refused_events(text, path, line_offset)
+        if refused is not None:
+            result.problems.append(refused)
             return result
-    if "&" in text or "*" in text:  # cheap pre-test; the event scan is only paid when needed
-        for event in yaml.parse(text, Loader=YamlLoader) if _parses(text) else ():
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line, col = _mark(event.start_mark)
-                result.problems.append(
-                    error(
-                        Location(path, line + line_offset, col),
-                        "",
-                        "YAML anchors and aliases (&name, *name) are not allowed",
-                        "write the value out in full",
-                    )
-                )
-                return result
     loader = YamlLoader(text)
     try:
         node = loader.get_single_node()
@@ -171,10 +159,14 @@ _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _too_deep(text: str, path: str, line_offset: int) -> Problem | None:
-    """The problem if values nest more than MAX_DEPTH levels (libyaml's event parser keeps
-    its own stack, so reading the events is safe at any depth)."""
+def _refused_events(text: str, path: str, line_offset: int) -> Problem | None:
+    """What one pass over the events refuses before the composer runs (libyaml's event
+    parser keeps its own stack, so the pass is safe at any depth): values nested more than
+    MAX_DEPTH levels, at once, since composing them would crash; else the first anchor or
+    alias, when the file has no syntax error, which the composer reports with its
+    position."""
     depth = 0
+    alias: Problem | None = None
     try:
         for event in yaml.parse(text, Loader=YamlLoader):
             if isinstance(event, _OPEN):
@@ -184,9 +176,19 @@ def _too_deep(text: str, path: str, line_offset: int) -> Problem | None:
                     return _nested(Location(path, line + line_offset, col))
             elif isinstance(event, _CLOSE):
                 depth -= 1
+            if alias is None and (
+                isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+            ):
+                line, col = _mark(event.start_mark)
+                alias = error(
+                    Location(path, line + line_offset, col),
+                    "",
+                    "YAML anchors and aliases (&name, *name) are not allowed",
+                    "write the value out in full",
+                )
     except yaml.YAMLError:
-        return None  # a syntax error: the composer reports it with its position
-    return None
+        return None
+    return alias
 
 
 def _nested(where: Location) -> Problem:
@@ -200,15 +202,6 @@ def _nested(where: Location) -> Problem:
 
 def _mark(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-
-
-def _parses(text: str) -> bool:
-    try:
-        for _ in yaml.parse(text, Loader=YamlLoader):
-            pass
-    except yaml.YAMLError:
-        return False  # the composer reports the syntax error with its position
-    return True
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int) -> Problem:
