@@ -2,7 +2,8 @@
 a crash of the process, or a project folder replaced by the site.
 
 Site settings faults have fixtures in tests/fixtures/settings/ (each a whole site.yaml),
-taxonomy faults in tests/fixtures/taxonomy/ (each a whole taxonomy file);
+taxonomy faults in tests/fixtures/taxonomy/ (each a whole taxonomy file), source faults
+in tests/fixtures/sources/ (each a whole source file);
 claim faults are in tests/fixtures/claims/ with the others (tests/test_fixtures.py).
 """
 
@@ -45,6 +46,15 @@ SETTINGS: dict[str, str] = {
         "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten "
         "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings\n"
     ),
+    # ignored, and "tagline: required setting is missing" reported at 1:1
+    "setting-misspelt.yaml": (
+        "content/site.yaml:2:1: error: tag_line: unknown setting (did you mean 'tagline'?)\n"
+        "1 error, 0 warnings\n"
+    ),
+    # every page showed an empty disclaimer box
+    "disclaimer-empty.yaml": (
+        "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 warnings\n"
+    ),
 }
 
 
@@ -74,6 +84,24 @@ TAXONOMY: dict[str, str] = {
 }
 
 
+# fixture "<source>.<fault>.md" -> the output of `check` with it as content/sources/<source>.md
+SOURCES: dict[str, str] = {
+    # reached the pages as it was (the Nu validator refuses it), and quotes around it
+    # read "the quote differs from the source (99% match)"
+    "test-source.control-character.md": (
+        "content/sources/test-source.md:19:145: error: the file contains a control character "
+        "(U+0008) (delete it; it is invisible in most editors)\n"
+        "3 claims, 0 sources: 1 error, 0 warnings\n"
+    ),
+    # shows the text after it backwards on the page, and nobody sees why
+    "test-source.direction-override.md": (
+        "content/sources/test-source.md:21:21: error: the file contains an invisible character "
+        "(U+202E RIGHT-TO-LEFT OVERRIDE) (delete it: a reader cannot see it, and a quote that "
+        "holds it differs from its source)\n3 claims, 0 sources: 1 error, 0 warnings\n"
+    ),
+}
+
+
 def check(root: Path) -> subprocess.CompletedProcess[str]:
     """`check` as an editor runs it: its own process, so a crash shows as one."""
     return subprocess.run(
@@ -88,6 +116,7 @@ def check(root: Path) -> subprocess.CompletedProcess[str]:
 KINDS = {
     "settings": (lambda fixture: "content/site.yaml", SETTINGS),
     "taxonomy": (lambda fixture: f"content/taxonomy/{fixture.split('.')[0]}.yaml", TAXONOMY),
+    "sources": (lambda fixture: f"content/sources/{fixture.split('.')[0]}.md", SOURCES),
 }
 
 
@@ -99,7 +128,7 @@ def test_every_fixture_is_pinned(kind: str) -> None:
 @pytest.mark.parametrize(
     ("kind", "fixture"), [(kind, f) for kind, (_, pinned) in KINDS.items() for f in sorted(pinned)]
 )
-def test_faults_in_settings_and_taxonomy_are_located_errors(
+def test_faults_in_settings_taxonomy_and_sources_are_located_errors(
     kind: str, fixture: str, tmp_path: Path
 ) -> None:
     target, pinned = KINDS[kind]

@@ -30,6 +30,26 @@ EXPECTED: dict[str, tuple[int, str]] = {
         0,
         "claims/claim-named-yml.yml: warning: not read: only files whose names end in '.yaml' are claims (rename it to claims/claim-named-yml.yaml)\n3 claims, 1 source: 0 errors, 1 warning\n",
     ),
+    # YAML reads `yes:` as true: the message named a field "True" that is not in the file
+    "key-read-as-true.yaml": (
+        1,
+        "claims/key-read-as-true.yaml:11:1: error: yes: unknown field (known fields: id, statement, kind, mechanism, dose, strength, evidence, contradicts, related, conditions, note, reviewed)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    # counted the claim twice in its mechanism's cell of the map
+    "mechanism-listed-twice.yaml": (
+        1,
+        "claims/mechanism-listed-twice.yaml:4:41: error: mechanism[2]: 'opioid-receptors' is listed twice (first as mechanism[0]) (list it once)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    # "receptors" is in the source, so the claim read as anchored
+    "quote-one-word.yaml": (
+        1,
+        "claims/quote-one-word.yaml:9:5: error: evidence[0].quote: the quote is under 3 words: too short to show what the source says, and it may be found anywhere in it (quote the clause that makes the claim, at least 3 words)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    # read "the quote differs from the source (99% match)", then a passage that looked the same
+    "quote-invisible-character.yaml": (
+        1,
+        "claims/quote-invisible-character.yaml:9:52: error: the file contains an invisible character (U+00AD SOFT HYPHEN) (delete it: a reader cannot see it, and a quote that holds it differs from its source)\n3 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "control-character.yaml": (
         1,
         "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n3 claims, 1 source: 1 error, 0 warnings\n",

@@ -241,6 +241,12 @@ _WHAT = {
 }
 
 
+# A quote of fewer words anchors nothing: "a" or "naltrexone" is found in every source.
+# The registry's shortest is four ("By helping maintain sobriety").
+MIN_QUOTE_WORDS = 3
+_SHORT = 40  # characters: a quote this long has three words unless one is very long
+
+
 def check_anchoring(ctx: Context) -> Iterator[Problem]:
     """Quotes that are not, word for word, in their source."""
     return _anchoring(ctx, ctx.anchored)
@@ -253,6 +259,16 @@ def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[P
             continue  # an unknown source is reported by check_references
         key = f"evidence[{item.index}].quote"
         if anchor.exact:
+            quote = item.evidence.quote
+            if len(quote) < _SHORT and len(quote.split()) < MIN_QUOTE_WORDS:
+                yield error(
+                    item.claim.at(key),
+                    key,
+                    f"the quote is under {MIN_QUOTE_WORDS} words: too short to show what the "
+                    "source says, and it may be found anywhere in it",
+                    f"quote the clause that makes the claim, at least {MIN_QUOTE_WORDS} words",
+                )
+                continue
             body = ctx.texts[item.evidence.source].body
             if BLOCK_BREAK.search(body, anchor.start, anchor.end):
                 yield warning(

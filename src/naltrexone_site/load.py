@@ -35,6 +35,7 @@ from .schema import (
     SOURCE_FIELDS,
     Field,
     as_ids,
+    nearest,
     validate,
 )
 from .yamlio import decode, parse_yaml, split_front_matter
@@ -52,6 +53,7 @@ TAXONOMY_FILES = {
 }
 _TERM_FIELDS = {f for f in Term.__dataclass_fields__}
 _SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
+_SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
 
 
 @dataclass
@@ -280,7 +282,7 @@ def _read_bytes(path: str, size: int, whole: bool = True) -> bytes:
 
 
 def parse_claim(name: str, raw: bytes) -> Parse:
-    text, problems = decode(raw, name, CLAIM_LIMIT)
+    text, problems = decode(raw, name, CLAIM_LIMIT, yaml_only=True)
     return _claim_from_text(name, text, problems) if text is not None else (None, problems)
 
 
@@ -404,9 +406,24 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     def at(key: str) -> Location:
         return Location(name, *parsed.positions.get(key, (1, 1)))
 
-    missing = [k for k in (*_SETTINGS_REQUIRED, "disclaimer") if not isinstance(data.get(k), str)]
+    # A misspelt setting was ignored, and its required one reported missing at 1:1 only.
+    meant = {}
+    for key in [k for k in data if k not in _SETTINGS_KNOWN]:
+        meant[key] = nearest(key, list(_SETTINGS_KNOWN))
+        known = ", ".join(_SETTINGS_KNOWN)
+        hint = (
+            f"did you mean '{meant[key]}'?" if meant[key] else f"remove it; the settings: {known}"
+        )
+        problems.append(error(at(key), key, "unknown setting", hint))
+    texts = (*_SETTINGS_REQUIRED, "disclaimer")
+    missing = [k for k in texts if not isinstance(data.get(k), str) or not data[k].strip()]
     for key in missing:
-        problems.append(error(at(key), key, "required setting is missing or not text"))
+        if key in meant.values():
+            continue  # the misspelt key above is this one
+        if isinstance(data.get(key), str):
+            problems.append(error(at(key), key, "is empty", "write the text"))
+        else:
+            problems.append(error(at(key), key, "required setting is missing or not text"))
     for key in ("base_url", "repository_url"):  # in every page's links: only web addresses
         address = data.get(key)
         if isinstance(address, str) and not address.startswith(("https://", "http://")):

@@ -194,6 +194,7 @@ def _fine(value: Any, spec: Field) -> bool:
             isinstance(value, list)
             and (bool(value) or not spec.required)
             and all(isinstance(item, str) and item.strip() != "" for item in value)
+            and len(set(value)) == len(value)
         )
     if kind == "evidence":
         return (
@@ -206,8 +207,10 @@ def _fine(value: Any, spec: Field) -> bool:
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "numbers":
-        return isinstance(value, list) and all(
-            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+        return (
+            isinstance(value, list)
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+            and len(set(value)) == len(value)
         )
     return False  # an unknown type: let _check_type say what it says
 
@@ -269,11 +272,14 @@ def _check_type(
                 )
         if spec.required and not items:
             yield error(where(), key, "the list is empty", "name at least one")
+        yield from _repeated(items, path, positions, key)
     elif spec.type == "numbers":
         if not isinstance(value, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
         ):
             yield error(where(), key, "expected a list of whole numbers from 1", "write [1, 3]")
+        else:
+            yield from _repeated(value, path, positions, key)
     elif spec.type == "evidence":
         if not isinstance(value, list):
             yield error(
@@ -295,6 +301,19 @@ def _check_type(
                 )
                 continue
             yield from validate(item, EVIDENCE_FIELDS, path, positions, item_key + ".")
+
+
+def _repeated(items: list[Any], path: str, positions: Positions, key: str) -> Iterator[Problem]:
+    """An item listed twice: `[mood, mood]` counted a claim twice in its mechanism's tally."""
+    first: dict[Any, int] = {}
+    for i, item in enumerate(items):
+        if isinstance(item, str | int) and first.setdefault(item, i) != i:
+            yield error(
+                locate(path, positions, f"{key}[{i}]"),
+                f"{key}[{i}]",
+                f"'{item}' is listed twice (first as {key}[{first[item]}])",
+                "list it once",
+            )
 
 
 def as_ids(value: Any) -> tuple[str, ...]:

@@ -7,6 +7,8 @@ rather than silently accepted (PyYAML keeps the last duplicate and expands alias
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +40,23 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
 
 
-def decode(raw: bytes, path: str, limit: int) -> tuple[str | None, list[Problem]]:
-    """Bytes to text, refusing oversized, non-UTF-8 and empty files."""
+# What a reader cannot see: control characters (tab and line breaks aside) and Unicode's
+# invisible format characters (zero-width spaces and joiners, the soft hyphen, direction
+# marks and overrides, a byte-order mark inside the text). In a quote they made it differ
+# from its source by a character nobody could find ("99% match"); in a source, they
+# reached the page. YAML's reader refuses the ASCII controls of a YAML file itself.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def decode(
+    raw: bytes, path: str, limit: int, *, yaml_only: bool = False
+) -> tuple[str | None, list[Problem]]:
+    """Bytes to text, refusing oversized, non-UTF-8 and empty files, and characters a
+    reader cannot see. `yaml_only`: the file is all YAML, whose reader finds the ASCII
+    controls, so ASCII text need not be searched (0.02 s at 10,000 claim files)."""
     if len(raw) > limit:
         return None, [
             error(
@@ -65,7 +82,30 @@ def decode(raw: bytes, path: str, limit: int) -> tuple[str | None, list[Problem]
         ]
     if not text.strip():
         return None, [error(Location(path), "", "file is empty", "see docs/registry-format.md")]
+    found = _INVISIBLE.search(text) if not (yaml_only and text.isascii()) else None
+    if found is not None:
+        return None, [_invisible(text, found.start(), path)]
     return text, []
+
+
+def _invisible(text: str, at: int, path: str) -> Problem:
+    before = text[:at]
+    where = Location(path, before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1)
+    char = text[at]
+    if unicodedata.category(char) == "Cc":
+        return error(
+            where,
+            "",
+            f"the file contains a control character (U+{ord(char):04X})",
+            "delete it; it is invisible in most editors",
+        )
+    return error(
+        where,
+        "",
+        f"the file contains an invisible character (U+{ord(char):04X} "
+        f"{unicodedata.name(char, 'format character')})",
+        "delete it: a reader cannot see it, and a quote that holds it differs from its source",
+    )
 
 
 def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
@@ -268,12 +308,14 @@ class _Walker:
             )
             return None
 
-    def mapping(self, node: yaml.MappingNode, key: str) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        first_line: dict[Any, int] = {}
+    def mapping(self, node: yaml.MappingNode, key: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            name = self.value(key_node, key + ".<key>") if key_node.tag in _PLAIN_TAGS else None
-            if not isinstance(name, str | int | bool | float) or name is None:
+            # A field name as written: YAML reads `yes:` as true and `1:` as a number, and
+            # "True: unknown field" named a field that is not in the file.
+            name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key_node.tag not in _PLAIN_TAGS or not name:
                 self.result.problems.append(
                     error(
                         Location(self.path, *self.where(key_node)),
@@ -283,7 +325,7 @@ class _Walker:
                     )
                 )
                 continue
-            child = f"{key}.{name}" if key else str(name)
+            child = f"{key}.{name}" if key else name
             if name in out:
                 self.result.problems.append(
                     error(
@@ -297,5 +339,4 @@ class _Walker:
             first_line[name] = self.where(key_node)[0]
             self.result.positions[child] = self.where(key_node)
             out[name] = self.value(value_node, child)
-        self.result.positions.pop(key + ".<key>", None)
         return out
