@@ -2,9 +2,11 @@
  *
  * Why hand-written and not Pagefind: the team decided the build must stay deterministic
  * and fast (10,000 claims in at most 3 s for the whole build) and must not depend on a
- * binary step. A claim is one sentence, so matching the start of words (and a plural's
- * singular) in its statement, id, conditions and mechanisms' names is enough. The index is search-index.js, a script that sets a global (not a JSON
- * file fetched at run time), so search also works when the site is opened from file://.
+ * binary step. A claim is one sentence, so matching the start of words (a plural's
+ * singular, a few phrases readers use for what claims call otherwise) in its statement,
+ * id, conditions and mechanisms' names is enough. Quotes are not searched: they would
+ * more than double the index. The index is search-index.js, a script that sets a global
+ * (not a JSON file fetched at run time), so search also works when opened from file://.
  *
  * A large registry's index is megabytes (17 MB at 100,000 claims). Its browse pages name it
  * in the form's data-index instead, and it is loaded on the form's first use, or at once
@@ -123,6 +125,33 @@
     return dose === doseBoth && (wanted === doseStandard || wanted === doseLow);
   }
 
+  // Phrases a reader may use for what the claims call otherwise: each finds the others of
+  // its group ("LDN" and "low dose" find "low-dose naltrexone", "adverse effects" finds
+  // "side effects"). Typed with a hyphen or a space, with or without a plural "s".
+  var SAME = [
+    ["ldn", "low-dose", "low dose"],
+    ["side effect", "side-effect", "adverse effect", "adverse event", "adverse reaction"]
+  ];
+
+  // What was typed as terms, each a list of what may match it.
+  function termsOf(query) {
+    var terms = [];
+    SAME.forEach(function (group) {
+      group.forEach(function (phrase) {
+        var typed = new RegExp(
+          "(^|[^a-z0-9])" + phrase.replace(/[ -]/g, "[\\s-]+") + "s?(?![a-z0-9])", "g");
+        query = query.replace(typed, function (all, before) {
+          terms.push(group);
+          return before + " ";
+        });
+      });
+    });
+    query.split(/\s+/).filter(Boolean).forEach(function (word) {
+      terms.push([stem(word)]);
+    });
+    return terms;
+  }
+
   // A term matches at the start of a word ("ms" is not found in "symptoms"), and a plural
   // finds its singular ("side effects" finds "a common side effect").
   function stem(term) {
@@ -146,7 +175,7 @@
       status.textContent = "";
       return;
     }
-    var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean).map(stem);
+    var terms = termsOf(input.value.toLowerCase());
     var mechanism = selected("mechanism");
     var dose = selected("dose");
     var strength = selected("strength");
@@ -162,8 +191,8 @@
       if (contested && !c[6]) { continue; }
       var text = haystacks[i];
       var ok = true;
-      for (var t = 0; t < terms.length; t++) {
-        if (!hasWordStart(text, terms[t])) { ok = false; break; }
+      for (var t = 0; t < terms.length && ok; t++) {
+        ok = terms[t].some(function (phrase) { return hasWordStart(text, phrase); });
       }
       if (ok) { matches.push(c); }
     }

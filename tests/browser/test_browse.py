@@ -225,6 +225,21 @@ def test_search_matches_words_plurals_and_mechanism_names(
     assert ms == said, sorted(ms ^ said)
 
 
+def test_search_finds_what_a_reader_calls_otherwise(
+    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
+) -> None:
+    """Typed "adverse effects", search found none of the 15 claims about side effects;
+    typed "low dose", none of those that say only "LDN"."""
+    effects = {c for c in claims if re.search(r"\bside effects?\b", claims[c]["statement"], re.I)}
+    assert effects <= _search(page, site_url, browse_rel, "adverse effects")
+    ldn = {c for c in claims if re.search(r"\bLDN\b", claims[c]["statement"])}
+    low = {c for c in claims if re.search(r"\blow[- ]dose\b", claims[c]["statement"], re.I)}
+    assert ldn - low and low - ldn  # each phrase alone misses some of the other's claims
+    for typed in ("low dose", "Low-dose", "LDN"):
+        found = _search(page, site_url, browse_rel, typed)
+        assert ldn | low <= found, (typed, sorted((ldn | low) - found))
+
+
 def test_without_javascript_the_complete_list_shows(
     new_context: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
 ) -> None:
