@@ -4,12 +4,14 @@
 A thin wrapper so the commands work from a fresh clone before (or without) installing.
 """
 
+import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
+# os.path, not pathlib: nothing is imported before the program's signal handlers are in
+# place but what Python has imported already (see naltrexone_site/__main__.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "src"))
 
-from naltrexone_site.cli import entry  # noqa: E402
+from naltrexone_site.__main__ import entry  # noqa: E402
 
 if __name__ == "__main__":
     entry()

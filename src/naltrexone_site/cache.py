@@ -93,8 +93,14 @@ def save(root: Path, name: str, value: Any) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         _sweep(folder, code_fingerprint())
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, folder / f"{name}-{code_fingerprint()}.pickle")
+            try:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.close()
+                os.replace(handle.name, folder / f"{name}-{code_fingerprint()}.pickle")
+            except BaseException:  # a full disk, Ctrl-C or a signal: leave no part of it
+                with contextlib.suppress(OSError):
+                    os.unlink(handle.name)
+                raise
     except OSError:
         return
 
@@ -179,9 +185,14 @@ _writers: list[parallel.Beside[None]] = []
 @contextlib.contextmanager
 def written() -> Iterator[None]:
     """On leaving, wait for the cache entries being written in the background: when a
-    build or check returns, its cache is complete for the next one."""
+    build or check returns, its cache is complete for the next one. Interrupted, it
+    stops them instead (each removes the file it was writing)."""
     try:
         yield
+    except KeyboardInterrupt:
+        while _writers:
+            _writers.pop().stop()
+        raise
     finally:
         while _writers:
             _writers.pop().result()

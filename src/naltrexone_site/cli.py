@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -11,32 +10,23 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
+from . import interrupt
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Checked, Problem
 
 
 def entry() -> NoReturn:
-    """The program (build.py, `python -m naltrexone_site`, the console script): `main`,
-    then leave at once. A build holds a few hundred thousand objects at 10,000 claims
-    (millions at 100,000); freeing them one by one at exit took 0.1 s and 1.5 s, for
-    nothing. Every file is closed and every worker waited for by then.
+    """What the console script of an install older than `__main__.entry` calls: this
+    module's imports then run before the signal handlers are in place (reinstall)."""
+    from .__main__ import entry
 
-    The cycle collector stays off: a program that runs once leaves before a reference
-    cycle could matter, and the collector's first pass after a build (which runs without
-    it, see cache.no_gc) walked every object the build had made: 0.06 to 0.1 s of a
-    one-claim rebuild at 10,000 claims. `serve`, which runs on, turns it back on."""
-    gc.disable()
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    entry()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(argv)
-    except KeyboardInterrupt:
-        print("interrupted: nothing was changed", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM or SIGHUP (see interrupt.py)
+        return interrupt.report(stop)
     except OSError as exc:  # a disk or permission problem, not a fault in the registry
         where = f" {exc.filename}" if exc.filename else ""
         print(f"error:{where}: {exc.strerror or exc}", file=sys.stderr)

@@ -2,12 +2,13 @@
 
 A new version of the site is written into a sibling temporary folder (`Staging`); only
 when every file is written does it take the place of the output folder. When most of
-the site is new, the folder as a whole replaces the old one: two renames, with SIGINT
-and SIGTERM held back between them, and files that did not change hard-linked from the
-old site rather than written again. When only a few files changed (an edited claim),
-those files are moved into the old site one by one, with the signals held back, and
-put back as they were if any move fails. Either way, an error or an interruption before
-that point leaves the previous site as it was and removes the temporary folder.
+the site is new, the folder as a whole replaces the old one: two renames, with the
+signals that stop the program (interrupt.py) held back between them, and files that did
+not change hard-linked from the old site rather than written again. When only a few
+files changed (an edited claim), those files are moved into the old site one by one,
+with the signals held back, and put back as they were if any move fails. Either way, an
+error or an interruption before that point leaves the previous site as it was and
+removes the temporary folder.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .inputs import BUILT_FROM, files_under
+from .interrupt import SIGNALS
 
 
 class OutputError(Exception):
@@ -113,10 +115,14 @@ class Staging:
         self.folder = Path(
             tempfile.mkdtemp(prefix=f"{self.out.name}.building-", dir=self.out.parent)
         )
-        umask = os.umask(0)
-        os.umask(umask)
-        self.folder.chmod(0o777 & ~umask)
-        _spread_subfolders(self.folder)
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            self.folder.chmod(0o777 & ~umask)
+            _spread_subfolders(self.folder)
+        except BaseException:  # a signal, even: the caller has no `discard` to call yet
+            self.discard()
+            raise
 
     def write(self, files: Mapping[str, Content]) -> None:
         write_tree(self.folder, files)  # looked up at call time: tests replace it
@@ -279,8 +285,9 @@ def _swap(staging: Path, out: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM for the renames (they arrive right after)."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """Hold back the signals that stop the program for the renames (they arrive right
+    after)."""
+    held = set(SIGNALS)
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
         threading.main_thread()
     ):

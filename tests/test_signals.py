@@ -1,0 +1,253 @@
+"""Stopping on a signal. Ctrl-C (SIGINT), SIGTERM (`kill`, a CI job cancelled) or SIGHUP
+(the terminal closed), at any moment, stop the program with one line and the exit code
+128 + the signal number: the site is left as it was, and no staging folder, cache file
+half written or child process is left behind. `serve` stops as it does on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, MakeSite
+
+from naltrexone_site import cache, parallel
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="signals and process groups as on Linux"
+)
+INTERRUPTED = "interrupted: nothing was changed\n"
+WAIT = 30.0  # seconds; every wait ends as soon as what it waits for happens
+
+
+@pytest.fixture(autouse=True)
+def signals_reach_children() -> Iterator[None]:
+    """A runner started with SIGINT or SIGHUP ignored (a background job, `nohup`) passes
+    that on to the programs the tests start, which keep them ignored (as they should).
+    Handled here while they start, they have the default, as from a terminal: a signal
+    handled is reset by exec, one ignored is not."""
+    before = {
+        s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGINT, signal.SIGHUP)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def environment(**more: str) -> dict[str, str]:
+    """This environment (its cache folder is the test's), with this checkout's code first."""
+    paths = [*more.pop("PYTHONPATH", "").split(os.pathsep), str(REPO / "src")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p), **more}
+
+
+# --- Ctrl-C while the program is still importing (before `cli.main` runs) ---------------
+
+INTERRUPT_AT_IMPORT = """\
+import os, signal, sys
+
+
+class InterruptAtImport:
+    # Ctrl-C as the first import of the module named starts: at that moment, every time
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, InterruptAtImport())
+"""
+
+
+def console_script() -> list[str]:
+    """What the console script that pyproject.toml declares runs (as pip writes it; the
+    installed one may be older than this checkout)."""
+    with (REPO / "pyproject.toml").open("rb") as handle:
+        target = tomllib.load(handle)["project"]["scripts"]["naltrexone-site"]
+    module, name = target.split(":")
+    return ["-c", f"import sys; from {module} import {name}; sys.exit({name}())"]
+
+
+PROGRAMS = {
+    "build.py": [str(REPO / "build.py")],
+    "python -m": ["-m", "naltrexone_site"],
+    "console script": console_script(),
+}
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("module", ["naltrexone_site.cli", "argparse"])
+def test_ctrl_c_while_the_program_imports_prints_one_line(
+    program: str, module: str, make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(INTERRUPT_AT_IMPORT.format(module=module))
+    done = subprocess.run(
+        [sys.executable, *PROGRAMS[program], "--root", str(root), "check"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=environment(PYTHONPATH=str(hook)),
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (130, INTERRUPTED, "")
+
+
+# --- a signal in the middle of a build --------------------------------------------------
+
+# Every page then takes about 40 s to render: the build is certainly still rendering,
+# in this process and its workers, when the signal comes.
+SLOW = "{% for _ in range(10 ** 9) %}{% endfor %}"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """bench/generate.py's registry, enough claims for the pages to be rendered by
+    several processes (jobs.PARALLEL_FROM), with the site built from it; then its
+    templates made slow."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from generate import generate  # type: ignore[import-not-found]
+
+    root = tmp_path_factory.mktemp("registry") / "project"
+    generate(root, 450, 6, seed=3)
+    for name in ("templates", "schema"):
+        shutil.copytree(REPO / name, root / name)
+    site = root.parent / "site"
+    built = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "build", "--out", str(site)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment(NALTREXONE_SITE_CACHE="0"),
+    )
+    assert built.returncode == 0, built.stderr
+    base = root / "templates" / "base.html"
+    base.write_text(SLOW + base.read_text(encoding="utf-8"), encoding="utf-8")
+    return root, site
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def group(pgid: int) -> list[int]:
+    """The processes of a process group that have not ended (zombies have)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {WAIT} s for {what}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("name", "to_group"),
+    [("SIGTERM", False), ("SIGTERM", True), ("SIGHUP", True), ("SIGINT", True)],
+    ids=["SIGTERM", "SIGTERM-to-all", "SIGHUP-to-all", "SIGINT-to-all"],
+)
+def test_a_signal_midway_leaves_the_site_as_it_was_and_nothing_behind(
+    name: str, to_group: bool, registry: tuple[Path, Path], own_cache: Path, tmp_path: Path
+) -> None:
+    """To the build alone (`kill`), or to it and its workers (a closed terminal; Ctrl-C)."""
+    root, built = registry
+    site = tmp_path / "_site"
+    shutil.copytree(built, site)
+    before = snapshot(site)
+    signum = getattr(signal, name)
+    build = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "build", "--out", str(site)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+        start_new_session=True,  # its own process group: its workers are found by it
+    )
+    try:
+        wait_for(lambda: list(tmp_path.glob("_site.building-*")), "the staging folder")
+        if parallel.workers() > 1:
+            wait_for(lambda: len(group(build.pid)) > 1, "the workers")
+        (os.killpg if to_group else os.kill)(build.pid, signum)
+        out, err = build.communicate(timeout=WAIT)
+        assert (build.returncode, err, out) == (128 + signum, INTERRUPTED, "")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["_site"]
+        assert snapshot(site) == before
+        assert group(build.pid) == []  # no worker outlived it
+        assert [p.name for p in own_cache.rglob("*.tmp")] == []
+    finally:
+        for pid in group(build.pid):  # whatever a failure left running
+            os.kill(pid, signal.SIGKILL)
+        build.kill()
+        build.communicate()
+
+
+def test_a_cache_entry_interrupted_midway_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cut_short(value: object, handle: object, protocol: int) -> None:
+        handle.write(b"half of it")  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+
+    root = tmp_path / "project"
+    folder = cache.cache_dir(root)
+    assert folder is not None
+    monkeypatch.setattr(pickle, "dump", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        cache.save(root, "entry", {"a": 1})
+    assert list(folder.iterdir()) == []
+
+
+# --- serve ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_serve_stops_on_sigterm_and_sighup_as_on_ctrl_c(
+    name: str, make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    scratch = tmp_path / "tmp"  # where the preview's own output folder is made
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment(TMPDIR=str(scratch)),
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline()]
+        while lines[-1] and not lines[-1].startswith("serving "):  # after the first build
+            lines.append(process.stdout.readline())
+        assert lines[-1].startswith("serving http://127.0.0.1:"), lines
+        process.send_signal(getattr(signal, name))
+        rest, _ = process.communicate(timeout=WAIT)
+        assert (process.returncode, rest) == (0, "stopped\n")
+        assert list(scratch.iterdir()) == []  # its output folder removed
+    finally:
+        process.kill()
+        process.communicate()
