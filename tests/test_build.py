@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import REPO, MakeSite, RunBuild, claim_yaml, rewrite
+from conftest import DEMO_ARTICLE, REPO, MakeSite, RunBuild, claim_yaml, rewrite
 
 from naltrexone_site import output, render
 from naltrexone_site.models import Claim, Evidence
@@ -581,6 +581,25 @@ def test_a_source_page_lists_its_claims_in_the_order_of_the_text(
     assert "A newsletter sign-up box." in page
     thanks = sid("Thanks for reading.")
     assert f'<span class="s boilerplate" id="{thanks}">Thanks for reading.</span>' in page
+
+
+def test_the_literature_badge_tells_a_reference_list_from_citations(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """The vendor's post ends with ten references that its text never points to: it read
+    "Cites no literature" beside them."""
+    listed = DEMO_ARTICLE.replace("cites_literature: true", "cites_literature: false")
+    run = run_build(make_site({"content/sources/demo-article.md": listed}))
+    badges = {
+        sid: re.findall(r'class="badge literature"[^>]*>([^<]+)<', page.read_text("utf-8"))
+        for sid, page in ((p.stem, p) for p in (run.site / "sources").glob("*-article.html"))
+    }
+    assert badges == {
+        "demo-article": ["Lists references, cites none"],
+        "other-article": ["Cites no literature"],
+    }
+    page = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
+    assert "a list of 1 reference that the text never points to" in page
 
 
 def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(

@@ -210,7 +210,7 @@ def test_search_matches_words_plurals_and_mechanism_names(
     (most say "a common side effect"), "endorphin rebound" 2 of the 9 filed under it, and
     "ms" (multiple sclerosis) matched every claim saying "symptoms" or "mechanisms"."""
     effects = {c for c in claims if re.search(r"\bside effects?\b", claims[c]["statement"], re.I)}
-    assert len(effects) >= 10
+    assert len(effects) >= 5
     found = _search(page, site_url, browse_rel, "side effects")
     assert effects <= found, sorted(effects - found)
     rebound = {c for c, r in claims.items() if "endorphin-rebound" in r["mechanism"]}
@@ -228,10 +228,12 @@ def test_search_matches_words_plurals_and_mechanism_names(
 def test_search_finds_what_a_reader_calls_otherwise(
     page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
 ) -> None:
-    """Typed "adverse effects", search found none of the 15 claims about side effects;
-    typed "low dose", none of those that say only "LDN"."""
-    effects = {c for c in claims if re.search(r"\bside effects?\b", claims[c]["statement"], re.I)}
-    assert effects <= _search(page, site_url, browse_rel, "adverse effects")
+    """Typed "adverse effects", search found none of the claims about side effects (32,
+    with those filed under "Side effects and safety"); typed "low dose", none of those
+    that say only "LDN"."""
+    effects = _search(page, site_url, browse_rel, "side effects")
+    assert len(effects) >= 10
+    assert effects == _search(page, site_url, browse_rel, "adverse effects")
     ldn = {c for c in claims if re.search(r"\bLDN\b", claims[c]["statement"])}
     low = {c for c in claims if re.search(r"\blow[- ]dose\b", claims[c]["statement"], re.I)}
     assert ldn - low and low - ldn  # each phrase alone misses some of the other's claims
