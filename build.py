@@ -7,8 +7,8 @@ A thin wrapper so the commands work from a fresh clone before (or without) insta
 import os
 import sys
 
-# os.path, not pathlib: nothing is imported before the program's signal handlers are in
-# place but what Python has imported already (see naltrexone_site/__main__.py)
+# os.path, not pathlib: as little as possible is imported before the program's signal
+# handlers are in place (see naltrexone_site/__main__.py)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "src"))
 
 from naltrexone_site.__main__ import entry  # noqa: E402

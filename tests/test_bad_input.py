@@ -93,11 +93,15 @@ SOURCES: dict[str, str] = {
         "(U+0008) (delete it; it is invisible in most editors)\n"
         "3 claims, 0 sources: 1 error, 0 warnings\n"
     ),
-    # shows the text after it backwards on the page, and nobody sees why
+    # shows the text after it backwards on the page, and nobody sees why; every one is
+    # reported, not one a run
     "test-source.direction-override.md": (
         "content/sources/test-source.md:21:21: error: the file contains an invisible character "
         "(U+202E RIGHT-TO-LEFT OVERRIDE) (delete it: a reader cannot see it, and a quote that "
-        "holds it differs from its source)\n3 claims, 0 sources: 1 error, 0 warnings\n"
+        "holds it differs from its source)\n"
+        "content/sources/test-source.md:21:35: error: the file contains an invisible character "
+        "(U+202C POP DIRECTIONAL FORMATTING) (delete it: a reader cannot see it, and a quote "
+        "that holds it differs from its source)\n3 claims, 0 sources: 2 errors, 0 warnings\n"
     ),
 }
 
@@ -151,6 +155,66 @@ def test_a_claim_nested_thirty_thousand_levels_deep_is_an_error_not_a_crash(
     assert run.stdout.startswith(
         "claims/deep.yaml:2:38: error: values are nested more than 32 levels deep"
     )
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    return root
+
+
+def test_what_the_checks_for_repeats_and_invisible_characters_still_accept(
+    tmp_path: Path,
+) -> None:
+    """A reference list is verbatim and may repeat an entry (claims cite it by number);
+    the joiner inside an emoji is part of a character a reader sees."""
+    root = project(tmp_path)
+    rewrite(
+        root / "content" / "sources" / "test-source.md",
+        'references:\n  - "Doe, J. (2020). A study. Journal, 1, 1-2."',
+        'references:\n  - "Doe, J. (2020). A study. Journal, 1, 1-2."\n'
+        '  - "Doe, J. (2020). A study. Journal, 1, 1-2."',
+    )
+    rewrite(
+        root / "content" / "sources" / "test-source.md", "## How it works", "## 👩\u200d⚕️ Works"
+    )
+    run = check(root)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        0,
+        "3 claims, 1 source: 0 errors, 0 warnings\n",
+        "",
+    )
+
+
+def test_every_invisible_character_is_reported_up_to_ten_a_file(tmp_path: Path) -> None:
+    """A page pasted with its soft hyphens has dozens: one run says where all are."""
+    root = project(tmp_path)
+    source = root / "content" / "sources" / "test-source.md"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n" + "\n".join(["re\xadceptors"] * 12) + "\n",
+        encoding="utf-8",
+    )
+    lines = check(root).stdout.splitlines()
+    assert lines[0].startswith("content/sources/test-source.md:25:3: error: the file contains")
+    assert [line.split(": error:")[0] for line in lines[:10]] == [
+        f"content/sources/test-source.md:{25 + i}:3" for i in range(10)
+    ]
+    assert lines[10:] == [
+        "content/sources/test-source.md:35:3: error: this and 1 more such characters after it "
+        "(delete them)",
+        "3 claims, 0 sources: 11 errors, 0 warnings",
+    ]
+
+
+def test_a_list_of_the_wrong_types_is_not_also_called_repeated(tmp_path: Path) -> None:
+    """`[true, 1]`: True == 1 in a set, which read as "'1' is listed again"."""
+    root = project(tmp_path)
+    claim = (FIXTURES / "claims" / "mechanism-listed-twice.yaml").read_text(encoding="utf-8")
+    claim = claim.replace("[opioid-receptors, dopamine, opioid-receptors]", "[true, 1]")
+    (root / "claims" / "mechanism-listed-twice.yaml").write_text(claim, encoding="utf-8")
+    out = check(root).stdout
+    assert "listed again" not in out
+    assert out.count("error: mechanism[") == 2, out
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no pipes in the file system here")

@@ -600,6 +600,11 @@ def test_the_literature_badge_tells_a_reference_list_from_citations(
     }
     page = (run.site / "sources/demo-article.html").read_text(encoding="utf-8")
     assert "a list of 1 reference that the text never points to" in page
+    listed_on = (run.site / "sources.html").read_text(encoding="utf-8")  # the list of sources
+    assert re.findall(r'class="badge literature"[^>]*>([^<]+)<', listed_on) == [
+        "Lists references, cites none",
+        "Cites no literature",
+    ]
 
 
 def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(

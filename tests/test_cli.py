@@ -65,6 +65,7 @@ def test_the_program_runs_without_the_cycle_collector(monkeypatch: pytest.Monkey
     monkeypatch.setattr(cli, "main", lambda: seen.append(gc.isenabled()) or 0)
     monkeypatch.setattr(cli.os, "_exit", leave)
     monkeypatch.setattr(interrupt, "install", lambda: None)  # not in the test runner
+    monkeypatch.setattr(interrupt, "finished", lambda: None)  # it ignores the signals
     try:
         with pytest.raises(SystemExit):
             program.entry()

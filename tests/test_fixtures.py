@@ -38,12 +38,17 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # counted the claim twice in its mechanism's cell of the map
     "mechanism-listed-twice.yaml": (
         1,
-        "claims/mechanism-listed-twice.yaml:4:41: error: mechanism[2]: 'opioid-receptors' is listed twice (first as mechanism[0]) (list it once)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/mechanism-listed-twice.yaml:4:41: error: mechanism[2]: 'opioid-receptors' is listed again (first as mechanism[0]) (list it once)\n3 claims, 1 source: 1 error, 0 warnings\n",
     ),
     # "receptors" is in the source, so the claim read as anchored
     "quote-one-word.yaml": (
         1,
         "claims/quote-one-word.yaml:9:5: error: evidence[0].quote: the quote is under 3 words: too short to show what the source says, and it may be found anywhere in it (quote the clause that makes the claim, at least 3 words)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    # a dash is not a word: "heroin — or" is two
+    "quote-two-words-and-a-dash.yaml": (
+        1,
+        "claims/quote-two-words-and-a-dash.yaml:9:5: error: evidence[0].quote: the quote is under 3 words: too short to show what the source says, and it may be found anywhere in it (quote the clause that makes the claim, at least 3 words)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     # read "the quote differs from the source (99% match)", then a passage that looked the same
     "quote-invisible-character.yaml": (

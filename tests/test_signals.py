@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, MakeSite
 
-from naltrexone_site import cache, parallel
+from naltrexone_site import cache, interrupt, parallel
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="signals and process groups as on Linux"
@@ -203,6 +203,86 @@ def test_a_signal_midway_leaves_the_site_as_it_was_and_nothing_behind(
             os.kill(pid, signal.SIGKILL)
         build.kill()
         build.communicate()
+
+
+AFTER_THE_SWAP = """\
+import os, signal, sys
+from naltrexone_site import __main__, output
+
+real = output._swap
+
+
+def swap(staging, out):  # SIGTERM as soon as the new site has taken the old one's place
+    real(staging, out)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+output._swap = swap
+sys.argv[1:] = ["--root", sys.argv[1], "build", "--out", sys.argv[2]]
+__main__.entry()
+"""
+
+
+def test_a_signal_after_the_new_site_is_in_place_does_not_say_nothing_changed(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    site = tmp_path / "_site"
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_THE_SWAP, str(root), str(site)],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=environment(),
+    )
+    assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")
+    assert done.stderr == (
+        "interrupted after the new site was in place; its cache may be incomplete, and the "
+        "next build redoes that work\n"
+    )
+    assert (site / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if "_site" in p.name) == ["_site"]
+
+
+SWALLOWED = """\
+import os, signal, time
+from naltrexone_site import interrupt
+
+interrupt.install()
+
+
+class Finalised:
+    def __del__(self):  # Python swallows what is raised here ("Exception ignored in")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+Finalised()
+print("swallowed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_signal_swallowed_once_does_not_leave_the_program_unstoppable() -> None:
+    """After the first signal, a second one within a second is the same stop (ignored,
+    so that the cleanup runs); a later one stops the program at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", SWALLOWED],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "swallowed\n"
+        time.sleep(interrupt.AGAIN + 0.2)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=WAIT)
+        assert process.returncode == 128 + signal.SIGTERM
+        assert err.endswith("interrupted again: stopped at once\n")
+    finally:
+        process.kill()
+        process.communicate()
 
 
 def test_a_cache_entry_interrupted_midway_leaves_no_file(

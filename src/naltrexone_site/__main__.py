@@ -24,16 +24,17 @@ def entry() -> NoReturn:
     cycle could matter, and the collector's first pass after a build (which runs without
     it, see cache.no_gc) walked every object the build had made: 0.06 to 0.1 s of a
     one-claim rebuild at 10,000 claims. `serve`, which runs on, turns it back on."""
-    interrupt.install()
-    gc.disable()
     try:
+        interrupt.install()
+        gc.disable()
         from .cli import main
 
         code = main()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except KeyboardInterrupt as stop:  # before `main` could catch it, or after
+        interrupt.finished()
+    except KeyboardInterrupt as stop:  # before `main` could catch it
         code = interrupt.report(stop)
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(code)
 
 

@@ -190,12 +190,20 @@ def written() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        while _writers:
-            _writers.pop().stop()
+        _stop_writers()
         raise
     finally:
-        while _writers:
-            _writers.pop().result()
+        try:
+            while _writers:
+                _writers.pop().result()
+        except BaseException:  # interrupted while waiting: the others are stopped too
+            _stop_writers()
+            raise
+
+
+def _stop_writers() -> None:
+    while _writers:
+        _writers.pop().stop()
 
 
 class Memo:

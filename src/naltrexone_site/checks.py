@@ -247,6 +247,11 @@ MIN_QUOTE_WORDS = 3
 _SHORT = 40  # characters: a quote this long has three words unless one is very long
 
 
+def _words(text: str) -> int:
+    """Words with a letter or digit in them: "LDN — helps" is two."""
+    return sum(any(c.isalnum() for c in word) for word in text.split())
+
+
 def check_anchoring(ctx: Context) -> Iterator[Problem]:
     """Quotes that are not, word for word, in their source."""
     return _anchoring(ctx, ctx.anchored)
@@ -260,7 +265,7 @@ def _anchoring(ctx: Context, anchored: Iterable[AnchoredEvidence]) -> Iterator[P
         key = f"evidence[{item.index}].quote"
         if anchor.exact:
             quote = item.evidence.quote
-            if len(quote) < _SHORT and len(quote.split()) < MIN_QUOTE_WORDS:
+            if len(quote) < _SHORT and _words(quote) < MIN_QUOTE_WORDS:
                 yield error(
                     item.claim.at(key),
                     key,

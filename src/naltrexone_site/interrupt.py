@@ -8,6 +8,11 @@ Forked children (parallel.py) inherit the handler. One that is not yet in its ow
 leaves at once: unwinding there would run the cleanup of the parent's frames it copied
 (remove the staging folder the parent writes, stop its siblings). `adopt` marks where
 its own code starts, inside the block that catches everything and exits.
+
+A second signal within a second of the first is the same stop reaching the program
+twice and is ignored, so that the cleanup runs; a later one stops it at once. (Python
+swallows an exception raised in a finaliser: without this, the program could not be
+stopped again but by SIGKILL.)
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from types import FrameType
 
 SIGNALS = tuple(
@@ -22,7 +28,9 @@ SIGNALS = tuple(
 )  # no SIGHUP on Windows
 
 _owner = 0  # the process where the handler raises; 0 until `install`
-_stopping = False
+_first = 0.0  # when the first signal came (time.monotonic); 0 before
+_changed = False  # the new site is in place: an interruption after it changed something
+AGAIN = 1.0  # seconds: a repeat within this is the same stop, one after it forces the exit
 
 
 class Interrupted(KeyboardInterrupt):
@@ -51,17 +59,41 @@ def adopt() -> None:
         _owner = os.getpid()
 
 
+def finished() -> None:
+    """The program's work is done: a signal now changes nothing, and is ignored."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def site_changed() -> None:
+    """The new site has taken the old one's place (output.py): from here, an
+    interruption no longer leaves everything as it was."""
+    global _changed
+    _changed = True
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
-    global _stopping
+    global _first
     if os.getpid() != _owner:
         os._exit(128 + signum)  # a child not yet in its own code: nothing of its to undo
-    if _stopping:
-        return  # on the way out already: a second signal must not cut the cleanup short
-    _stopping = True
+    if _first:
+        if time.monotonic() - _first < AGAIN:
+            return  # the same stop twice (Ctrl-C reaches every process of the group)
+        os.write(2, b"interrupted again: stopped at once\n")
+        os._exit(128 + signum)
+    _first = time.monotonic()
     raise Interrupted(signum)
 
 
 def report(stop: KeyboardInterrupt) -> int:
-    """Say that the program stopped; the exit code: 128 + the signal number."""
-    print("interrupted: nothing was changed", file=sys.stderr)
+    """Say that the program stopped, and what it left; the exit code: 128 + the signal
+    number."""
+    if _changed:
+        print(
+            "interrupted after the new site was in place; its cache may be incomplete, "
+            "and the next build redoes that work",
+            file=sys.stderr,
+        )
+    else:
+        print("interrupted: nothing was changed", file=sys.stderr)
     return 128 + getattr(stop, "signum", signal.SIGINT)

@@ -407,19 +407,21 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
         return Location(name, *parsed.positions.get(key, (1, 1)))
 
     # A misspelt setting was ignored, and its required one reported missing at 1:1 only.
-    meant = {}
+    meant = set()
+    absent = [k for k in _SETTINGS_KNOWN if k not in data]  # what a misspelt key may be
     for key in [k for k in data if k not in _SETTINGS_KNOWN]:
-        meant[key] = nearest(key, list(_SETTINGS_KNOWN))
-        known = ", ".join(_SETTINGS_KNOWN)
-        hint = (
-            f"did you mean '{meant[key]}'?" if meant[key] else f"remove it; the settings: {known}"
-        )
+        guess = nearest(key, absent) if absent else None
+        if guess:
+            meant.add(guess)
+            hint = f"did you mean '{guess}'?"
+        else:
+            hint = f"remove it; the settings: {', '.join(_SETTINGS_KNOWN)}"
         problems.append(error(at(key), key, "unknown setting", hint))
     texts = (*_SETTINGS_REQUIRED, "disclaimer")
     missing = [k for k in texts if not isinstance(data.get(k), str) or not data[k].strip()]
     for key in missing:
-        if key in meant.values():
-            continue  # the misspelt key above is this one
+        if key in meant:
+            continue  # absent, and the misspelt key above is this one
         if isinstance(data.get(key), str):
             problems.append(error(at(key), key, "is empty", "write the text"))
         else:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .inputs import BUILT_FROM, files_under
-from .interrupt import SIGNALS
+from .interrupt import SIGNALS, site_changed
 
 
 class OutputError(Exception):
@@ -183,6 +183,7 @@ class Staging:
                     with contextlib.suppress(OSError):
                         folder.rmdir()
                 raise
+            site_changed()
         for path in removed:  # folders left empty (a list that got shorter)
             parent = (self.out / path).parent
             while parent != self.out:
@@ -267,6 +268,7 @@ def inodes(folder: Path) -> dict[str, int]:
 def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
         staging.rename(out)
+        site_changed()
         return
     previous = Path(tempfile.mkdtemp(prefix=f"{out.name}.previous-", dir=out.parent))
     previous.rmdir()  # a free name next to `out`, on the same file system
@@ -278,6 +280,7 @@ def _swap(staging: Path, out: Path) -> None:
             except BaseException:
                 previous.rename(out)
                 raise
+            site_changed()
     finally:
         if previous.exists() and out.exists():
             shutil.rmtree(previous, ignore_errors=True)

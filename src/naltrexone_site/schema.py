@@ -29,26 +29,39 @@ class Field:
     required: bool = False
     nullable: bool = False
     ref: str = ""  # the taxonomy (or "sources", "claims") that the value's ids must name
+    unique: bool = False  # a list that names each item once (a reference list may repeat)
 
 
 EVIDENCE_FIELDS: tuple[Field, ...] = (
     Field("source", "id", "The id of the source article.", required=True, ref="sources"),
     Field("quote", "text", "A verbatim passage from the source.", required=True),
     Field("stance", "id", "How the passage bears on the claim.", required=True, ref="stances"),
-    Field("cites", "numbers", "Numbers in the source's reference list that it cites for this."),
+    Field(
+        "cites",
+        "numbers",
+        "Numbers in the source's reference list that it cites for this.",
+        unique=True,
+    ),
 )
 
 CLAIM_FIELDS: tuple[Field, ...] = (
     Field("id", "id", "The claim's id; equals the file name.", required=True),
     Field("statement", "markdown", "A neutral paraphrase of the claim.", required=True),
     Field("kind", "id", "What sort of claim this is.", required=True, ref="claim_kinds"),
-    Field("mechanism", "ids", "Mechanisms or topics (rows of the map).", True, ref="mechanisms"),
+    Field(
+        "mechanism",
+        "ids",
+        "Mechanisms or topics (rows of the map).",
+        True,
+        ref="mechanisms",
+        unique=True,
+    ),
     Field("dose", "id", "The dose the source ties the claim to.", required=True, ref="doses"),
     Field("strength", "id", "The editors' grade of the evidence.", required=True, ref="strengths"),
     Field("evidence", "evidence", "Passages from sources that bear on the claim.", required=True),
-    Field("contradicts", "ids", "Claims this one contradicts.", ref="claims"),
-    Field("related", "ids", "Related claims.", ref="claims"),
-    Field("conditions", "texts", "Conditions the claim is about."),
+    Field("contradicts", "ids", "Claims this one contradicts.", ref="claims", unique=True),
+    Field("related", "ids", "Related claims.", ref="claims", unique=True),
+    Field("conditions", "texts", "Conditions the claim is about.", unique=True),
     Field("note", "markdown", "Editor's note: why the grade, caveats.", nullable=True),
     Field("reviewed", "date", "When an editor last reviewed the claim.", nullable=True),
 )
@@ -135,13 +148,10 @@ def _problems(
     names = [f.name for f in fields]
     for name in data:
         if name not in names:
-            guess = nearest(str(name), names)
+            guess = nearest(name, names)
             hint = f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(names)}"
             yield error(
-                locate(path, positions, prefix + str(name)),
-                prefix + str(name),
-                "unknown field",
-                hint,
+                locate(path, positions, prefix + name), prefix + name, "unknown field", hint
             )
     for spec in fields:
         key = prefix + spec.name
@@ -194,7 +204,7 @@ def _fine(value: Any, spec: Field) -> bool:
             isinstance(value, list)
             and (bool(value) or not spec.required)
             and all(isinstance(item, str) and item.strip() != "" for item in value)
-            and len(set(value)) == len(value)
+            and (not spec.unique or len(set(value)) == len(value))
         )
     if kind == "evidence":
         return (
@@ -210,7 +220,7 @@ def _fine(value: Any, spec: Field) -> bool:
         return (
             isinstance(value, list)
             and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
-            and len(set(value)) == len(value)
+            and (not spec.unique or len(set(value)) == len(value))
         )
     return False  # an unknown type: let _check_type say what it says
 
@@ -272,13 +282,14 @@ def _check_type(
                 )
         if spec.required and not items:
             yield error(where(), key, "the list is empty", "name at least one")
-        yield from _repeated(items, path, positions, key)
+        if spec.unique:
+            yield from _repeated(items, path, positions, key)
     elif spec.type == "numbers":
         if not isinstance(value, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
         ):
             yield error(where(), key, "expected a list of whole numbers from 1", "write [1, 3]")
-        else:
+        elif spec.unique:
             yield from _repeated(value, path, positions, key)
     elif spec.type == "evidence":
         if not isinstance(value, list):
@@ -304,16 +315,23 @@ def _check_type(
 
 
 def _repeated(items: list[Any], path: str, positions: Positions, key: str) -> Iterator[Problem]:
-    """An item listed twice: `[mood, mood]` counted a claim twice in its mechanism's tally."""
-    first: dict[Any, int] = {}
+    """An item listed again: `[mood, mood]` counted a claim twice in its mechanism's tally.
+    Items of the wrong type are reported by the caller (and True == 1 in a set)."""
+    first: dict[str | int, int] = {}
     for i, item in enumerate(items):
-        if isinstance(item, str | int) and first.setdefault(item, i) != i:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            continue
+        if first.setdefault(item, i) != i:
             yield error(
                 locate(path, positions, f"{key}[{i}]"),
                 f"{key}[{i}]",
-                f"'{item}' is listed twice (first as {key}[{first[item]}])",
+                f"'{_short(str(item))}' is listed again (first as {key}[{first[item]}])",
                 "list it once",
             )
+
+
+def _short(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def as_ids(value: Any) -> tuple[str, ...]:

@@ -112,17 +112,15 @@ def _quoted(text: str) -> str:
 
 def _key(text: str) -> tuple[str, str] | None:
     """(name, rest) of 'name: rest' or 'name:' with a plain ASCII name, as the regex
-    `([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?$` reads it; None for any other line, and for a
-    name YAML reads as a bool or null (`yes:`). String methods, not that regex: a regex
-    walks the rest of the line one character at a time."""
+    `([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?$` reads it; None for any other line. A name is
+    kept as written, as yamlio's full reader keeps it (`yes:` is the field "yes"). String
+    methods, not that regex: a regex walks the rest of the line one character at a time."""
     name, colon, rest = text.partition(": ")
     if not colon:
         if text[-1:] != ":":
             return None
         name, rest = text[:-1], ""
     if not (name.isidentifier() and name.isascii()):  # = [A-Za-z_][A-Za-z0-9_]*
-        return None
-    if name[0] in _RESOLVERS and _resolve_short(name) != name:
         return None
     return name, rest.lstrip(" ")
 

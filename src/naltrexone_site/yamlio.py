@@ -82,16 +82,41 @@ def decode(
         ]
     if not text.strip():
         return None, [error(Location(path), "", "file is empty", "see docs/registry-format.md")]
-    found = _INVISIBLE.search(text) if not (yaml_only and text.isascii()) else None
-    if found is not None:
-        return None, [_invisible(text, found.start(), path)]
+    if not (yaml_only and text.isascii()):
+        unseen = [
+            _unseen(_location(text, m.start(), path), m.group())
+            for m in _INVISIBLE.finditer(text)
+            # a joiner inside an emoji ("👩‍⚕️") is part of a character one sees
+            if not (m.group() == "\u200d" and _after_symbol(text, m.start()))
+        ]
+        if unseen:
+            if len(unseen) > _SHOWN:
+                unseen[_SHOWN:] = [
+                    error(
+                        unseen[_SHOWN].location,
+                        "",
+                        f"this and {len(unseen) - _SHOWN - 1:,} more such characters after it",
+                        "delete them",
+                    )
+                ]
+            return None, unseen
     return text, []
 
 
-def _invisible(text: str, at: int, path: str) -> Problem:
+_SHOWN = 10  # characters a reader cannot see, reported one by one in a file
+
+
+def _after_symbol(text: str, at: int) -> bool:
+    return at > 0 and unicodedata.category(text[at - 1]) == "So"
+
+
+def _location(text: str, at: int, path: str, line_offset: int = 0) -> Location:
     before = text[:at]
-    where = Location(path, before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1)
-    char = text[at]
+    return Location(path, before.count("\n") + 1 + line_offset, at - (before.rfind("\n") + 1) + 1)
+
+
+def _unseen(where: Location, char: str) -> Problem:
+    """A character a reader cannot see, where it is."""
     if unicodedata.category(char) == "Cc":
         return error(
             where,
@@ -136,18 +161,9 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     except yaml.MarkedYAMLError as exc:
         result.problems.append(_syntax_problem(exc, text, path, line_offset))
     except yaml.reader.ReaderError as exc:  # a control character: locate it by offset
-        before = text[: exc.position]
-        line = before.count("\n") + 1 + line_offset
-        col = exc.position - (before.rfind("\n") + 1) + 1
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
-        result.problems.append(
-            error(
-                Location(path, line, col),
-                "",
-                f"the file contains a control character (U+{code:04X})",
-                "delete it; it is invisible in most editors",
-            )
-        )
+        where = _location(text, exc.position, path, line_offset)
+        result.problems.append(_unseen(where, chr(code)))
     except yaml.YAMLError as exc:  # unmarked errors are rare; keep the user's words, one line
         words = " ".join(str(exc).split())
         result.problems.append(error(Location(path), "", f"YAML error: {words}"))

@@ -132,22 +132,31 @@
     ["ldn", "low-dose", "low dose"],
     ["side effect", "side-effect", "adverse effect", "adverse event", "adverse reaction"]
   ];
+  // Each phrase as typed: a whole word or words, then maybe a plural or possessive "s"
+  // ("LDN's"), which go with it.
+  var TYPED = [];
+  SAME.forEach(function (group) {
+    group.forEach(function (phrase) {
+      TYPED.push([group, new RegExp("(^|[^a-z0-9])" + phrase.replace(/[ -]/g, "[\\s-]+") +
+        "(?:s|['\u2019]s)?(?![a-z0-9])", "g")]);
+    });
+  });
+  var EDGES = /^[^a-z0-9\u00c0-\uffff]+|[^a-z0-9\u00c0-\uffff]+$/g; // punctuation around a word
 
   // What was typed as terms, each a list of what may match it.
   function termsOf(query) {
     var terms = [];
-    SAME.forEach(function (group) {
-      group.forEach(function (phrase) {
-        var typed = new RegExp(
-          "(^|[^a-z0-9])" + phrase.replace(/[ -]/g, "[\\s-]+") + "s?(?![a-z0-9])", "g");
-        query = query.replace(typed, function (all, before) {
-          terms.push(group);
-          return before + " ";
-        });
+    TYPED.forEach(function (typed) {
+      query = query.replace(typed[1], function (all, before) {
+        terms.push(typed[0]);
+        return before + " ";
       });
     });
-    query.split(/\s+/).filter(Boolean).forEach(function (word) {
-      terms.push([stem(word)]);
+    query.split(/\s+/).forEach(function (word) {
+      word = word.replace(EDGES, "");
+      if (word) {
+        terms.push([stem(word)]);
+      }
     });
     return terms;
   }
