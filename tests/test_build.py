@@ -764,6 +764,20 @@ def test_a_contradiction_is_within_one_article_only_when_both_claims_come_from_i
     assert Contradiction(claim("a", "one", "two"), claim("b", "one")).within == ""
 
 
+def test_a_weak_grade_on_a_claim_page_says_it_is_no_verdict_on_the_claim(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """ "Unsupported (GRADE: Very low)" beside a risk read as "this is not a risk"."""
+    run = run_build(make_site())
+    said = "it is not a finding that the claim is false"
+    weak = (run.site / "claims/sleep-better.html").read_text(encoding="utf-8")
+    strong = (run.site / "claims/blocks-receptors.html").read_text(encoding="utf-8")
+    assert said in weak
+    assert said not in strong
+    home = (run.site / "index.html").read_text(encoding="utf-8")
+    assert "not whether a claim is true: an unsupported claim may be true" in home
+
+
 def test_a_claim_page_has_badges_relations_note_and_json_ld(
     make_site: MakeSite, run_build: RunBuild
 ) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from .analysis import WEAK_GRADES
 from .fragments import Fragments, esc
 from .history import History
 from .markup import block, inline
@@ -39,6 +40,10 @@ class EvidenceView(NamedTuple):
     flat: bool  # the claim is overstated and this passage states it flatly (analysis.flat)
 
 
+# A weak grade beside a claim read as a verdict on it ("GRADE: Very low" beside a risk).
+_NOT_A_VERDICT = (
+    " The grade is of the evidence the articles give: it is not a finding that the claim is false."
+)
 _FLAT_NOTE = (
     '<p class="flat-note">Stated as fact (without a hedge such as “may” or “is thought to”, '
     "or as “has been shown to”), more certain than the grade.</p>"
@@ -198,7 +203,8 @@ class ClaimArticle:
             f"<div><dt>Mechanism or topic</dt><dd>{mech_links}</dd></div>\n"
             f"<div><dt>Dose</dt><dd>{esc(terms['doses'][claim.dose].label)}</dd></div>\n"
             f"<div><dt>Strength</dt><dd>{esc(st.label)} (GRADE: {esc(st.grade)}). "
-            f"Claims of this grade read: “{esc(st.wording)}”.</dd></div>\n"
+            f"Claims of this grade read: “{esc(st.wording)}”."
+            f"{_NOT_A_VERDICT if claim.strength in WEAK_GRADES else ''}</dd></div>\n"
         )
 
     def _evidence(self, ev: EvidenceView, out: list[str]) -> None:
