@@ -497,6 +497,33 @@ def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
     assert 'href="../methodology.html#claim-kind-background">Background</a>' in claim_page
 
 
+def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """The mood row showed two Established marks: that its use for bipolar disorder and for
+    depression is off-label. They read as an established effect on mood."""
+    status = claim_yaml(
+        "sleep-use-off-label",
+        "Using low-dose naltrexone for sleep is off-label.",
+        quote="Some users report better sleep.",
+        kind="status",
+        mechanism="endorphin-rebound",
+        dose="low",
+        strength="unsupported",
+    )
+    run = run_build(make_site({"claims/sleep-use-off-label.yaml": status}))
+    page = (run.site / "index.html").read_text(encoding="utf-8")
+    cell = page.split('href="mechanisms/endorphin-rebound.html#dose-low">', 1)[1]
+    cell = cell.split("</td>", 1)[0]
+    mix = re.findall(r'<span class="vh">([A-Za-z ]+):</span>&#8239;(\d+)', cell)
+    count = int(re.search(r'<span class="count">(\d+) claims?</span>', cell).group(1))
+    assert sum(int(n) for _, n in mix) == count - 1  # all but the status claim
+    assert '<span class="background-count">+1<span class="wide-only"> status</span>' in cell
+    claim_page = (run.site / "claims/sleep-use-off-label.html").read_text(encoding="utf-8")
+    assert 'href="../methodology.html#claim-kind-status">Status and use</a>' in claim_page
+    assert "Overstated" not in claim_page.split("<h1", 1)[1].split("</p>", 1)[0]
+
+
 def sid(sentence: str) -> str:
     """A sentence's id on its source page: from its words, not its place."""
     return f"s-{zlib.crc32(' '.join(sentence.split()).encode()):08x}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -106,3 +107,16 @@ def test_background_claims_are_filed_as_such(ctx: Context) -> None:
     filed = {c.id for c in ctx.registry.claims if c.kind == "background"}
     assert said == filed
     assert len(filed) >= 20
+
+
+def test_claims_about_approval_or_off_label_use_are_filed_as_status(ctx: Context) -> None:
+    """A claim that a use is off-label, or what the drug is mainly used for, is of kind
+    status, which the map keeps out of its strength mix, and the other way round."""
+    about_use = {
+        c.id
+        for c in ctx.registry.claims
+        if re.search(r"\boff-label\b|\bused mainly\b", c.statement) and c.kind != "background"
+    }
+    filed = {c.id for c in ctx.registry.claims if c.kind == "status"}
+    assert about_use == filed
+    assert len(filed) >= 10

@@ -30,7 +30,9 @@ from .models import Claim, Evidence, Overview, Registry, Source, Term
 
 COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
-BACKGROUND = "background"  # the claim kind kept out of the map's strength mix (see Cell)
+BACKGROUND = "background"  # claims about the body or other drugs, not about naltrexone
+STATUS = "status"  # claims about its approval or use, not evidence that it works
+OUTSIDE_MIX = frozenset({BACKGROUND, STATUS})  # kinds the map counts but keeps out of the mix
 T = TypeVar("T")
 
 
@@ -63,13 +65,12 @@ class Cell:
     count: int
     strengths: tuple[tuple[Term, int], ...]  # the strength mix, strongest first, no zeros
     contested: int  # claims in the cell that are contested
-
-    @property
-    def background(self) -> int:
-        """Claims of kind "background" (an article's context, not about naltrexone): in
-        the count, but kept out of the strength mix, where a textbook grade would read as
-        naltrexone's."""
-        return self.count - sum(n for _, n in self.strengths)
+    # In the count, but kept out of the strength mix, where a grade would read as one of
+    # naltrexone's effects: background (textbook physiology, not about naltrexone) and
+    # status ("its use for bipolar disorder is off-label", established, read as an
+    # established effect on mood).
+    background: int = 0
+    status: int = 0
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ def derive_marks(
     for claim in claims:
         cid, evidence = claim.id, claim.evidence
         flat: tuple[int, ...] = ()
-        if claim.strength in WEAK_GRADES:
+        # a use stated flatly ("LDN is used off-label for autism") claims no effect that
+        # a hedge could have weakened: a status claim is never overstated
+        if claim.strength in WEAK_GRADES and claim.kind != STATUS:
             if known is not None and claim.path in known:
                 flat = known[claim.path]
             else:
@@ -273,13 +276,16 @@ def evidence_map(
 
     def cell(row: Term, column: str) -> Cell:
         found = groups.get((row.id, column), ())
-        counts = Counter(c.strength for c in found if c.kind != BACKGROUND)
+        counts = Counter(c.strength for c in found if c.kind not in OUTSIDE_MIX)
+        kinds = Counter(c.kind for c in found)
         return Cell(
             row,
             column,
             len(found),
             tuple((s, counts[s.id]) for s in ranked if s.id in counts),
             sum(marks[c.id].contested for c in found),
+            kinds[BACKGROUND],
+            kinds[STATUS],
         )
 
     return tuple(Row(row, tuple(cell(row, column) for column in COLUMNS)) for row in rows)
