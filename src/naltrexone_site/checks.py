@@ -437,11 +437,8 @@ def check_overviews(ctx: Context) -> Iterator[Problem]:
         if overview.id not in mechanisms:
             yield _unknown(overview.at("id"), "id", overview.id, "mechanism", mechanisms)
         for match in _broken_links(overview.body, claim_ids):
-            line = overview.body_line + overview.body.count("\n", 0, match.start())
-            col = match.start() - overview.body.rfind("\n", 0, match.start())
-            yield _unknown(
-                Location(overview.path, line, col), "body", match.group(1), "claim", claim_ids
-            )
+            at = Location.of(overview.path, overview.body, match.start(), overview.body_line)
+            yield _unknown(at, "body", match.group(1), "claim", claim_ids)
 
 
 def check_coverage(ctx: Context) -> Iterator[Problem]:

@@ -29,6 +29,13 @@ class Location:
             return f"{self.path}:{self.line}:{self.col or 1}"
         return self.path
 
+    @classmethod
+    def of(cls, path: str, text: str, offset: int, first_line: int = 1) -> Location:
+        """Where character `offset` of `text` is, `text` starting at line `first_line` of
+        `path` (a source's body, a YAML document after its front matter)."""
+        line_start = text.rfind("\n", 0, offset)  # -1 on the first line
+        return cls(path, first_line + text.count("\n", 0, offset), offset - line_start)
+
 
 @dataclass(frozen=True)
 class Problem:

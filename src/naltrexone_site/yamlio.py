@@ -84,7 +84,7 @@ def decode(
         return None, [error(Location(path), "", "file is empty", "see docs/registry-format.md")]
     if not (yaml_only and text.isascii()):
         unseen = [
-            _unseen(_location(text, m.start(), path), m.group())
+            _unseen(Location.of(path, text, m.start()), m.group())
             for m in _INVISIBLE.finditer(text)
             # a joiner inside an emoji ("👩‍⚕️") is part of a character one sees
             if not (m.group() == "\u200d" and _after_symbol(text, m.start()))
@@ -108,11 +108,6 @@ _SHOWN = 10  # characters a reader cannot see, reported one by one in a file
 
 def _after_symbol(text: str, at: int) -> bool:
     return at > 0 and unicodedata.category(text[at - 1]) == "So"
-
-
-def _location(text: str, at: int, path: str, line_offset: int = 0) -> Location:
-    before = text[:at]
-    return Location(path, before.count("\n") + 1 + line_offset, at - (before.rfind("\n") + 1) + 1)
 
 
 def _unseen(where: Location, char: str) -> Problem:
@@ -162,7 +157,7 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
         result.problems.append(_syntax_problem(exc, text, path, line_offset))
     except yaml.reader.ReaderError as exc:  # a control character: locate it by offset
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
-        where = _location(text, exc.position, path, line_offset)
+        where = Location.of(path, text, exc.position, 1 + line_offset)
         result.problems.append(_unseen(where, chr(code)))
     except yaml.YAMLError as exc:  # unmarked errors are rare; keep the user's words, one line
         words = " ".join(str(exc).split())
