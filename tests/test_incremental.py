@@ -426,6 +426,89 @@ def test_a_rebuild_with_nothing_changed_writes_nothing(make_site: MakeSite, tmp_
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
+def touch_every_input(root: Path) -> None:
+    """What a checkout or `git stash` and back does: every input file gets a new time,
+    and one a new inode (written anew, with the same bytes), but no file new bytes."""
+    for folder in ("content", "claims", "templates", "schema"):
+        for path in (root / folder).rglob("*"):
+            if path.is_file():
+                os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    claim = root / "claims" / "sleep-better.yaml"
+    (root / "copy.tmp").write_bytes(claim.read_bytes())
+    os.replace(root / "copy.tmp", claim)
+
+
+def test_a_rebuild_after_only_the_inputs_times_changed_writes_nothing(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    touch_every_input(root)
+    rendered = rendered_pages(monkeypatch)
+    stages = Stages()
+    outcome = warm_build(root, out, stages)
+    assert stages.notes["load"] == "only the inputs' times changed: nothing to do"
+    assert "analyse" not in stages.wall and rendered == []
+    assert outcome.pages == sum(p.endswith(".html") for p in map(str, before))
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+    stages = Stages()
+    warm_build(root, out, stages)  # the new times were kept: the quicker no-op
+    assert stages.notes["load"] == "no input changed: nothing to do"
+
+
+# A new sentence where each kind of input shows it: the claim's statement, the claim
+# page's heading, a source's article.
+NEW_BYTES = {
+    "claims/sleep-better.yaml": (b"sleeping better", b"sleeping NEW better"),
+    "templates/claim.html": (b"{{ article }}", b"NEW {{ article }}"),
+    "content/sources/demo-article.md": (b"## Low dose", b"NEW sentence.\n\n## Low dose"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(NEW_BYTES))
+def test_a_file_with_new_bytes_among_touched_files_is_built(
+    where: str, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a rebuild that found only new times (its record then holds the new stats
+    and the old digests), an edit is built, alone or among more touched files."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    touch_every_input(root)
+    warm_build(root, out)
+    path = root / where
+    old, new = NEW_BYTES[where]
+    for touched_too in (False, True):
+        if touched_too:
+            touch_every_input(root)
+            new, old = old, new  # and back
+        data = path.read_bytes()
+        assert old in data
+        path.write_bytes(data.replace(old, new, 1))
+        stages = Stages()
+        warm_build(root, out, stages)
+        assert "load" not in stages.notes
+        same_as_cold(root, out, tmp_path, monkeypatch)
+        assert (b"NEW" in b"".join(snapshot(out).values())) is not touched_too
+
+
+def test_a_file_that_cannot_be_read_is_not_taken_for_unchanged(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    record = cache.load(root, builder._record_name(out))
+    path = "claims/sleep-better.yaml"
+    inputs = {**record.inputs, path: (0, 0, 0, 0)}  # its stat changed
+    assert builder._times_only(root, record, inputs)  # the same bytes
+    (root / path).unlink()
+    (root / path).mkdir()  # then reading it fails
+    assert not builder._times_only(root, record, inputs)
+
+
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
 @pytest.mark.parametrize("overlap_from", [1, 1_000_000])
 def test_the_files_are_looked_at_in_a_child_only_where_that_hides_the_imports(

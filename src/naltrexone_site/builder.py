@@ -58,6 +58,10 @@ class Record:
     pages: int
     problems: tuple[Problem, ...]
     counts: tuple[int, int]
+    # input path -> digest of the bytes the build read, where known: a file whose stat
+    # changed but whose bytes did not (a checkout, `git stash`, a save with no change)
+    # changes nothing
+    digests: dict[str, bytes]
 
 
 def build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
@@ -87,6 +91,11 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
                 record = None  # its folder was changed or removed by someone else
             if record is not None and record.inputs == inputs:
                 stages.note("load", "no input changed: nothing to do")
+                return Outcome(Checked(None, record.problems, record.counts), record.pages)
+            if record is not None and _times_only(root, record, inputs):
+                # kept with the new stat, so that the next build is the quicker no-op
+                cache.save(root, _record_name(out), replace(record, inputs=inputs))
+                stages.note("load", "only the inputs' times changed: nothing to do")
                 return Outcome(Checked(None, record.problems, record.counts), record.pages)
         return _rebuild(root, out, stages, inputs, record, templates_compiled)
 
@@ -142,6 +151,8 @@ def _rebuild(
     if record is not None and _frame(record.inputs) == _frame(inputs):
         build_key = record.build
     old_keys, old_build = (record.keys, record.build) if record is not None else (None, None)
+    # before anything reads them: a file changed after this is never taken for unchanged
+    digests = _frame_digests(root, inputs, record)
     with jobs.Ahead(out, old_keys, old_build) as ahead:  # the downloads, early
         checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead)
         if plan is None:
@@ -149,7 +160,11 @@ def _rebuild(
         files = _write(out, root, stages, record, plan, ahead, templates_compiled)
     pages = sum(path.endswith(".html") for path in files.keys)
     counts = (plan.claims, plan.sources)
-    saved = Record(inputs, plan.build, files.keys, files.inodes, pages, checked.problems, counts)
+    if checked.context is not None:  # the claim files' digests, of the bytes parsed
+        digests.update(checked.context.digests)
+    saved = Record(
+        inputs, plan.build, files.keys, files.inodes, pages, checked.problems, counts, digests
+    )
     cache.save(root, _record_name(out), saved)
     return Outcome(checked, pages=pages, written=files.written)
 
@@ -262,6 +277,48 @@ def _guessed_plan(
             return jobs.plan(root, context, known, build, ahead)
         except Exception:
             return None
+
+
+def _times_only(root: Path, record: Record, inputs: dict[str, StatKey]) -> bool:
+    """Whether the inputs differ from the last build's in their stat only: the same
+    files, code and commit, and every file whose stat changed holds the bytes that build
+    read. The first file found changed ends the look (an edit costs one file read)."""
+    if inputs.keys() != record.inputs.keys():
+        return False
+    for path, key in inputs.items():
+        if record.inputs[path] != key:
+            known = record.digests.get(path)  # none for ":code" and ":git": they changed
+            if known is None or _file_digest(root / path) != known:
+                return False
+    return True
+
+
+def _frame_digests(
+    root: Path, inputs: dict[str, StatKey], record: Record | None
+) -> dict[str, bytes]:
+    """The digest of every input file outside claims/ (templates, settings, taxonomy,
+    sources, schemas: some hundred small files), read again only where its stat changed."""
+    known = record.digests if record is not None else {}
+    old = record.inputs if record is not None else {}
+    digests = {}
+    for path, key in _frame(inputs).items():
+        if path.startswith(":"):
+            continue  # the code's and the checkout's fingerprints: not files
+        found = known.get(path) if old.get(path) == key else None
+        if found is None:
+            found = _file_digest(root / path)
+        if found is not None:
+            digests[path] = found
+    return digests
+
+
+def _file_digest(path: Path) -> bytes | None:
+    """As load.py takes a claim file's digest; None when the file cannot be read (it is
+    then never taken for unchanged, and the build reports it)."""
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        return None
 
 
 def _frame(inputs: dict[str, StatKey]) -> dict[str, StatKey]:
