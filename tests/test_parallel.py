@@ -97,23 +97,28 @@ def test_a_result_cut_short_counts_as_a_failed_child() -> None:
 def test_each_process_does_its_own_run_then_takes_from_the_others() -> None:
     """Two processes, ten shares: this one's run is 0-4, the child's 5-9. Share 0 holds
     this process until share 4 is done, so the child does its own run in order, then
-    takes 1-4 from this one's; the results keep the order of the shares."""
+    takes 1-4 from this one's; the results keep the order of the shares. (Share 5 waits
+    until share 0 is taken: on a busy machine the child could otherwise take it first.)"""
     hold, release = os.pipe()
+    taken, started = os.pipe()
     order: list[int] = []  # each process's own list: the order it did its shares in
 
     def work(share: int) -> tuple[int, int, int]:
         order.append(share)
         if share == 0:
+            os.write(started, b"x")
             os.read(hold, 1)  # until the child has done every other share
         elif share == 4:
             os.write(release, b"x")
+        elif share == 5:
+            os.read(taken, 1)
         return share, os.getpid(), len(order)
 
     try:
         results = parallel.fork_map(work, list(range(10)), 2)
     finally:
-        os.close(hold)
-        os.close(release)
+        for end in (hold, release, taken, started):
+            os.close(end)
     assert [share for share, _, _ in results] == list(range(10))
     assert [pid == os.getpid() for _, pid, _ in results] == [True] + [False] * 9
     child = sorted(results[1:], key=lambda r: r[2])  # by the order the child did them
