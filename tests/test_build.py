@@ -524,6 +524,28 @@ def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
     assert "Overstated" not in claim_page.split("<h1", 1)[1].split("</p>", 1)[0]
 
 
+@pytest.mark.parametrize(("kind", "overstated"), [("safety", True), ("advice", False)])
+def test_advice_stated_flatly_is_never_marked_overstated(
+    kind: str, overstated: bool, make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """ "Should be used only under medical supervision", graded unsupported, read as
+    "Overstated": as if the need for supervision were what the source overstates."""
+    claim = claim_yaml(
+        "ldn-dose-advice",
+        "One article says low-dose naltrexone should be taken at 1.5 to 4.5 mg a day.",
+        quote="Doses of 1.5 to 4.5 mg a day are typical.",  # no hedge
+        kind=kind,
+        dose="low",
+    )
+    run = run_build(make_site({"claims/ldn-dose-advice.yaml": claim}))
+    claim_page = (run.site / "claims/ldn-dose-advice.html").read_text(encoding="utf-8")
+    badges = claim_page.split("<h1", 1)[1].split("</p>", 1)[0]
+    assert ("Overstated" in badges) is overstated
+    assert ("Stated as fact" in claim_page) is overstated
+    records = json.loads((run.site / "claims.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["overstated"] for r in records}["ldn-dose-advice"] is overstated
+
+
 def sid(sentence: str) -> str:
     """A sentence's id on its source page: from its words, not its place."""
     return f"s-{zlib.crc32(' '.join(sentence.split()).encode()):08x}"

@@ -109,6 +109,16 @@ def test_background_claims_are_filed_as_such(ctx: Context) -> None:
     assert len(filed) >= 20
 
 
+def test_advice_claims_say_what_to_do(ctx: Context) -> None:
+    """A claim of kind advice, never marked overstated, is a recommendation: its statement
+    says what a person should do (or what may need doing), not what naltrexone does."""
+    advice = [c for c in ctx.registry.claims if c.kind == "advice"]
+    assert len(advice) >= 5
+    for claim in advice:
+        assert re.search(r"\bshould\b|\bneed\b|only after consulting", claim.statement), claim.id
+        assert claim.mechanism[0] == "safety", claim.id
+
+
 def test_claims_about_approval_or_off_label_use_are_filed_as_status(ctx: Context) -> None:
     """A claim that a use is off-label, or what the drug is mainly used for, is of kind
     status, which the map keeps out of its strength mix, and the other way round."""

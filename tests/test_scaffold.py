@@ -28,7 +28,7 @@ EXPECTED_FILE = """\
 # yaml-language-server: $schema=../schema/claim.schema.json
 id: competes-with-heroin
 statement:  # a neutral paraphrase of what the source asserts (Markdown allowed)
-kind:  # mechanism | clinical-effect | safety | dosing | pharmacology | status | background
+kind:  # mechanism | clinical-effect | safety | advice | dosing | pharmacology | status | background
 mechanism: [opioid-receptors]
 dose:  # standard | low | both | unspecified
 strength:  # established | clinical | preliminary | theoretical | anecdotal | unsupported

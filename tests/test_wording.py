@@ -28,6 +28,9 @@ REPO = Path(__file__).parent.parent
         ("Pain is an area where LDN is anecdotally associated with benefit", False),
         ("Proponents of LDN argue that it raises endorphins", False),
         ("It has not been shown to help", True),  # no hedge: flat, as before
+        # what is yet to be found out claims nothing (the reward-system article's research list)
+        ("Long-Term Effects: Studying the sustained effects to determine optimal dosing.", False),
+        ("Further research is needed on its effects on mood.", False),
     ],
 )
 def test_a_passage_is_flat_without_a_hedge_or_when_it_says_shown(

@@ -33,6 +33,9 @@ BOTH = "both"  # counted in the standard and the low column
 BACKGROUND = "background"  # claims about the body or other drugs, not about naltrexone
 STATUS = "status"  # claims about its approval or use, not evidence that it works
 OUTSIDE_MIX = frozenset({BACKGROUND, STATUS})  # kinds the map counts but keeps out of the mix
+# Kinds never marked overstated: a use stated flatly ("LDN is used off-label for autism")
+# and advice ("use it under supervision") claim no effect that a hedge could have weakened
+NEVER_OVERSTATED = frozenset({STATUS, "advice"})
 T = TypeVar("T")
 
 
@@ -224,9 +227,7 @@ def derive_marks(
     for claim in claims:
         cid, evidence = claim.id, claim.evidence
         flat: tuple[int, ...] = ()
-        # a use stated flatly ("LDN is used off-label for autism") claims no effect that
-        # a hedge could have weakened: a status claim is never overstated
-        if claim.strength in WEAK_GRADES and claim.kind != STATUS:
+        if claim.strength in WEAK_GRADES and claim.kind not in NEVER_OVERSTATED:
             if known is not None and claim.path in known:
                 flat = known[claim.path]
             else:
