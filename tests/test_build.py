@@ -531,19 +531,19 @@ def test_advice_stated_flatly_is_never_marked_overstated(
     """ "Should be used only under medical supervision", graded unsupported, read as
     "Overstated": as if the need for supervision were what the source overstates."""
     claim = claim_yaml(
-        "ldn-dose-advice",
-        "One article says low-dose naltrexone should be taken at 1.5 to 4.5 mg a day.",
+        "ldn-supervision-advice",
+        "One article says low-dose naltrexone should be taken only under medical supervision.",
         quote="Doses of 1.5 to 4.5 mg a day are typical.",  # no hedge
         kind=kind,
         dose="low",
     )
-    run = run_build(make_site({"claims/ldn-dose-advice.yaml": claim}))
-    claim_page = (run.site / "claims/ldn-dose-advice.html").read_text(encoding="utf-8")
+    run = run_build(make_site({"claims/ldn-supervision-advice.yaml": claim}))
+    claim_page = (run.site / "claims/ldn-supervision-advice.html").read_text(encoding="utf-8")
     badges = claim_page.split("<h1", 1)[1].split("</p>", 1)[0]
     assert ("Overstated" in badges) is overstated
     assert ("Stated as fact" in claim_page) is overstated
     records = json.loads((run.site / "claims.json").read_text(encoding="utf-8"))
-    assert {r["id"]: r["overstated"] for r in records}["ldn-dose-advice"] is overstated
+    assert {r["id"]: r["overstated"] for r in records}["ldn-supervision-advice"] is overstated
 
 
 def sid(sentence: str) -> str:
@@ -897,6 +897,49 @@ def test_sitemap_lists_every_page_with_an_absolute_url(
     pages = sorted(p for p in html_pages(run.site) if p != "404.html")
     assert sorted(base if p == "index.html" else base + p for p in pages) == sorted(urls)
     assert (run.site / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
+
+
+def test_build_base_url_is_the_address_every_page_and_file_gives(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Pages workflow passes the address GitHub serves the site from: a fork publishes
+    at its own, whatever content/site.yaml says. Each address is a build of its own."""
+    from naltrexone_site import cli
+
+    root = make_site()
+    out = root / "_site"
+
+    def built(*extra: str) -> dict[str, str]:
+        assert cli.main(["--root", str(root), "build", "--out", str(out), *extra]) == 0
+        return {
+            p.relative_to(out).as_posix(): p.read_text("utf-8")
+            for p in out.rglob("*")
+            if p.suffix in {".html", ".xml", ".txt", ".json", ".js"}
+        }
+
+    given = "https://owner.github.io/evidence"  # as GitHub may give it: no final slash
+    site = built("--base-url", given)
+    urls = re.findall(r"<loc>([^<]+)</loc>", site["sitemap.xml"])
+    assert urls and all(url.startswith(f"{given}/") for url in urls)
+    assert site["robots.txt"].endswith(f"Sitemap: {given}/sitemap.xml\n")
+    assert f'"url":"{given}/claims/fibro-pain.html"' in site["claims/fibro-pain.html"]
+    assert "/evidence/" in site["404.html"]  # its links, from any depth
+    assert not [path for path, text in site.items() if "example.org" in text]
+    site = built()  # site.yaml's address again: not the last build's, kept
+    assert re.findall(r"<loc>([^<]+)</loc>", site["sitemap.xml"])[0].startswith(
+        "https://example.org/naltrexone-evidence-map/"
+    )
+    assert built("--base-url", "https://other.example/")["robots.txt"].endswith(
+        "Sitemap: https://other.example/sitemap.xml\n"
+    )
+    capsys.readouterr()
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert cli.main(["--root", str(root), "build", "--out", str(out), "--base-url", "x.io"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --base-url: 'x.io' is not a web address "
+        "(write the address in full, starting with https://)\n"
+    )
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
 def test_past_a_sitemap_file_s_limit_sitemap_xml_is_an_index_of_files_within_it(

@@ -13,6 +13,7 @@ import random
 import re
 import select
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -458,6 +459,27 @@ def test_a_rebuild_after_only_the_inputs_times_changed_writes_nothing(
     assert stages.notes["load"] == "no input changed: nothing to do"
 
 
+def test_the_address_given_in_place_of_the_settings_is_an_input(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """`build --base-url`: the same address again is a build with nothing to do; another,
+    or none (site.yaml's), is a build of every page that names it."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    assert build(root, out, base_url="https://a.test/map/").built
+    stages = Stages()
+    assert build(root, out, stages, base_url="https://a.test/map/").built
+    assert stages.notes["load"] == "no input changed: nothing to do"
+    for address in ("https://b.test/", None):
+        stages = Stages()
+        assert build(root, out, stages, base_url=address).built
+        assert "load" not in stages.notes
+        robots = (out / "robots.txt").read_text("utf-8")
+        assert robots.endswith(
+            f"Sitemap: {address or 'https://example.org/naltrexone-evidence-map/'}sitemap.xml\n"
+        )
+
+
 # A new sentence where each kind of input shows it: the claim's statement, the claim
 # page's heading, a source's article.
 NEW_BYTES = {
@@ -494,19 +516,56 @@ def test_a_file_with_new_bytes_among_touched_files_is_built(
         assert (b"NEW" in b"".join(snapshot(out).values())) is not touched_too
 
 
-def test_a_file_that_cannot_be_read_is_not_taken_for_unchanged(
-    make_site: MakeSite, tmp_path: Path
+def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`git stash` while a build runs, `git stash pop` after: the build read the stashed
+    template, and the file then holds the bytes it held when the build started. Only a
+    digest taken of the bytes the build read may say that nothing changed."""
     root = make_site()
     out = tmp_path / "warm-site"
     warm_build(root, out)
-    record = cache.load(root, builder._record_name(out))
-    path = "claims/sleep-better.yaml"
-    inputs = {**record.inputs, path: (0, 0, 0, 0)}  # its stat changed
-    assert builder._times_only(root, record, inputs)  # the same bytes
-    (root / path).unlink()
-    (root / path).mkdir()  # then reading it fails
-    assert not builder._times_only(root, record, inputs)
+    template = root / "templates" / "claim.html"
+    started = template.read_bytes()
+    anchor_project = pipeline.anchor_project
+
+    def stashed(*args: Any, **kwargs: Any) -> Any:  # after the look, before any reading
+        template.write_bytes(started.replace(b"{{ article }}", b"STASHED {{ article }}"))
+        return anchor_project(*args, **kwargs)
+
+    edit_claim(root, "statement")  # a build with work to do
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "anchor_project", stashed)
+        warm_build(root, out)
+    assert b"STASHED" in (out / "claims" / "sleep-better.html").read_bytes()
+    template.write_bytes(started)  # popped: the bytes of the start, a new time
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert "load" not in stages.notes
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_an_input_replaced_by_a_pipe_is_reported_not_waited_for(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """Comparing a touched file's bytes must not read a pipe: it waited for a writer."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    source = root / "content" / "sources" / "demo-article.md"
+    source.unlink()
+    os.mkfifo(source)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "build", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert (
+        "content/sources/demo-article.md: error: cannot read the file: it is not a" in done.stdout
+    )
 
 
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")

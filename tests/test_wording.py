@@ -31,6 +31,9 @@ REPO = Path(__file__).parent.parent
         # what is yet to be found out claims nothing (the reward-system article's research list)
         ("Long-Term Effects: Studying the sustained effects to determine optimal dosing.", False),
         ("Further research is needed on its effects on mood.", False),
+        # not a proposal to find out: a trial's purpose, and what it found, stated flatly
+        ("Patients took 4.5 mg for 12 weeks to determine its effect; pain fell by 30%.", True),
+        ("Studying it showed lower pain. The aim was to determine the dose.", True),
     ],
 )
 def test_a_passage_is_flat_without_a_hedge_or_when_it_says_shown(

@@ -121,6 +121,13 @@ def test_pushes_to_main_build_and_deploy_to_pages() -> None:
         "actions/upload-pages-artifact",
     ]
     assert any("python build.py build --out _site" in c for c in runs(build))
+    # the site's address is the one Pages gives, not site.yaml's
+    step = next(s for s in build["steps"] if "build.py build" in s.get("run", ""))
+    assert step["env"] == {"BASE_URL": "${{ steps.pages.outputs.base_url }}"}
+    assert '--base-url "$BASE_URL"' in step["run"]
+    assert next(s for s in build["steps"] if s.get("id") == "pages")["uses"].startswith(
+        "actions/configure-pages@"
+    )
     assert build["steps"][-1]["with"] == {"path": "_site"}
     assert deploy["needs"] == "build"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}

@@ -14,16 +14,18 @@ from typing import NamedTuple
 from .anchoring import Anchor, SourceText, normalize
 from .models import Claim, Evidence, Source
 
-# Wording that marks a passage as hedged; a supporting passage without any is "flat".
-# Wording that says something is yet to be found out ("research is needed", "studying X
-# to determine the optimal dose") hedges too: it claims nothing a hedge could weaken.
-# Grouped by first letter: the regex engine tries a dozen letters at each word, not 25 words.
+# Wording that marks a passage as hedged; a supporting passage without any is "flat". It
+# includes wording that says something is yet to be found out ("research is needed",
+# "studying X to determine the optimal dose"), which claims nothing a hedge could weaken.
+# Grouped by first letter: the regex engine tries a dozen letters at each word, not every
+# word of the list.
 _HEDGE_WORDS = (
     r"a(?:necdotal(?:ly)?|ppears?|rgue[ds]?)|believed?|c(?:an|ould)|hypothes\w*|"
     r"l(?:ikely|imited)|m(?:ay|ight)|"
     r"not fully understood|p(?:erhaps|ossibly|otential(?:ly)?|reliminary|ropos\w*)|"
-    r"re(?:port(?:s|ed)?|search is needed)|s(?:eems?|ome research|ome studies|uggests?|uggested)|"
-    r"t(?:h(?:eoretical(?:ly)?|ought)|o determine)|un(?:certain|clear)"
+    r"re(?:port(?:s|ed)?|search is needed)|"
+    r"s(?:eems?|ome research|ome studies|tudying\b[^.;]*\bto determine|uggests?|uggested)|"
+    r"th(?:eoretical(?:ly)?|ought)|un(?:certain|clear)"
 )
 _HEDGES = re.compile(rf"\b(?:{_HEDGE_WORDS})\b", re.IGNORECASE)
 # Wording that presents a claim as shown, whatever hedge follows: "has been shown to raise

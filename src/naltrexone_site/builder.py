@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import cache, history, output, parallel
 from .cli import print_problems, summary
-from .inputs import BUILT_FROM, TEMPLATES, StatKey, rel, scan_inputs
+from .inputs import BUILT_FROM, TEMPLATES, StatKey, read_as_scanned, rel, same_bytes, scan_inputs
 from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
@@ -52,7 +52,7 @@ class Record:
     """What the cache remembers of the last build into one output folder."""
 
     inputs: dict[str, StatKey]  # every input file's stat, and the code's fingerprint
-    build: bytes  # the build key: code, templates, settings, taxonomy, sources
+    build: bytes | None  # the build key (code, templates, settings, taxonomy, sources), if known
     keys: dict[str, bytes]  # output path -> key of what it shows
     inodes: dict[str, int]  # output path -> inode: the folder is still what was written
     pages: int
@@ -64,14 +64,17 @@ class Record:
     digests: dict[str, bytes]
 
 
-def build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
-    """The whole build, top to bottom."""
+def build(
+    root: Path, out: Path, stages: Stages | None = None, base_url: str | None = None
+) -> Outcome:
+    """The whole build, top to bottom. `base_url`: the address the site is published at,
+    in place of the settings' (`build --base-url`)."""
     output.refuse_unsafe(out, root)
     with cache.no_gc(), cache.written():
-        return _build(root, out, stages or Stages())
+        return _build(root, out, stages or Stages(), base_url)
 
 
-def _build(root: Path, out: Path, stages: Stages) -> Outcome:
+def _build(root: Path, out: Path, stages: Stages, base_url: str | None) -> Outcome:
     out = Path(os.path.abspath(out))
     with templates_compiled_beside(root) as templates_compiled:
         with stages("load"):
@@ -83,7 +86,8 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             # then 0.06 s sooner, and a build with nothing to do 0.03 s later; a small
             # registry's look is too short to hide the imports behind.
             overlap = record is None or len(record.inputs) >= OVERLAP_FROM
-            with parallel.Beside(partial(_look, root, out), enabled=overlap) as looking:
+            look = partial(_look, root, out, base_url)
+            with parallel.Beside(look, enabled=overlap) as looking:
                 if overlap:
                     from . import jobs, pipeline  # noqa: F401
                 inputs, inodes = looking.result()
@@ -92,12 +96,12 @@ def _build(root: Path, out: Path, stages: Stages) -> Outcome:
             if record is not None and record.inputs == inputs:
                 stages.note("load", "no input changed: nothing to do")
                 return Outcome(Checked(None, record.problems, record.counts), record.pages)
-            if record is not None and _times_only(root, record, inputs):
+            if record is not None and same_bytes(root, inputs, record.inputs, record.digests):
                 # kept with the new stat, so that the next build is the quicker no-op
                 cache.save(root, _record_name(out), replace(record, inputs=inputs))
                 stages.note("load", "only the inputs' times changed: nothing to do")
                 return Outcome(Checked(None, record.problems, record.counts), record.pages)
-        return _rebuild(root, out, stages, inputs, record, templates_compiled)
+        return _rebuild(root, out, stages, inputs, record, templates_compiled, base_url)
 
 
 @contextmanager
@@ -141,6 +145,7 @@ def _rebuild(
     inputs: dict[str, StatKey],
     record: Record | None,
     templates_compiled: Callable[[], None],
+    base_url: str | None,
 ) -> Outcome:
     from . import jobs
 
@@ -148,23 +153,28 @@ def _rebuild(
     # The build key depends on the code and on files outside claims/ only: kept while
     # none of those changed.
     build_key = None
-    if record is not None and _frame(record.inputs) == _frame(inputs):
+    if record is not None and record.build is not None and _frame(record.inputs) == _frame(inputs):
         build_key = record.build
     old_keys, old_build = (record.keys, record.build) if record is not None else (None, None)
-    # before anything reads them: a file changed after this is never taken for unchanged
-    digests = _frame_digests(root, inputs, record)
     with jobs.Ahead(out, old_keys, old_build) as ahead:  # the downloads, early
-        checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead)
+        checked, plan = _checked_plan(root, stages, inputs, known, build_key, ahead, base_url)
         if plan is None:
             return Outcome(checked, pages=0)  # bad data never reaches a template
         files = _write(out, root, stages, record, plan, ahead, templates_compiled)
     pages = sum(path.endswith(".html") for path in files.keys)
     counts = (plan.claims, plan.sources)
-    if checked.context is not None:  # the claim files' digests, of the bytes parsed
+    old_inputs, old_digests = (record.inputs, record.digests) if record else ({}, {})
+    # The files outside claims/, read by now (a claim file's digest is of the bytes parsed).
+    # One written since the look (a `git stash` during the build) may have been read as it
+    # was or as it is, and the build key worked out from either: no build key is kept, and
+    # the next build makes every page again.
+    kept: bytes | None = plan.build
+    digests = read_as_scanned(root, _frame(inputs), old_inputs, old_digests)
+    if digests is None:
+        kept, digests = None, {}
+    if checked.context is not None:
         digests.update(checked.context.digests)
-    saved = Record(
-        inputs, plan.build, files.keys, files.inodes, pages, checked.problems, counts, digests
-    )
+    saved = Record(inputs, kept, files.keys, files.inodes, pages, checked.problems, counts, digests)
     cache.save(root, _record_name(out), saved)
     return Outcome(checked, pages=pages, written=files.written)
 
@@ -176,6 +186,7 @@ def _checked_plan(
     known: set[str] | None,
     build_key: bytes | None,
     ahead: Ahead,
+    base_url: str | None,
 ) -> tuple[Checked, Plan | None]:
     """Load, anchor, check and analyse: the plan of the site, or None when the registry
     has errors (or its settings or taxonomy are unreadable)."""
@@ -184,7 +195,7 @@ def _checked_plan(
 
     plan = None
     with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
-        context = anchored.context
+        context = _published_at(anchored.context, base_url)
         if context is not None and len(context.registry.claims) >= BESIDE_FROM:
             # Checks on another core while this one analyses, on the guess that they find
             # no error; a second child cannot wait for the first, so the duplicate search
@@ -279,46 +290,14 @@ def _guessed_plan(
             return None
 
 
-def _times_only(root: Path, record: Record, inputs: dict[str, StatKey]) -> bool:
-    """Whether the inputs differ from the last build's in their stat only: the same
-    files, code and commit, and every file whose stat changed holds the bytes that build
-    read. The first file found changed ends the look (an edit costs one file read)."""
-    if inputs.keys() != record.inputs.keys():
-        return False
-    for path, key in inputs.items():
-        if record.inputs[path] != key:
-            known = record.digests.get(path)  # none for ":code" and ":git": they changed
-            if known is None or _file_digest(root / path) != known:
-                return False
-    return True
-
-
-def _frame_digests(
-    root: Path, inputs: dict[str, StatKey], record: Record | None
-) -> dict[str, bytes]:
-    """The digest of every input file outside claims/ (templates, settings, taxonomy,
-    sources, schemas: some hundred small files), read again only where its stat changed."""
-    known = record.digests if record is not None else {}
-    old = record.inputs if record is not None else {}
-    digests = {}
-    for path, key in _frame(inputs).items():
-        if path.startswith(":"):
-            continue  # the code's and the checkout's fingerprints: not files
-        found = known.get(path) if old.get(path) == key else None
-        if found is None:
-            found = _file_digest(root / path)
-        if found is not None:
-            digests[path] = found
-    return digests
-
-
-def _file_digest(path: Path) -> bytes | None:
-    """As load.py takes a claim file's digest; None when the file cannot be read (it is
-    then never taken for unchanged, and the build reports it)."""
-    try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
-    except OSError:
-        return None
+def _published_at(context: Context | None, base_url: str | None) -> Context | None:
+    """The context with `base_url` in place of the settings' address, when one is given.
+    (What the checks read of the settings does not include the address.)"""
+    if context is None or base_url is None:
+        return context
+    registry = context.registry
+    settings = replace(registry.settings, base_url=base_url)
+    return replace(context, registry=replace(registry, settings=settings))
 
 
 def _frame(inputs: dict[str, StatKey]) -> dict[str, StatKey]:
@@ -330,21 +309,29 @@ def _record_name(out: Path) -> str:
     return "site-" + hashlib.sha256(str(out).encode()).hexdigest()[:16]
 
 
-def _look(root: Path, out: Path) -> tuple[dict[str, StatKey], dict[str, int]]:
-    """The stat of every input, the code's and the checkout's fingerprints with them; and
-    the inode of every file in `out`, which tells whether it is still the site the last
-    build wrote there."""
+def _look(
+    root: Path, out: Path, base_url: str | None = None
+) -> tuple[dict[str, StatKey], dict[str, int]]:
+    """The stat of every input, with the code's and the checkout's fingerprints and the
+    address given in place of the settings', if any; and the inode of every file in `out`,
+    which tells whether it is still the site the last build wrote there."""
     inputs = scan_inputs(root, BUILT_FROM)
     inputs[":code"] = (int(cache.code_fingerprint(), 16),)
-    inputs[":git"] = (int(hashlib.sha1(history.head(root).encode()).hexdigest()[:15], 16),)
+    inputs[":git"] = (_fingerprint(history.head(root)),)
+    if base_url is not None:
+        inputs[":base_url"] = (_fingerprint(base_url),)
     return inputs, output.inodes(out)
 
 
-def build_command(root: Path, out: Path, profile: bool = False) -> int:
+def _fingerprint(text: str) -> int:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:15], 16)
+
+
+def build_command(root: Path, out: Path, profile: bool = False, base_url: str | None = None) -> int:
     started = time.perf_counter()
     stages = Stages()
     try:
-        outcome = build(root, out, stages)
+        outcome = build(root, out, stages, base_url)
     except OutputError as exc:
         return _failed(f"error: {exc}", out)
     except Exception as exc:

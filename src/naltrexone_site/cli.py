@@ -55,7 +55,17 @@ def _run(argv: Sequence[str] | None) -> int:
         from .builder import build_command
 
         site = Path(args.out) if args.out else root / "_site"
-        return build_command(root, site, profile=args.profile)
+        base_url = args.base_url
+        if base_url is not None:
+            if not base_url.startswith(("https://", "http://")):
+                print(
+                    f"error: --base-url: '{base_url}' is not a web address "
+                    "(write the address in full, starting with https://)",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+            base_url = base_url.rstrip("/") + "/"  # a folder, whether GitHub's ends in / or not
+        return build_command(root, site, profile=args.profile, base_url=base_url)
     if command == "serve":
         from .serve import serve
 
@@ -80,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", help="output folder (default: _site)")
     build.add_argument(
         "--profile", action="store_true", help="print the seconds each stage took (to stderr)"
+    )
+    build.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the address the site is published at, instead of base_url in content/site.yaml "
+        "(the Pages workflow passes the one GitHub Pages gives)",
     )
     check = commands.add_parser("check", help="validate the registry and report every problem")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")

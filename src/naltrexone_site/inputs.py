@@ -6,8 +6,10 @@ parser (at 10,000 files, in a child process while it imports them: `builder._bui
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and icon
@@ -41,6 +43,86 @@ def scan_inputs(root: Path, folders: tuple[str, ...] = REGISTRY) -> dict[str, St
                 found[path] = stat_key(entry.stat())
             except OSError:  # removed while we looked, or a link to nothing
                 continue
+    return found
+
+
+def digest(data: bytes) -> bytes:
+    """The digest by which caches and the build's record know a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+DIGEST_LIMIT = 64 << 20  # bytes: past this, a file is not read to be compared
+
+
+def file_digest(path: Path | str) -> bytes | None:
+    """The digest of a regular file's bytes; None when it cannot be read, or is not a
+    regular file (a pipe would wait for a writer forever), or is larger than any input
+    should be. None never matches a digest: the file counts as changed, and the build
+    reports what is wrong with it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe opens at once
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > DIGEST_LIMIT:
+            return None
+        parts = [os.read(fd, info.st_size + 1)]
+        while parts[-1] and sum(map(len, parts)) <= DIGEST_LIMIT:  # it grew since its stat
+            parts.append(os.read(fd, 1 << 20))
+        return digest(b"".join(parts))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def same_bytes(
+    root: Path,
+    inputs: Mapping[str, StatKey],
+    built: Mapping[str, StatKey],
+    digests: Mapping[str, bytes],
+) -> bool:
+    """Whether `inputs` differ from those of a build (`built`, with the `digests` of the
+    bytes it read) in their stat only: the same files, code and commit, and every file
+    whose stat changed holds the bytes that build read (a checkout and back, `git
+    stash`, a save with no change). The first file found changed ends the look: an edit
+    costs one file read."""
+    if inputs.keys() != built.keys():
+        return False
+    for path, key in inputs.items():
+        if built[path] != key:
+            known = digests.get(path)  # none for ":code" and the like: they changed
+            if known is None or file_digest(root / path) != known:
+                return False
+    return True
+
+
+def read_as_scanned(
+    root: Path,
+    paths: Mapping[str, StatKey],
+    built: Mapping[str, StatKey],
+    digests: Mapping[str, bytes],
+) -> dict[str, bytes] | None:
+    """The digests of `paths` (input files: their stat at the start of a build), taken
+    when that build is done; None if any of them was written since the start (every
+    write changes the ctime): the build may then have read bytes that none of its
+    records describes. Where a file's stat is that of the last build (`built`), its
+    digest then (`digests`) is not read again."""
+    found = {}
+    for path, key in paths.items():
+        if path.startswith(":"):
+            continue  # the code's and the checkout's fingerprints: not files
+        known = digests.get(path) if built.get(path) == key else None
+        if known is None:
+            known = file_digest(root / path)
+        try:
+            if stat_key(os.stat(root / path)) != key:
+                return None
+        except OSError:
+            return None  # removed since
+        if known is not None:
+            found[path] = known
     return found
 
 

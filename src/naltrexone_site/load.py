@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import cache, parallel
-from .inputs import StatKey, rel, stat_key
+from .inputs import StatKey, digest, rel, stat_key
 from .models import (
     Claim,
     Evidence,
@@ -223,10 +222,10 @@ def load_claims(
     cache.save_shards(root, "claims", fresh, cached, beside_from=BACKGROUND_FROM)
     claims = []
     for name in sorted(fresh):
-        _, digest, claim, issues = fresh[name]
+        _, read, claim, issues = fresh[name]
         problems += issues
         if digests is not None:
-            digests[name] = digest
+            digests[name] = read
         if claim is not None:
             claims.append(claim)
     return tuple(claims)
@@ -255,8 +254,8 @@ def _read_share(base: str, tasks: list[Task]) -> list[Read]:
         except OSError as exc:
             found.append(exc.strerror or str(exc))
             continue
-        digest = hashlib.blake2b(raw, digest_size=16).digest()
-        found.append((digest, None if digest == known else parse_claim(name, raw)))
+        read = digest(raw)
+        found.append((read, None if read == known else parse_claim(name, raw)))
     return found
 
 

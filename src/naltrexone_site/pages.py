@@ -32,10 +32,11 @@ COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
 BACKGROUND = "background"  # claims about the body or other drugs, not about naltrexone
 STATUS = "status"  # claims about its approval or use, not evidence that it works
+ADVICE = "advice"  # what a person is told to do: a recommendation, not an effect
 OUTSIDE_MIX = frozenset({BACKGROUND, STATUS})  # kinds the map counts but keeps out of the mix
 # Kinds never marked overstated: a use stated flatly ("LDN is used off-label for autism")
 # and advice ("use it under supervision") claim no effect that a hedge could have weakened
-NEVER_OVERSTATED = frozenset({STATUS, "advice"})
+NEVER_OVERSTATED = frozenset({STATUS, ADVICE})
 T = TypeVar("T")
 
 

@@ -8,7 +8,6 @@ again; a test builds with a cold and a warm cache and compares.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence
 from .anchoring import Anchor, SourceText, normalize
 from .cache import stable
 from .checks import Context, check_duplicates, run_checks
-from .inputs import StatKey
+from .inputs import StatKey, digest
 from .load import load_registry
 from .models import Claim, Source
 from .problems import Checked, Problem
@@ -106,10 +105,6 @@ def _sorted(problems: list[Problem]) -> tuple[Problem, ...]:
     return tuple(sorted(set(problems), key=lambda p: p.sort_key))
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 @dataclass
 class Texts:
     """Source bodies prepared for matching, by source id, with a digest of each body."""
@@ -135,12 +130,12 @@ def source_texts(root: Path, sources: Iterable[Source]) -> Texts:
         cached = {}
     texts, digests = {}, {}
     for source in sources:
-        digest = _digest(source.body.encode())
+        known = digest(source.body.encode())
         hit = cached.get(source.id)
         texts[source.id] = (
-            hit[1] if hit is not None and hit[0] == digest else SourceText(source.body)
+            hit[1] if hit is not None and hit[0] == known else SourceText(source.body)
         )
-        digests[source.id] = digest
+        digests[source.id] = known
     return Texts(root, texts, digests, cached)
 
 
@@ -230,7 +225,7 @@ def source_coverage(
         spans = sorted(quoted.get(source.id, ()))
         # the body by its digest: hashing it again was a third of this function's time
         body = texts.digests[source.id]
-        key = _digest(stable((body, source.boilerplate, tuple(spans))))
+        key = digest(stable((body, source.boilerplate, tuple(spans))))
         hit = cached.get(source.id)
         if hit is None or hit[0] != key:
             hit = (key, coverage(source, texts.texts[source.id], spans))
