@@ -929,16 +929,19 @@ def test_build_base_url_is_the_address_every_page_and_file_gives(
     assert re.findall(r"<loc>([^<]+)</loc>", site["sitemap.xml"])[0].startswith(
         "https://example.org/naltrexone-evidence-map/"
     )
-    assert built("--base-url", "https://other.example/")["robots.txt"].endswith(
-        "Sitemap: https://other.example/sitemap.xml\n"
-    )
+    assert not [path for path, text in site.items() if "owner.github.io" in text]
+    site = built("--base-url", "https://other.example/")
+    assert site["robots.txt"].endswith("Sitemap: https://other.example/sitemap.xml\n")
+    # the downloads too, whose rows are kept between builds
+    assert not [path for path, text in site.items() if "example.org" in text]
     capsys.readouterr()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    assert cli.main(["--root", str(root), "build", "--out", str(out), "--base-url", "x.io"]) == 2
-    assert capsys.readouterr().err == (
-        "error: --base-url: 'x.io' is not a web address "
-        "(write the address in full, starting with https://)\n"
-    )
+    for bad in ("x.io", "https://", "https://x.io/?page=1", "ftp://x.io/"):
+        assert cli.main(["--root", str(root), "build", "--out", str(out), "--base-url", bad]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --base-url: '{bad}' is not the address of a site "
+            "(write it in full, such as https://owner.github.io/repo/)\n"
+        )
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 

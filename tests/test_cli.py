@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MakeSite
 
 from naltrexone_site import __main__ as program
 from naltrexone_site import cli, interrupt
@@ -45,6 +46,12 @@ def test_errors_exit_1_and_warnings_only_with_strict(tmp_path: Path) -> None:
     done = run("--root", str(root), "check")
     assert done.returncode == 1
     assert "did you mean 'dopamine'?" in done.stdout
+
+
+def test_build_is_the_default_command(make_site: MakeSite) -> None:
+    root = make_site()
+    assert cli.main(["--root", str(root)]) == 0
+    assert (root / "_site" / "index.html").is_file()
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -545,6 +545,33 @@ def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+def test_an_input_added_during_a_build_and_removed_after_it_is_not_left_published(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout of a branch with one more static file while a build runs, and back: the
+    build published the file, and the next one finds the files its look found before."""
+    root = make_site()
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    added = root / "templates" / "static" / "added.css"
+    anchor_project = pipeline.anchor_project
+
+    def checked_out(*args: Any, **kwargs: Any) -> Any:  # after the look
+        added.write_text("p { color: red; }\n", encoding="utf-8")
+        return anchor_project(*args, **kwargs)
+
+    edit_claim(root, "statement")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "anchor_project", checked_out)
+        warm_build(root, out)
+    assert (out / "static" / "added.css").exists()
+    added.unlink()  # back
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert "load" not in stages.notes
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_an_input_replaced_by_a_pipe_is_reported_not_waited_for(
     make_site: MakeSite, tmp_path: Path

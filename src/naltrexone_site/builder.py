@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 
 from . import cache, history, output, parallel
 from .cli import print_problems, summary
-from .inputs import BUILT_FROM, TEMPLATES, StatKey, read_as_scanned, rel, same_bytes, scan_inputs
+from .inputs import (
+    BUILT_FROM,
+    TEMPLATES,
+    UNSETTLED,
+    StatKey,
+    read_as_scanned,
+    rel,
+    same_bytes,
+    scan_inputs,
+)
 from .output import OutputError, Staging
 from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
 from .stages import Stages
@@ -165,12 +174,14 @@ def _rebuild(
     counts = (plan.claims, plan.sources)
     old_inputs, old_digests = (record.inputs, record.digests) if record else ({}, {})
     # The files outside claims/, read by now (a claim file's digest is of the bytes parsed).
-    # One written since the look (a `git stash` during the build) may have been read as it
-    # was or as it is, and the build key worked out from either: no build key is kept, and
-    # the next build makes every page again.
+    # One added, removed or written since the look (a checkout or `git stash` during the
+    # build) may have been read as it was or as it is, and the build key worked out from
+    # either: then the record keeps no build key and says the inputs were unsettled, and
+    # the next build makes every page again, even if the files went back as they were.
     kept: bytes | None = plan.build
     digests = read_as_scanned(root, _frame(inputs), old_inputs, old_digests)
     if digests is None:
+        inputs = {**inputs, UNSETTLED: (0,)}
         kept, digests = None, {}
     if checked.context is not None:
         digests.update(checked.context.digests)

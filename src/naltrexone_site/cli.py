@@ -57,10 +57,18 @@ def _run(argv: Sequence[str] | None) -> int:
         site = Path(args.out) if args.out else root / "_site"
         base_url = args.base_url
         if base_url is not None:
-            if not base_url.startswith(("https://", "http://")):
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(base_url)
+            if (
+                parts.scheme not in ("https", "http")
+                or not parts.netloc
+                or parts.query
+                or parts.fragment
+            ):
                 print(
-                    f"error: --base-url: '{base_url}' is not a web address "
-                    "(write the address in full, starting with https://)",
+                    f"error: --base-url: '{base_url}' is not the address of a site "
+                    "(write it in full, such as https://owner.github.io/repo/)",
                     file=sys.stderr,
                 )
                 return EXIT_USAGE
@@ -127,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--dose", help="standard, low, both or unspecified")
     new.add_argument("--stance", default="supports", help="supports (default), disputes, qualifies")
-    parser.set_defaults(out=None, profile=False)
+    parser.set_defaults(out=None, profile=False, base_url=None)  # `build` as the default
     return parser
 
 

@@ -16,6 +16,10 @@ TEMPLATES = "templates"  # Jinja templates, and static/ with the CSS, JS and ico
 SCHEMAS = "schema"  # JSON Schemas for editors' tools, published under schema/
 REGISTRY = ("content", "claims")  # what every command reads
 BUILT_FROM = (*REGISTRY, TEMPLATES, SCHEMAS)  # what a build reads: the preview watches it
+FRAME = ("content", TEMPLATES, SCHEMAS)  # what a build reads outside claims/
+# In a build's record of its inputs, in place of a file's stat: what no look at the files
+# gives, so the next build finds its inputs changed, whatever they are
+UNSETTLED = ":unsettled"
 
 
 def rel(root: Path, path: Path) -> str:
@@ -67,9 +71,12 @@ def file_digest(path: Path | str) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > DIGEST_LIMIT:
             return None
-        parts = [os.read(fd, info.st_size + 1)]
-        while parts[-1] and sum(map(len, parts)) <= DIGEST_LIMIT:  # it grew since its stat
-            parts.append(os.read(fd, 1 << 20))
+        parts = [os.read(fd, info.st_size + 1)]  # a short read of a regular file is its end
+        if len(parts[0]) > info.st_size:  # it grew since its stat: read on to the end
+            while parts[-1]:
+                if sum(map(len, parts)) > DIGEST_LIMIT:
+                    return None
+                parts.append(os.read(fd, 1 << 20))
         return digest(b"".join(parts))
     except OSError:
         return None
@@ -100,29 +107,27 @@ def same_bytes(
 
 def read_as_scanned(
     root: Path,
-    paths: Mapping[str, StatKey],
+    frame: Mapping[str, StatKey],
     built: Mapping[str, StatKey],
     digests: Mapping[str, bytes],
 ) -> dict[str, bytes] | None:
-    """The digests of `paths` (input files: their stat at the start of a build), taken
-    when that build is done; None if any of them was written since the start (every
-    write changes the ctime): the build may then have read bytes that none of its
-    records describes. Where a file's stat is that of the last build (`built`), its
-    digest then (`digests`) is not read again."""
+    """The digests of the input files outside claims/ (`frame`: their stat at the start
+    of a build), taken when that build is done; None if any of them was added, removed or
+    written since the start (a checkout while it ran): the build may then have read what
+    none of its records describes. Where a file's stat is that of the last build
+    (`built`), its digest then (`digests`) is not read again."""
+    frame = {path: key for path, key in frame.items() if not path.startswith(":")}
     found = {}
-    for path, key in paths.items():
-        if path.startswith(":"):
-            continue  # the code's and the checkout's fingerprints: not files
+    for path, key in frame.items():
         known = digests.get(path) if built.get(path) == key else None
         if known is None:
             known = file_digest(root / path)
-        try:
-            if stat_key(os.stat(root / path)) != key:
-                return None
-        except OSError:
-            return None  # removed since
         if known is not None:
             found[path] = known
+    # looked at after the digests: the same files with the same stats (every write changes
+    # the ctime) mean that no file was written before or while they were taken
+    if scan_inputs(root, FRAME) != frame:
+        return None
     return found
 
 

@@ -71,7 +71,7 @@ def plan(
     if build is None:
         build = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
     versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
-    downloads = _Downloads(root, site, versions).job()
+    downloads = _Downloads(root, site, versions, build).job()
     if ahead is not None:
         ahead.start(downloads, build)
     renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
@@ -169,15 +169,17 @@ def _constant(path: str, data: bytes) -> Callable[[], Iterator[tuple[str, Conten
 
 class _Downloads:
     """claims.json, claims.csv and the search index, from per-claim rows kept in the cache
-    (a claim's rows are made again only when its version changed). Whichever process
-    makes these files saves the rows."""
+    (a claim's rows are made again only when its version or the build key changed: a row
+    holds the claim's address and the positions of its terms in the taxonomy). Whichever
+    process makes these files saves the rows."""
 
     PATHS = ("claims.json", "claims.csv", "search-index.js")
 
-    def __init__(self, root: Path, site: Site, versions: Mapping[str, bytes]) -> None:
+    def __init__(self, root: Path, site: Site, versions: Mapping[str, bytes], build: bytes) -> None:
         self.root = root
         self.site = site
         self.versions = versions
+        self.build = build
 
     def job(self) -> Job:
         """They hold every claim: one job, so one process reads or makes the rows."""
@@ -188,8 +190,9 @@ class _Downloads:
         codes = exports.SearchCodes.of(self.site)
         cached = cache.load_shards(self.root, "downloads")
         fresh: dict[str, tuple[bytes, exports.Encoded]] = {}
+        build = self.build
         for claim in self.site.claims.values():
-            version = self.versions[claim.id]
+            version = self.versions[claim.id] + build
             kept = cached.get(claim.id)
             if kept is None or kept[0] != version:
                 kept = (version, exports.encoded_rows(self.site, claim, codes))
