@@ -674,10 +674,11 @@ def test_the_dose_view_marks_where_the_doses_differ_and_lists_stated_ranges(
     assert "Said for the standard dose only" in sections["addiction"]
     assert 'class="difference"' not in sections["opioid-receptors"]  # both doses have claims
     # a claim that states no dose is on neither side, but counted and linked: the view read
-    # as if nothing were known about safety (the label's facts state no dose)
+    # as if nothing were known about safety (the label's facts state no dose); "about
+    # naltrexone": the linked section also lists background, which the count leaves out
     assert (
         '<p class="unstated-note">Not on either side: <a href="mechanisms/mood.html#dose-'
-        'unspecified">1 claim whose source states no dose</a>.</p>'
+        'unspecified">1 claim about naltrexone whose source states no dose</a>.</p>'
     ) in sections["mood"]
     assert "unstated-note" not in sections["dopamine"]
     ranges = page.split('<h2 id="ranges">', 1)[1]

@@ -73,7 +73,10 @@ def test_grades_are_honest(ctx: Context) -> None:
 def test_vendor_is_labelled_as_such(ctx: Context) -> None:
     vendor = next(s for s in ctx.registry.sources if s.id == "powder-vendor-post")
     assert vendor.kind == "vendor-marketing"
-    assert vendor.commercial_interest and "iceyqiang@aliyun.com" in vendor.body
+    assert vendor.commercial_interest and "sales contact" in vendor.commercial_interest
+    # the contact itself is removed, and the removal noted: the site does not pass it on
+    assert "@" not in vendor.body and "contact" not in vendor.body
+    assert any("sales contact" in note for note in vendor.removed)
     assert len(vendor.references) == 10
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from naltrexone_site.analysis import flat, worded_as_fact
+from naltrexone_site.analysis import flat, lead_in, worded_as_fact
 from naltrexone_site.anchoring import normalize
 from naltrexone_site.pages import derive_marks
 from naltrexone_site.pipeline import check_project
@@ -28,18 +28,69 @@ REPO = Path(__file__).parent.parent
         ("Pain is an area where LDN is anecdotally associated with benefit", False),
         ("Proponents of LDN argue that it raises endorphins", False),
         ("It has not been shown to help", True),  # no hedge: flat, as before
-        # what is yet to be found out claims nothing (the reward-system article's research list)
-        ("Long-Term Effects: Studying the sustained effects to determine optimal dosing.", False),
+        # what is yet to be found out claims nothing
         ("Further research is needed on its effects on mood.", False),
-        # not a proposal to find out: a trial's purpose, and what it found, stated flatly
         ("Patients took 4.5 mg for 12 weeks to determine its effect; pain fell by 30%.", True),
-        ("Studying it showed lower pain. The aim was to determine the dose.", True),
     ],
 )
 def test_a_passage_is_flat_without_a_hedge_or_when_it_says_shown(
     passage: str, expected: bool
 ) -> None:
     assert flat(normalize(passage)) is expected
+
+
+LISTS = """## Anecdotal reports
+
+While its effect remains uncertain, many report changes. These anecdotal reports often include:
+- Better sleep: Improved sleep quality is frequently mentioned.
+
+- Less pain: Pain relief is mentioned too.
+
+## Side effects
+
+- Nausea: it causes nausea.
+
+Here is the list, in a paragraph.
+- Headache: it causes headaches.
+
+Here are some potential applications to consider:
+
+1. Long-Term Effects: Studying the sustained effects to determine optimal dosing.
+2. Combination Therapy: Investigating other medicines.
+Not a list item, after one: it stands alone.
+"""
+
+
+@pytest.mark.parametrize(
+    ("passage", "intro"),
+    [
+        # the sentence that introduces the list, the last of its paragraph; blank lines
+        # between items are one list
+        ("Improved sleep quality", "These anecdotal reports often include:"),
+        ("Pain relief is mentioned", "These anecdotal reports often include:"),
+        ("Studying the sustained", "Here are some potential applications to consider:"),
+        ("Investigating other", "Here are some potential applications to consider:"),
+        ("it causes nausea", ""),  # a heading above the list
+        ("it causes headaches", ""),  # a paragraph that introduces nothing
+        ("it stands alone", ""),  # not a list item
+        ("While its effect", ""),
+    ],
+)
+def test_a_list_item_is_read_with_the_sentence_that_introduces_its_list(
+    passage: str, intro: str
+) -> None:
+    """The listenit article's "Better sleep: ... frequently mentioned." is one of "These
+    anecdotal reports": stated flatly as an item, but hedged by what introduces it."""
+    assert lead_in(LISTS, LISTS.index(passage)) == intro
+
+
+def test_anecdotes_listed_as_such_are_not_overstated() -> None:
+    ctx = check_project(REPO).context
+    assert ctx is not None
+    marks = derive_marks(ctx.registry.claims, ctx.flat)
+    assert not marks["ldn-users-report-better-sleep"].overstated  # "These anecdotal reports"
+    assert not marks["optimal-dose-and-duration-undetermined"].overstated  # "potential"
+    assert marks["naltrexone-hinders-dopamine-release"].overstated  # a paragraph, no hedge
 
 
 @pytest.mark.parametrize(

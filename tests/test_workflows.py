@@ -93,8 +93,9 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
     assert run.stdout.count(str(broken)) >= 2
 
 
-def test_pull_requests_run_check_with_annotations_then_the_tests() -> None:
+def test_pushes_and_pull_requests_run_check_with_annotations_then_the_tests() -> None:
     flow = workflow("check.yml")
+    assert "push" in flow["on"] and flow["on"]["push"] is None  # every branch
     assert "pull_request" in flow["on"]
     assert flow["permissions"] == {"contents": "read"}
     job = flow["jobs"]["check"]

@@ -15,8 +15,8 @@ from .anchoring import Anchor, SourceText, normalize
 from .models import Claim, Evidence, Source
 
 # Wording that marks a passage as hedged; a supporting passage without any is "flat". It
-# includes wording that says something is yet to be found out ("research is needed",
-# "studying X to determine the optimal dose"), which claims nothing a hedge could weaken.
+# includes "research is needed": what is yet to be found out claims nothing a hedge could
+# weaken.
 # Grouped by first letter: the regex engine tries a dozen letters at each word, not every
 # word of the list.
 _HEDGE_WORDS = (
@@ -24,7 +24,7 @@ _HEDGE_WORDS = (
     r"l(?:ikely|imited)|m(?:ay|ight)|"
     r"not fully understood|p(?:erhaps|ossibly|otential(?:ly)?|reliminary|ropos\w*)|"
     r"re(?:port(?:s|ed)?|search is needed)|"
-    r"s(?:eems?|ome research|ome studies|tudying\b[^.;]*\bto determine|uggests?|uggested)|"
+    r"s(?:eems?|ome research|ome studies|uggests?|uggested)|"
     r"th(?:eoretical(?:ly)?|ought)|un(?:certain|clear)"
 )
 _HEDGES = re.compile(rf"\b(?:{_HEDGE_WORDS})\b", re.IGNORECASE)
@@ -180,12 +180,40 @@ def worded_as_fact(statement: str) -> bool:
     return not hedged(main) and _ATTRIBUTED.search(main) is None
 
 
-def flat_evidence(claim: Claim, normalized: Sequence[str] | None = None) -> tuple[int, ...]:
-    """The supporting evidence items that state the claim flatly (see `flat`).
-    `normalized`: each item's quote normalised, when the caller has them already."""
+def flat_evidence(
+    claim: Claim, normalized: Sequence[str] | None = None, intros: Sequence[str] = ()
+) -> tuple[int, ...]:
+    """The supporting evidence items that state the claim flatly (see `flat`), unless the
+    sentence that introduces the list an item is in hedges it (`intros`, normalised: see
+    `lead_in`). `normalized`: each item's quote normalised, when the caller has them."""
     return tuple(
         i
         for i, e in enumerate(claim.evidence)
         if e.stance == "supports"
         and flat(normalize(e.quote) if normalized is None else normalized[i])
+        and not (i < len(intros) and intros[i] and hedged(intros[i]))
     )
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def lead_in(body: str, start: int) -> str:
+    """The sentence that introduces the list whose item holds `start` in `body`, as a
+    reader reads the item with it ("These anecdotal reports often include:" before
+    "- Better sleep: ... frequently mentioned."); "" when the passage is not in a list
+    item or the line above the list is not a sentence ending in a colon (a heading)."""
+    line = body.rfind("\n", 0, start) + 1
+    if not _LIST_ITEM.match(body, line):
+        return ""
+    while line > 0:  # up through the list's items and blank lines, to the line above
+        above = body.rfind("\n", 0, line - 1) + 1
+        text = body[above : line - 1]
+        line = above
+        if text.strip() and not _LIST_ITEM.match(text):
+            text = text.strip()
+            if text.endswith(":") and not text.startswith("#"):
+                return _SENTENCE_END.split(text)[-1]
+            return ""
+    return ""

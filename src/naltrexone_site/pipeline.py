@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from . import cache, parallel
-from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence
+from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence, lead_in
 from .anchoring import Anchor, SourceText, normalize
 from .cache import stable
 from .checks import Context, check_duplicates, run_checks
@@ -196,14 +196,17 @@ def anchor_claims(
 
 
 def _locate(claim: Claim, texts: Mapping[str, SourceText]) -> Facts:
-    """Both facts read every quote: each is normalised once, for both."""
+    """Both facts read every quote: each is normalised once, for both. A quote from a
+    list item is read with the sentence that introduces the list."""
     quotes = [normalize(item.quote) for item in claim.evidence]
-    located = []
+    located, intros = [], []
     for item, quote in zip(claim.evidence, quotes, strict=True):
         text = texts.get(item.source)
         a = text.find_normalized(quote) if text is not None else None
         located.append(a[:] if a else None)  # a plain tuple
-    return tuple(located), flat_evidence(claim, quotes)
+        intro = lead_in(text.body, a.start) if text is not None and a and a.exact else ""
+        intros.append(normalize(intro) if intro else "")
+    return tuple(located), flat_evidence(claim, quotes, intros)
 
 
 def source_coverage(
