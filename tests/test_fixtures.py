@@ -23,7 +23,7 @@ REPO = Path(__file__).parent.parent
 EXPECTED: dict[str, tuple[int, str]] = {
     "invalid-date.yaml": (
         1,
-        "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/invalid-date.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (100% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\nclaims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n4 claims, 1 source: 1 error, 1 warning\n",
     ),
     # not read, so missing from the site: it was not said
     "claim-named-yml.yml": (
@@ -33,7 +33,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # YAML reads `yes:` as true: the message named a field "True" that is not in the file
     "key-read-as-true.yaml": (
         1,
-        "claims/key-read-as-true.yaml:11:1: error: yes: unknown field (known fields: id, statement, kind, mechanism, dose, strength, evidence, contradicts, related, conditions, note, reviewed)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/key-read-as-true.yaml:11:1: error: yes: unknown field (known fields: id, statement, kind, mechanism, dose, strength, evidence, contradicts, related, conditions, note, reviewed)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     # counted the claim twice in its mechanism's cell of the map
     "mechanism-listed-twice.yaml": (
@@ -71,9 +71,13 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' (rename the file to 'base-claim.yaml' or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
+    "every-problem-in-one-pass.yaml": (
+        1,
+        "claims/every-problem-in-one-pass.yaml:4:13: error: mechanism: 'endorphin-rebund' is not a known mechanism (did you mean 'endorphin-rebound'?)\nclaims/every-problem-in-one-pass.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\nclaims/every-problem-in-one-pass.yaml:8:1: error: colour: unknown field (known fields: id, statement, kind, mechanism, dose, strength, evidence, contradicts, related, conditions, note, reviewed)\nclaims/every-problem-in-one-pass.yaml:10:5: error: evidence[0].source: 'test-sourse' is not a known source (did you mean 'test-source'?)\n4 claims, 1 source: 4 errors, 0 warnings\n",
+    ),
     "duplicate-key.yaml": (
         1,
-        "claims/duplicate-key.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/duplicate-key.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (100% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\nclaims/duplicate-key.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\n4 claims, 1 source: 1 error, 1 warning\n",
     ),
     "empty-file.yaml": (
         1,
@@ -113,7 +117,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "python-object-tag.yaml": (
         1,
-        "claims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/python-object-tag.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/python-object-tag.yaml:1:1: error: evidence: required field is missing (add 'evidence:' with a list of evidence items: passages from sources that bear on the claim)\nclaims/python-object-tag.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/python-object-tag.yaml:1:1: error: strength: required field is missing (add 'strength:' with an id: the editors' grade of the evidence)\nclaims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n3 claims, 1 source: 5 errors, 0 warnings\n",
     ),
     "quote-not-in-source.yaml": (
         1,

@@ -32,6 +32,7 @@ from .schema import (
     ID_RE,
     OVERVIEW_FIELDS,
     SOURCE_FIELDS,
+    UNKNOWN,
     Field,
     as_ids,
     nearest,
@@ -289,14 +290,21 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     parsed = parse_yaml(text, name)
     problems += parsed.problems
     data = parsed.data
-    if parsed.problems:
+    if data is None:  # not read at all: a syntax error, an empty file
         return None, problems
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, data))
         return None, problems
     found = list(validate(data, CLAIM_FIELDS, name, parsed.positions))
-    problems += found
-    if found:
+    # a value the parser refused (a tag, an impossible date) is None here: "is empty"
+    # would misname what the parser's problem already says
+    refused = {p.field for p in parsed.problems}
+    problems += [p for p in found if p.field not in refused]
+    # A file with errors never reaches a page, but its claim is made wherever its fields
+    # allow (a key given twice keeps its first value; an unknown field is left out), so
+    # that the checks of its references report the rest in the same pass: a duplicate key
+    # hid a misspelt mechanism until it was fixed, and then an unknown field did.
+    if any(p.message != UNKNOWN for p in found):
         return None, problems
     claim = Claim(
         id=data["id"],

@@ -125,6 +125,9 @@ def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
     return match[0] if match else None
 
 
+UNKNOWN = "unknown field"  # the message of the one field problem that leaves the rest readable
+
+
 def validate(
     data: Mapping[str, Any],
     fields: tuple[Field, ...],
