@@ -23,7 +23,7 @@ REPO = Path(__file__).parent.parent
 EXPECTED: dict[str, tuple[int, str]] = {
     "invalid-date.yaml": (
         1,
-        "claims/invalid-date.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (100% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\nclaims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n4 claims, 1 source: 1 error, 1 warning\n",
+        "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     # not read, so missing from the site: it was not said
     "claim-named-yml.yml": (
@@ -75,9 +75,13 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/every-problem-in-one-pass.yaml:4:13: error: mechanism: 'endorphin-rebund' is not a known mechanism (did you mean 'endorphin-rebound'?)\nclaims/every-problem-in-one-pass.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\nclaims/every-problem-in-one-pass.yaml:8:1: error: colour: unknown field (known fields: id, statement, kind, mechanism, dose, strength, evidence, contradicts, related, conditions, note, reviewed)\nclaims/every-problem-in-one-pass.yaml:10:5: error: evidence[0].source: 'test-sourse' is not a known source (did you mean 'test-source'?)\n4 claims, 1 source: 4 errors, 0 warnings\n",
     ),
+    "duplicate-key-wrong-type.yaml": (
+        1,
+        "claims/duplicate-key-wrong-type.yaml:6:1: error: strength: expected an id, found a list\nclaims/duplicate-key-wrong-type.yaml:7:1: error: strength: duplicate key 'strength' (first at line 6) (keep one of them)\n3 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
     "duplicate-key.yaml": (
         1,
-        "claims/duplicate-key.yaml:2:1: warning: statement: nearly the same as claim 'base-claim' (100% similar) (if both say the same, add this claim's source as evidence to 'base-claim')\nclaims/duplicate-key.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\n4 claims, 1 source: 1 error, 1 warning\n",
+        "claims/duplicate-key.yaml:6:1: error: dose: duplicate key 'dose' (first at line 5) (keep one of them)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "empty-file.yaml": (
         1,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from naltrexone_site.analysis import flat, lead_in, worded_as_fact
+from naltrexone_site.analysis import flat, flat_evidence, lead_in, worded_as_fact
 from naltrexone_site.anchoring import normalize
+from naltrexone_site.models import Claim, Evidence
 from naltrexone_site.pages import derive_marks
 from naltrexone_site.pipeline import check_project
 
@@ -58,6 +59,13 @@ Here are some potential applications to consider:
 1. Long-Term Effects: Studying the sustained effects to determine optimal dosing.
 2. Combination Therapy: Investigating other medicines.
 Not a list item, after one: it stands alone.
+
+Reports from users,
+which may vary, often include:
+10. Sleep: many say that
+   rest comes more easily.
+- Items:
+  - Mood: nested under the item that introduces it.
 """
 
 
@@ -74,6 +82,10 @@ Not a list item, after one: it stands alone.
         ("it causes headaches", ""),  # a paragraph that introduces nothing
         ("it stands alone", ""),  # not a list item
         ("While its effect", ""),
+        # a paragraph over two lines; an item's second line; "10."; a nested list
+        ("Sleep: many", "Reports from users, which may vary, often include:"),
+        ("rest comes more", "Reports from users, which may vary, often include:"),
+        ("Mood: nested", "Items:"),
     ],
 )
 def test_a_list_item_is_read_with_the_sentence_that_introduces_its_list(
@@ -82,6 +94,26 @@ def test_a_list_item_is_read_with_the_sentence_that_introduces_its_list(
     """The listenit article's "Better sleep: ... frequently mentioned." is one of "These
     anecdotal reports": stated flatly as an item, but hedged by what introduces it."""
     assert lead_in(LISTS, LISTS.index(passage)) == intro
+
+
+def test_a_hedged_introduction_excuses_a_flat_item_unless_the_item_says_shown() -> None:
+    claim = Claim(
+        id="c",
+        statement="Users say they sleep better.",
+        kind="clinical-effect",
+        mechanism=("mood",),
+        dose="low",
+        strength="anecdotal",
+        evidence=(
+            Evidence("s", "Better sleep is common.", "supports"),
+            Evidence("s", "Better sleep has been shown to follow.", "supports"),
+            Evidence("s", "Better sleep is common.", "supports"),
+        ),
+    )
+    intros = [normalize("Users may report:"), normalize("Users may report:"), ""]
+    assert flat_evidence(claim, intros=intros) == (1, 2)
+    shown = [normalize("It has been shown to bring, though results may vary:")] * 3
+    assert flat_evidence(claim, intros=shown) == (0, 1, 2)  # "shown" wins there too
 
 
 def test_anecdotes_listed_as_such_are_not_overstated() -> None:

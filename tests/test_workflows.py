@@ -96,6 +96,8 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
 def test_pushes_and_pull_requests_run_check_with_annotations_then_the_tests() -> None:
     flow = workflow("check.yml")
     assert "push" in flow["on"] and flow["on"]["push"] is None  # every branch
+    # a push and its pull request share one group: the later run replaces the earlier
+    assert flow["concurrency"]["group"] == "check-${{ github.head_ref || github.ref_name }}"
     assert "pull_request" in flow["on"]
     assert flow["permissions"] == {"contents": "read"}
     job = flow["jobs"]["check"]

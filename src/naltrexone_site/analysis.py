@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -185,35 +185,69 @@ def flat_evidence(
 ) -> tuple[int, ...]:
     """The supporting evidence items that state the claim flatly (see `flat`), unless the
     sentence that introduces the list an item is in hedges it (`intros`, normalised: see
-    `lead_in`). `normalized`: each item's quote normalised, when the caller has them."""
-    return tuple(
-        i
-        for i, e in enumerate(claim.evidence)
-        if e.stance == "supports"
-        and flat(normalize(e.quote) if normalized is None else normalized[i])
-        and not (i < len(intros) and intros[i] and hedged(intros[i]))
-    )
+    `lead_in`) and the item does not say "shown" itself. `normalized`: each item's quote
+    normalised, when the caller has them already."""
+    found = []
+    for i, e in enumerate(claim.evidence):
+        if e.stance != "supports":
+            continue
+        quote = normalize(e.quote) if normalized is None else normalized[i]
+        intro = intros[i] if i < len(intros) else ""
+        if flat(quote) and not (intro and not flat(intro) and not _SHOWN.search(quote)):
+            found.append(i)
+    return tuple(found)
 
 
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]")
+_LIST_ITEM = re.compile(r"([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def lead_in(body: str, start: int) -> str:
     """The sentence that introduces the list whose item holds `start` in `body`, as a
     reader reads the item with it ("These anecdotal reports often include:" before
-    "- Better sleep: ... frequently mentioned."); "" when the passage is not in a list
-    item or the line above the list is not a sentence ending in a colon (a heading)."""
-    line = body.rfind("\n", 0, start) + 1
-    if not _LIST_ITEM.match(body, line):
+    "- Better sleep: ... frequently mentioned."): the end of the paragraph above the list,
+    or of the item a nested list is under, when it ends in a colon. "" when the passage
+    is not in a list item, or nothing introduces its list (a heading above it)."""
+    lines = _lines_up(body, start)
+    depth = None
+    for text in lines:  # the item holding the passage: its line, or the one it continues
+        item = _LIST_ITEM.match(text)
+        if item:
+            depth = len(item.group(1).expandtabs(4))
+            break
+        if not text.strip() or not text[:1].isspace():
+            return ""  # a paragraph, not an item's continuation
+    if depth is None:
         return ""
-    while line > 0:  # up through the list's items and blank lines, to the line above
-        above = body.rfind("\n", 0, line - 1) + 1
-        text = body[above : line - 1]
-        line = above
-        if text.strip() and not _LIST_ITEM.match(text):
-            text = text.strip()
-            if text.endswith(":") and not text.startswith("#"):
-                return _SENTENCE_END.split(text)[-1]
-            return ""
-    return ""
+    paragraph: list[str] = []
+    for text in lines:  # up through the list, to what is above it
+        item = _LIST_ITEM.match(text)
+        if paragraph and (item or not text.strip() or text.startswith("#")):
+            break  # the paragraph above the list ends there
+        if item:
+            if len(item.group(1).expandtabs(4)) < depth:  # the item a nested list is under
+                return _introducing(text[item.end() :])
+            continue  # an item of the same list, or of a list nested in it
+        if text.strip() and not (text[:1].isspace() or text.startswith("#")):
+            paragraph.append(text.strip())
+        elif text.startswith("#"):
+            return ""  # a heading above the list: nothing introduces it
+    return _introducing(" ".join(reversed(paragraph)))
+
+
+def _introducing(text: str) -> str:
+    """The last sentence of `text` if it introduces what follows (ends in a colon)."""
+    text = text.strip()
+    return _SENTENCE_END.split(text)[-1] if text.endswith(":") else ""
+
+
+def _lines_up(body: str, start: int) -> Iterator[str]:
+    """The lines of `body` from the one holding `start` upward, without line endings."""
+    end = body.find("\n", start)
+    end = len(body) if end < 0 else end
+    while True:
+        begin = body.rfind("\n", 0, end) + 1
+        yield body[begin:end].rstrip("\r")
+        if begin == 0:
+            return
+        end = begin - 1

@@ -38,7 +38,7 @@ from .schema import (
     nearest,
     validate,
 )
-from .yamlio import decode, parse_yaml, split_front_matter
+from .yamlio import DUPLICATE, decode, parse_yaml, split_front_matter
 
 T = TypeVar("T")
 CLAIM_LIMIT = 64 * 1024  # bytes; a claim is a few hundred
@@ -297,8 +297,9 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
         return None, problems
     found = list(validate(data, CLAIM_FIELDS, name, parsed.positions))
     # a value the parser refused (a tag, an impossible date) is None here: "is empty"
-    # would misname what the parser's problem already says
-    refused = {p.field for p in parsed.problems}
+    # would misname what the parser's problem already says (a key given twice keeps its
+    # first value, which is checked as any)
+    refused = {p.field for p in parsed.problems if not p.message.startswith(DUPLICATE)}
     problems += [p for p in found if p.field not in refused]
     # A file with errors never reaches a page, but its claim is made wherever its fields
     # allow (a key given twice keeps its first value; an unknown field is left out), so

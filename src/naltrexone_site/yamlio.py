@@ -19,6 +19,7 @@ from .problems import Location, Problem, error
 
 YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
 
+DUPLICATE = "duplicate key"  # how the problem of a key given twice begins
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
