@@ -516,6 +516,23 @@ def test_a_file_with_new_bytes_among_touched_files_is_built(
         assert (b"NEW" in b"".join(snapshot(out).values())) is not touched_too
 
 
+def build_while(
+    root: Path, out: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], object]
+) -> None:
+    """A build with work to do (a claim edited), `meanwhile` done after its look at the
+    files and before it reads any (a checkout or `git stash` while it runs)."""
+    anchor_project = pipeline.anchor_project
+
+    def late(*args: Any, **kwargs: Any) -> Any:
+        meanwhile()
+        return anchor_project(*args, **kwargs)
+
+    edit_claim(root, "statement")
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "anchor_project", late)
+        warm_build(root, out)
+
+
 def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -527,16 +544,8 @@ def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
     warm_build(root, out)
     template = root / "templates" / "claim.html"
     started = template.read_bytes()
-    anchor_project = pipeline.anchor_project
-
-    def stashed(*args: Any, **kwargs: Any) -> Any:  # after the look, before any reading
-        template.write_bytes(started.replace(b"{{ article }}", b"STASHED {{ article }}"))
-        return anchor_project(*args, **kwargs)
-
-    edit_claim(root, "statement")  # a build with work to do
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "anchor_project", stashed)
-        warm_build(root, out)
+    stashed = started.replace(b"{{ article }}", b"STASHED {{ article }}")
+    build_while(root, out, monkeypatch, lambda: template.write_bytes(stashed))
     assert b"STASHED" in (out / "claims" / "sleep-better.html").read_bytes()
     template.write_bytes(started)  # popped: the bytes of the start, a new time
     stages = Stages()
@@ -554,16 +563,7 @@ def test_an_input_added_during_a_build_and_removed_after_it_is_not_left_publishe
     out = tmp_path / "warm-site"
     warm_build(root, out)
     added = root / "templates" / "static" / "added.css"
-    anchor_project = pipeline.anchor_project
-
-    def checked_out(*args: Any, **kwargs: Any) -> Any:  # after the look
-        added.write_text("p { color: red; }\n", encoding="utf-8")
-        return anchor_project(*args, **kwargs)
-
-    edit_claim(root, "statement")
-    with monkeypatch.context() as m:
-        m.setattr(pipeline, "anchor_project", checked_out)
-        warm_build(root, out)
+    build_while(root, out, monkeypatch, lambda: added.write_text("p {}\n", encoding="utf-8"))
     assert (out / "static" / "added.css").exists()
     added.unlink()  # back
     stages = Stages()

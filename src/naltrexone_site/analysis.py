@@ -221,17 +221,16 @@ def lead_in(body: str, start: int) -> str:
         return ""
     paragraph: list[str] = []
     for text in lines:  # up through the list, to what is above it
-        item = _LIST_ITEM.match(text)
-        if paragraph and (item or not text.strip() or text.startswith("#")):
+        item, heading = _LIST_ITEM.match(text), text.startswith("#")
+        if paragraph and (item or heading or not text.strip()):
             break  # the paragraph above the list ends there
-        if item:
-            if len(item.group(1).expandtabs(4)) < depth:  # the item a nested list is under
+        if item:  # an item of the same list or of one nested in it, or the item it is under
+            if len(item.group(1).expandtabs(4)) < depth:
                 return _introducing(text[item.end() :])
-            continue  # an item of the same list, or of a list nested in it
-        if text.strip() and not (text[:1].isspace() or text.startswith("#")):
-            paragraph.append(text.strip())
-        elif text.startswith("#"):
+        elif heading:
             return ""  # a heading above the list: nothing introduces it
+        elif text.strip() and not text[:1].isspace():  # not an item's continuation
+            paragraph.append(text.strip())
     return _introducing(" ".join(reversed(paragraph)))
 
 

@@ -19,7 +19,6 @@ from .problems import Location, Problem, error
 
 YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
 
-DUPLICATE = "duplicate key"  # how the problem of a key given twice begins
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -39,6 +38,7 @@ class Parsed:
     data: Any = None
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # fields whose value was refused: None
 
 
 # What a reader cannot see: control characters (tab and line breaks aside) and Unicode's
@@ -294,6 +294,7 @@ class _Walker:
         self.result.positions.setdefault(key, self.where(node))
         if node.tag not in _PLAIN_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.result.refused.add(key)
             self.result.problems.append(
                 error(
                     Location(self.path, *self.where(node)),
@@ -310,6 +311,7 @@ class _Walker:
         try:
             return self.loader.construct_object(node)
         except ValueError as exc:  # e.g. 2026-02-30 looks like a date but is not one
+            self.result.refused.add(key)
             self.result.problems.append(
                 error(
                     Location(self.path, *self.where(node)),
