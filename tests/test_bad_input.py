@@ -28,32 +28,53 @@ SETTINGS: dict[str, str] = {
     "coverage-minimum-not-a-number.yaml": (
         "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
         "found 'lots' (write a number such as 'coverage_minimum: 90', or remove the line for "
-        "90)\n1 error, 0 warnings\n"
+        "90)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "settings and taxonomy first\n"
     ),
     # one error where the file cannot be read, not eight "missing setting" ones at 1:1 too
     "syntax-error.yaml": (
         "content/site.yaml:12:1: error: YAML syntax error: found unexpected end of stream while "
         "scanning a quoted scalar that starts at line 5 (close the quotation mark opened on "
-        "line 5)\n1 error, 0 warnings\n"
+        "line 5)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "settings and taxonomy first\n"
     ),
     # every claim page's "edit this claim" link would have run it
     "repository-url-not-a-web-address.yaml": (
         "content/site.yaml:4:1: error: repository_url: 'javascript:alert(1)' is not a web "
-        "address (write the address in full, starting with https://)\n1 error, 0 warnings\n"
+        "address (write the address in full, starting with https://)\n1 error, 0 warnings; "
+        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
     # libyaml's composer crashed the process (a segmentation fault) on this file
     "nested-too-deep.yaml": (
         "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten "
-        "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings\n"
+        "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings; "
+        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
     # ignored, and "tagline: required setting is missing" reported at 1:1
     "setting-misspelt.yaml": (
         "content/site.yaml:2:1: error: tag_line: unknown setting (did you mean 'tagline'?)\n"
-        "1 error, 0 warnings\n"
+        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
+    ),
+    # said alone: the other problems of the file came one run after another, and the
+    # claims were not checked at all until it was fixed
+    "key-given-twice.yaml": (
+        "content/site.yaml:6:1: error: branch: duplicate key 'branch' (first at line 5) (keep "
+        "one of them)\n3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
+    "every-problem-in-one-pass.yaml": (
+        "content/site.yaml:2:1: error: title: duplicate key 'title' (first at line 1) (keep one "
+        "of them)\ncontent/site.yaml:5:1: error: repository_url: "
+        "'github.com/naltrexone-evidence-map/naltrexone-evidence-map' is not a web address "
+        "(write the address in full, starting with https://)\ncontent/site.yaml:7:1: error: "
+        "langauge: unknown setting (did you mean 'language'?)\n3 errors, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
     # every page showed an empty disclaimer box
     "disclaimer-empty.yaml": (
-        "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 warnings\n"
+        "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 "
+        "warnings; quotes, references and duplicates not checked: fix the settings and taxonomy "
+        "first\n"
     ),
 }
 
@@ -63,23 +84,41 @@ TAXONOMY: dict[str, str] = {
     # passed `check`, then stopped `build` with a SystemError from markupsafe
     "doses.short-not-text.yaml": (
         "content/taxonomy/doses.yaml:8:3: error: [1].short: expected text, found list (put "
-        "text in quotes)\n1 error, 0 warnings\n"
+        "text in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: "
+        "fix the settings and taxonomy first\n"
     ),
     # an id names a page: this one was written outside mechanisms/
     "mechanisms.id-not-valid.yaml": (
         "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: '../dopamine' is not a valid id "
         "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
-        "1 error, 0 warnings\n"
+        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
     ),
     # passed `check`; `build` failed with "two pages at one path", naming no file
     "mechanisms.id-repeated.yaml": (
         "content/taxonomy/mechanisms.yaml:11:3: error: [2].id: 'dopamine' is already the id "
-        "of the entry at line 7 (give each entry its own id)\n1 error, 0 warnings\n"
+        "of the entry at line 7 (give each entry its own id)\n1 error, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the settings and taxonomy first\n"
+    ),
+    # the unknown field was said alone, at the entry's first line and with no hint, and the
+    # entry dropped: every claim filed under 'dopamine' was "not a known mechanism" too
+    "mechanisms.every-problem-in-one-pass.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: 'Dopamine' is not a valid id "
+        "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
+        "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
+        "'group'?)\n2 errors, 0 warnings; quotes, references and duplicates not checked: fix "
+        "the settings and taxonomy first\n"
+    ),
+    # the entry was dropped: the claim filed under it was "not a known mechanism" as well
+    "mechanisms.unknown-field.yaml": (
+        "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
+        "'group'?)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # `check` said "0 errors"; `build` said "fix the errors above" and listed none
     "stances.no-entries.yaml": (
         "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least "
-        "one)\n1 error, 0 warnings\n"
+        "one)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "settings and taxonomy first\n"
     ),
 }
 
@@ -102,6 +141,21 @@ SOURCES: dict[str, str] = {
         "content/sources/test-source.md:21:35: error: the file contains an invisible character "
         "(U+202C POP DIRECTIONAL FORMATTING) (delete it: a reader cannot see it, and a quote "
         "that holds it differs from its source)\n3 claims, 0 sources: 2 errors, 0 warnings\n"
+    ),
+    # a key given twice was said alone, and the source was not made: the misspelt kind
+    # (and any quote from it gone wrong) came only in the run after it was fixed
+    "test-source.key-given-twice.md": (
+        "content/sources/test-source.md:4:1: error: title: duplicate key 'title' (first at "
+        "line 3) (keep one of them)\ncontent/sources/test-source.md:7:1: error: kind: "
+        "'seo-contnet' is not a known source kind (did you mean 'seo-content'?)\n"
+        "3 claims, 1 source: 2 errors, 0 warnings\n"
+    ),
+    "test-source.every-problem-in-one-pass.md": (
+        "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
+        "found text\ncontent/sources/test-source.md:9:1: error: cites_literature: duplicate "
+        "key 'cites_literature' (first at line 8) (keep one of them)\n"
+        "content/sources/test-source.md:13:1: error: publishr: unknown field (did you mean "
+        "'publisher'?)\n3 claims, 0 sources: 3 errors, 0 warnings\n"
     ),
 }
 

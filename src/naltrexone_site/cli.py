@@ -175,7 +175,13 @@ def summary(checked: Checked) -> str:
     ctx = checked.context
     counts = (len(ctx.registry.claims), len(ctx.registry.sources)) if ctx else checked.counts
     counted = f"{plural(counts[0], 'claim')}, {plural(counts[1], 'source')}: " if counts else ""
-    return f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
+    line = f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
+    if counts is None:  # no registry: the claims were read, but nothing judged against it
+        line += f"; {NOT_JUDGED}"
+    return line
+
+
+NOT_JUDGED = "quotes, references and duplicates not checked: fix the settings and taxonomy first"
 
 
 def plural(count: int, noun: str) -> str:

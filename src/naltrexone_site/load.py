@@ -36,7 +36,7 @@ from .schema import (
     nearest,
     validate,
 )
-from .yamlio import decode, parse_yaml, split_front_matter
+from .yamlio import Parsed, decode, parse_yaml, split_front_matter
 
 T = TypeVar("T")
 CLAIM_LIMIT = 64 * 1024  # bytes; a claim is a few hundred
@@ -49,7 +49,8 @@ TAXONOMY_FILES = {
     "stances": "stances.yaml",
     "claim_kinds": "claim-kinds.yaml",
 }
-_TERM_FIELDS = {f for f in Term.__dataclass_fields__}
+_TERM_ORDER = tuple(Term.__dataclass_fields__)
+_TERM_FIELDS = set(_TERM_ORDER)
 _SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
 _SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
 
@@ -272,16 +273,11 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, data))
         return None, problems
-    found = list(validate(data, CLAIM_FIELDS, name, parsed.positions))
-    # a value the parser refused (a tag, an impossible date) is None here: "is empty"
-    # would misname what the parser's problem already says (a key given twice keeps its
-    # first value, which is checked as any)
-    problems += [p for p in found if p.field not in parsed.refused]
     # A file with errors never reaches a page, but its claim is made wherever its fields
-    # allow (a key given twice keeps its first value; an unknown field is left out), so
-    # that the checks of its references report the rest in the same pass: a duplicate key
-    # hid a misspelt mechanism until it was fixed, and then an unknown field did.
-    if any(p.message != UNKNOWN for p in found):
+    # allow, so that the checks of its references report the rest in the same pass: a
+    # duplicate key hid a misspelt mechanism until it was fixed, and then an unknown
+    # field did.
+    if not _readable(data, CLAIM_FIELDS, name, parsed, problems):
         return None, problems
     claim = Claim(
         id=data["id"],
@@ -318,14 +314,31 @@ def _front_matter(
         return None
     parsed = parse_yaml(head, name, line_offset=1)
     problems += parsed.problems
-    if parsed.problems:
+    if parsed.data is None:  # not read at all: a syntax error
         return None
     if not isinstance(parsed.data, dict):
         problems.append(_not_a_mapping(name, parsed.data))
         return None
-    found = list(validate(parsed.data, fields, name, parsed.positions))
-    problems += found
-    return None if found else (parsed.data, body, body_line, parsed.positions)
+    # as a claim's: a source made despite a key given twice has its quotes checked too
+    if not _readable(parsed.data, fields, name, parsed, problems):
+        return None
+    return parsed.data, body, body_line, parsed.positions
+
+
+def _readable(
+    data: dict[str, Any],
+    fields: tuple[Field, ...],
+    name: str,
+    parsed: Parsed,
+    problems: list[Problem],
+) -> bool:
+    """Adds the fields' problems; true when a record can be made of them all the same:
+    a key given twice keeps its first value, which is checked as any, and an unknown
+    field is left out. A value the parser refused (a tag, an impossible date) is None
+    here: "is empty" would misname what the parser's problem already says."""
+    found = list(validate(data, fields, name, parsed.positions))
+    problems += [p for p in found if p.field not in parsed.refused]
+    return all(p.message == UNKNOWN for p in found)
 
 
 def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | None:
@@ -383,8 +396,18 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     name = rel(root, path)
     parsed = parse_yaml(text, name)
     problems += parsed.problems
-    if parsed.problems:  # the file could not be read whole: its settings are not known
+    if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
+    # Read as far as its fields allow, as a claim is: a key given twice keeps its first
+    # value, and hid every other problem of the file until it was fixed. A value the
+    # parser refused is None here, and is not reported again as missing.
+    found: list[Problem] = []
+    settings = _settings(name, parsed, found)
+    problems += [p for p in found if p.field not in parsed.refused]
+    return settings
+
+
+def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | None:
     data = parsed.data if isinstance(parsed.data, dict) else {}
 
     def at(key: str) -> Location:
@@ -493,6 +516,27 @@ def _term_problems(
     return found
 
 
+def _unknown_term_fields(
+    entry: dict[str, Any], i: int, where: Location, positions: dict[str, tuple[int, int]]
+) -> list[Problem]:
+    found = []
+    for field_name in entry:
+        if field_name in _TERM_FIELDS:
+            continue
+        guess = nearest(str(field_name), sorted(_TERM_FIELDS - set(entry)))
+        found.append(
+            error(
+                Location(
+                    where.path, *positions.get(f"[{i}].{field_name}", (where.line, where.col))
+                ),
+                f"[{i}].{field_name}",
+                "unknown field",
+                f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(_TERM_ORDER)}",
+            )
+        )
+    return found
+
+
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
     parts: dict[str, tuple[Term, ...]] = {}
     broken = False  # an entry with a bad id or field: reported; no registry is made of it
@@ -518,15 +562,15 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                     error(where, f"[{i}]", "each entry needs id, label and definition as text")
                 )
                 continue
-            unknown = sorted(set(entry) - _TERM_FIELDS)
-            if unknown:
-                problems.append(error(where, f"[{i}].{unknown[0]}", "unknown field"))
-                continue
+            # An unknown field is said with the entry's other problems, and, as in a claim,
+            # leaves the entry readable: it was said alone, and the entry dropped, so that
+            # every claim filed under it was "not a known mechanism" as well.
+            problems += _unknown_term_fields(entry, i, where, parsed.positions)
             found = _term_problems(entry, i, name, parsed.positions, first)
             problems += found
             first.setdefault(entry["id"], where.line)
             broken = broken or bool(found)
-            terms.append(Term(**entry))
+            terms.append(Term(**{k: v for k, v in entry.items() if k in _TERM_FIELDS}))
         if isinstance(parsed.data, list) and not parsed.data:
             problems.append(
                 error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")
