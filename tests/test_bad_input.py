@@ -70,6 +70,12 @@ SETTINGS: dict[str, str] = {
         "langauge: unknown setting (did you mean 'language'?)\n3 errors, 0 warnings; quotes, "
         "references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
+    # eight settings "missing" at 1:1 as well, when the list also held a key given twice
+    "a-list.yaml": (
+        "content/site.yaml:1:1: error: expected a mapping of fields, found a list (write one "
+        "'field: value' per line, see docs/registry-format.md)\n1 error, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the settings and taxonomy first\n"
+    ),
     # every page showed an empty disclaimer box
     "disclaimer-empty.yaml": (
         "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 "
@@ -109,6 +115,14 @@ TAXONOMY: dict[str, str] = {
         "'group'?)\n2 errors, 0 warnings; quotes, references and duplicates not checked: fix "
         "the settings and taxonomy first\n"
     ),
+    # the entry was dropped with no word of the misspelt field, and the claim filed under it
+    # was "not a known mechanism" too (a wrong reading: the claim is right)
+    "mechanisms.label-misspelt.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1]: each entry needs id, label and "
+        "definition as text\ncontent/taxonomy/mechanisms.yaml:9:3: error: [1].lable: unknown "
+        "field (did you mean 'label'?)\n2 errors, 0 warnings; quotes, references and "
+        "duplicates not checked: fix the settings and taxonomy first\n"
+    ),
     # the entry was dropped: the claim filed under it was "not a known mechanism" as well
     "mechanisms.unknown-field.yaml": (
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
@@ -130,7 +144,7 @@ SOURCES: dict[str, str] = {
     "test-source.control-character.md": (
         "content/sources/test-source.md:19:145: error: the file contains a control character "
         "(U+0008) (delete it; it is invisible in most editors)\n"
-        "3 claims, 0 sources: 1 error, 0 warnings\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # shows the text after it backwards on the page, and nobody sees why; every one is
     # reported, not one a run
@@ -140,7 +154,7 @@ SOURCES: dict[str, str] = {
         "holds it differs from its source)\n"
         "content/sources/test-source.md:21:35: error: the file contains an invisible character "
         "(U+202C POP DIRECTIONAL FORMATTING) (delete it: a reader cannot see it, and a quote "
-        "that holds it differs from its source)\n3 claims, 0 sources: 2 errors, 0 warnings\n"
+        "that holds it differs from its source)\n3 claims, 1 source: 2 errors, 0 warnings\n"
     ),
     # a key given twice was said alone, and the source was not made: the misspelt kind
     # (and any quote from it gone wrong) came only in the run after it was fixed
@@ -150,12 +164,18 @@ SOURCES: dict[str, str] = {
         "'seo-contnet' is not a known source kind (did you mean 'seo-content'?)\n"
         "3 claims, 1 source: 2 errors, 0 warnings\n"
     ),
+    # `null`: dropped with nothing said (and the build then failed with a KeyError)
+    "test-source.front-matter-null.md": (
+        "content/sources/test-source.md:1:1: error: expected a mapping of fields, found a "
+        "single value (write one 'field: value' per line, see docs/registry-format.md)\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
     "test-source.every-problem-in-one-pass.md": (
         "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
         "found text\ncontent/sources/test-source.md:9:1: error: cites_literature: duplicate "
         "key 'cites_literature' (first at line 8) (keep one of them)\n"
         "content/sources/test-source.md:13:1: error: publishr: unknown field (did you mean "
-        "'publisher'?)\n3 claims, 0 sources: 3 errors, 0 warnings\n"
+        "'publisher'?)\n3 claims, 1 source: 3 errors, 0 warnings\n"
     ),
 }
 
@@ -256,7 +276,7 @@ def test_every_invisible_character_is_reported_up_to_ten_a_file(tmp_path: Path) 
     assert lines[10:] == [
         "content/sources/test-source.md:35:3: error: this and 1 more such characters after it "
         "(delete them)",
-        "3 claims, 0 sources: 11 errors, 0 warnings",
+        "3 claims, 1 source: 11 errors, 0 warnings",
     ]
 
 
@@ -289,7 +309,7 @@ def test_a_pipe_among_the_inputs_is_an_error_not_a_wait_for_ever(tmp_path: Path)
         "socket or device)\n"
         "content/sources/notes.md: error: cannot read the file: it is not a regular file (a "
         "pipe, socket or device)\n"
-        "3 claims, 1 source: 3 errors, 0 warnings\n"
+        "5 claims, 2 sources: 3 errors, 0 warnings\n"
     )
 
 

@@ -120,3 +120,21 @@ def test_coverage_names_a_source_that_cannot_be_read(
     assert capsys.readouterr().out == (
         error + "'broken' cannot be read: fix the errors above, then ask again\n"
     )
+
+
+def test_coverage_lists_a_source_read_despite_a_key_given_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such a source is read, and has its coverage: it was listed, and also "not listed",
+    and asked for by name it "cannot be read"."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "project", root)
+    path = root / "content/sources/test-source.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title:", "title: Again\ntitle:", 1), encoding="utf-8")
+    assert cli.main(["--root", str(root), "coverage"]) == 0
+    assert capsys.readouterr().out == (
+        "test-source: 100.0% (3 of 3 sentences anchored; 1 excluded as boilerplate)\n"
+    )
+    assert cli.main(["--root", str(root), "coverage", "test-source"]) == 0
+    assert capsys.readouterr().out.endswith("test-source: 100.0% (3 of 3 sentences anchored)\n")

@@ -21,6 +21,11 @@ REPO = Path(__file__).parent.parent
 
 # fixture file -> (exit code, complete output of `check`)
 EXPECTED: dict[str, tuple[int, str]] = {
+    # dropped with nothing said: the registry had a claim fewer, and `check` passed
+    "null-document.yaml": (
+        1,
+        "claims/null-document.yaml:1:1: error: expected a mapping of fields, found a single value (write one 'field: value' per line, see docs/registry-format.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "invalid-date.yaml": (
         1,
         "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n4 claims, 1 source: 1 error, 0 warnings\n",
@@ -38,7 +43,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # counted the claim twice in its mechanism's cell of the map
     "mechanism-listed-twice.yaml": (
         1,
-        "claims/mechanism-listed-twice.yaml:4:41: error: mechanism[2]: 'opioid-receptors' is listed again (first as mechanism[0]) (list it once)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/mechanism-listed-twice.yaml:4:41: error: mechanism[2]: 'opioid-receptors' is listed again (first as mechanism[0]) (list it once)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     # "receptors" is in the source, so the claim read as anchored
     "quote-one-word.yaml": (
@@ -53,19 +58,19 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # read "the quote differs from the source (99% match)", then a passage that looked the same
     "quote-invisible-character.yaml": (
         1,
-        "claims/quote-invisible-character.yaml:9:52: error: the file contains an invisible character (U+00AD SOFT HYPHEN) (delete it: a reader cannot see it, and a quote that holds it differs from its source)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/quote-invisible-character.yaml:9:52: error: the file contains an invisible character (U+00AD SOFT HYPHEN) (delete it: a reader cannot see it, and a quote that holds it differs from its source)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "control-character.yaml": (
         1,
-        "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "Base-Claim.yaml": (
         1,
-        "claims/Base-Claim.yaml:1:1: error: id: 'Base-Claim' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/Base-Claim.yaml:1:1: error: id: 'Base-Claim' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "alias-bomb.yaml": (
         1,
-        "claims/alias-bomb.yaml:2:4: error: YAML anchors and aliases (&name, *name) are not allowed (write the value out in full)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/alias-bomb.yaml:2:4: error: YAML anchors and aliases (&name, *name) are not allowed (write the value out in full)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "duplicate-id.yaml": (
         1,
@@ -77,7 +82,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "duplicate-key-wrong-type.yaml": (
         1,
-        "claims/duplicate-key-wrong-type.yaml:6:1: error: strength: expected an id, found a list\nclaims/duplicate-key-wrong-type.yaml:7:1: error: strength: duplicate key 'strength' (first at line 6) (keep one of them)\n3 claims, 1 source: 2 errors, 0 warnings\n",
+        "claims/duplicate-key-wrong-type.yaml:6:1: error: strength: expected an id, found a list\nclaims/duplicate-key-wrong-type.yaml:7:1: error: strength: duplicate key 'strength' (first at line 6) (keep one of them)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
     "duplicate-key.yaml": (
         1,
@@ -85,11 +90,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "empty-file.yaml": (
         1,
-        "claims/empty-file.yaml: error: file is empty (see docs/registry-format.md)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/empty-file.yaml: error: file is empty (see docs/registry-format.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "file-over-size-limit.yaml": (
         1,
-        "claims/file-over-size-limit.yaml: error: file is 74,081 bytes, over the 65,536-byte limit (split it into smaller files)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/file-over-size-limit.yaml: error: file is 74,081 bytes, over the 65,536-byte limit (split it into smaller files)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "id-not-file-name.yaml": (
         1,
@@ -97,7 +102,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "id-with-path.yaml": (
         1,
-        "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "link-to-unknown-claim.yaml": (
         1,
@@ -105,11 +110,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "missing-required-field.yaml": (
         1,
-        "claims/missing-required-field.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/missing-required-field.yaml:7:5: error: evidence[0].stance: required field is missing (add 'stance:' with an id: how the passage bears on the claim)\n3 claims, 1 source: 2 errors, 0 warnings\n",
+        "claims/missing-required-field.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/missing-required-field.yaml:7:5: error: evidence[0].stance: required field is missing (add 'stance:' with an id: how the passage bears on the claim)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
     "nested-too-deep.yaml": (
         1,
-        "claims/nested-too-deep.yaml:2:38: error: values are nested more than 32 levels deep (flatten it: registry files hold lists of text, at most a few levels deep)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/nested-too-deep.yaml:2:38: error: values are nested more than 32 levels deep (flatten it: registry files hold lists of text, at most a few levels deep)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "near-duplicate-statement.yaml": (
         0,
@@ -117,11 +122,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "not-utf8.yaml": (
         1,
-        "claims/not-utf8.yaml:2:23: error: file is not valid UTF-8 (byte 0xff) (save the file with UTF-8 encoding)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/not-utf8.yaml:2:23: error: file is not valid UTF-8 (byte 0xff) (save the file with UTF-8 encoding)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "python-object-tag.yaml": (
         1,
-        "claims/python-object-tag.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/python-object-tag.yaml:1:1: error: evidence: required field is missing (add 'evidence:' with a list of evidence items: passages from sources that bear on the claim)\nclaims/python-object-tag.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/python-object-tag.yaml:1:1: error: strength: required field is missing (add 'strength:' with an id: the editors' grade of the evidence)\nclaims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n3 claims, 1 source: 5 errors, 0 warnings\n",
+        "claims/python-object-tag.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/python-object-tag.yaml:1:1: error: evidence: required field is missing (add 'evidence:' with a list of evidence items: passages from sources that bear on the claim)\nclaims/python-object-tag.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/python-object-tag.yaml:1:1: error: strength: required field is missing (add 'strength:' with an id: the editors' grade of the evidence)\nclaims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n4 claims, 1 source: 5 errors, 0 warnings\n",
     ),
     "quote-not-in-source.yaml": (
         1,
@@ -151,7 +156,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "tab-indentation.yaml": (
         1,
-        "claims/tab-indentation.yaml:4:1: error: YAML syntax error: a tab character is used for indentation (indent with spaces, not tabs)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/tab-indentation.yaml:4:1: error: YAML syntax error: a tab character is used for indentation (indent with spaces, not tabs)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "unknown-enum-value.yaml": (
         1,
@@ -159,7 +164,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "unknown-field.yaml": (
         1,
-        "claims/unknown-field.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (known fields: source, quote, stance, cites)\n3 claims, 1 source: 3 errors, 0 warnings\n",
+        "claims/unknown-field.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (known fields: source, quote, stance, cites)\n4 claims, 1 source: 3 errors, 0 warnings\n",
     ),
     "unknown-references.yaml": (
         1,
@@ -167,11 +172,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "wrong-type.yaml": (
         1,
-        "claims/wrong-type.yaml:2:1: error: statement: expected text, found a list (put the value in quotes)\nclaims/wrong-type.yaml:7:1: error: evidence: expected a list of evidence items, found a mapping (start each item with '- ', as in '- source: ...')\nclaims/wrong-type.yaml:11:1: error: reviewed: expected a date, found text (write 2026-11-21)\n3 claims, 1 source: 3 errors, 0 warnings\n",
+        "claims/wrong-type.yaml:2:1: error: statement: expected text, found a list (put the value in quotes)\nclaims/wrong-type.yaml:7:1: error: evidence: expected a list of evidence items, found a mapping (start each item with '- ', as in '- source: ...')\nclaims/wrong-type.yaml:11:1: error: reviewed: expected a date, found text (write 2026-11-21)\n4 claims, 1 source: 3 errors, 0 warnings\n",
     ),
     "yaml-syntax-error.yaml": (
         1,
-        "claims/yaml-syntax-error.yaml:4:1: error: YAML syntax error: found unexpected end of stream while scanning a quoted scalar that starts at line 2 (close the quotation mark opened on line 2)\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/yaml-syntax-error.yaml:4:1: error: YAML syntax error: found unexpected end of stream while scanning a quoted scalar that starts at line 2 (close the quotation mark opened on line 2)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
 }
 

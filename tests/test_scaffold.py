@@ -79,7 +79,7 @@ def test_the_new_file_fails_check_until_filled_then_passes(
     assert main(["--root", str(project), "check", "--strict"]) == 1
     out = capsys.readouterr().out
     assert "claims/competes-with-heroin.yaml:5:1: error: mechanism: is empty" in out
-    assert out.endswith("3 claims, 1 source: 5 errors, 0 warnings\n")
+    assert out.endswith("4 claims, 1 source: 5 errors, 0 warnings\n")
 
     path = project / "claims" / "competes-with-heroin.yaml"
     text = path.read_text()

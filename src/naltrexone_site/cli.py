@@ -8,10 +8,13 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import interrupt
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Checked, Problem
+
+if TYPE_CHECKING:
+    from .checks import Context
 
 
 def entry() -> NoReturn:
@@ -173,7 +176,7 @@ def github_annotation(problem: Problem) -> str:
 
 def summary(checked: Checked) -> str:
     ctx = checked.context
-    counts = (len(ctx.registry.claims), len(ctx.registry.sources)) if ctx else checked.counts
+    counts = files_read(ctx) if ctx else checked.counts
     counted = f"{plural(counts[0], 'claim')}, {plural(counts[1], 'source')}: " if counts else ""
     line = f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
     if counts is None:  # no registry: the claims were read, but nothing judged against it
@@ -182,6 +185,13 @@ def summary(checked: Checked) -> str:
 
 
 NOT_JUDGED = "quotes, references and duplicates not checked: fix the settings and taxonomy first"
+
+
+def files_read(ctx: Context) -> tuple[int, int]:
+    """The claim and source files `check` read, whether or not each could be made a claim
+    or source: the count was of those made, so a file's error changed it ("3 claims, 0
+    sources" beside a project of four claims and one source)."""
+    return len(ctx.claim_files), len(ctx.source_files)
 
 
 def plural(count: int, noun: str) -> str:
@@ -212,7 +222,7 @@ def checked_project(root: Path) -> Checked:
 
     checked = check_project(root, None, inputs)
     ctx = checked.context
-    counts = (len(ctx.registry.claims), len(ctx.registry.sources)) if ctx else None
+    counts = files_read(ctx) if ctx else None
     cache.save(root, "check", (inputs, checked.problems, counts))
     return checked
 
@@ -227,11 +237,15 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         print(summary(checked))
         return EXIT_PROBLEMS
     # A source that cannot be read has no coverage: say so, rather than leave it out of
-    # the list (and exit 0) or call it unknown.
+    # the list (and exit 0) or call it unknown. (One read despite an error, a key given
+    # twice, has its coverage.)
+    made = {source.path for source in ctx.registry.sources}
     unread = [
         p
         for p in checked.problems
-        if p.severity == "error" and p.location.path.startswith("content/sources/")
+        if p.severity == "error"
+        and p.location.path.startswith("content/sources/")
+        and p.location.path not in made
     ]
     if source_id is not None and f"content/sources/{source_id}.md" in {
         p.location.path for p in unread

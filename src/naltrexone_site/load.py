@@ -268,7 +268,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     parsed = parse_yaml(text, name)
     problems += parsed.problems
     data = parsed.data
-    if data is None:  # not read at all: a syntax error, an empty file
+    if data is None and parsed.problems:  # not read at all: a syntax error, an empty file
         return None, problems
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, data))
@@ -314,9 +314,9 @@ def _front_matter(
         return None
     parsed = parse_yaml(head, name, line_offset=1)
     problems += parsed.problems
-    if parsed.data is None:  # not read at all: a syntax error
+    if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
-    if not isinstance(parsed.data, dict):
+    if not isinstance(parsed.data, dict):  # `null` too: a file said nothing of was dropped
         problems.append(_not_a_mapping(name, parsed.data))
         return None
     # as a claim's: a source made despite a key given twice has its quotes checked too
@@ -398,6 +398,9 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     problems += parsed.problems
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
+    if not isinstance(parsed.data, dict):  # not eight settings "missing"
+        problems.append(_not_a_mapping(name, parsed.data))
+        return None
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
     # value, and hid every other problem of the file until it was fixed. A value the
     # parser refused is None here, and is not reported again as missing.
@@ -408,7 +411,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
 
 
 def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | None:
-    data = parsed.data if isinstance(parsed.data, dict) else {}
+    data: dict[str, Any] = parsed.data
 
     def at(key: str) -> Location:
         return Location(name, *parsed.positions.get(key, (1, 1)))
@@ -517,8 +520,10 @@ def _term_problems(
 
 
 def _unknown_term_fields(
-    entry: dict[str, Any], i: int, where: Location, positions: dict[str, tuple[int, int]]
+    entry: Any, i: int, where: Location, positions: dict[str, tuple[int, int]]
 ) -> list[Problem]:
+    if not isinstance(entry, dict):
+        return []
     found = []
     for field_name in entry:
         if field_name in _TERM_FIELDS:
@@ -555,17 +560,18 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
         first: dict[str, int] = {}  # id -> its entry's line
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
             where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
+            # An unknown field is said with the entry's other problems, and, as in a claim,
+            # leaves the entry readable: it was said alone, and the entry dropped, so that
+            # every claim filed under it was "not a known mechanism" as well.
+            problems += _unknown_term_fields(entry, i, where, parsed.positions)
             if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("id", "label", "definition")
             ):
                 problems.append(
                     error(where, f"[{i}]", "each entry needs id, label and definition as text")
                 )
+                broken = True  # without the entry, the claims filed under it are misjudged
                 continue
-            # An unknown field is said with the entry's other problems, and, as in a claim,
-            # leaves the entry readable: it was said alone, and the entry dropped, so that
-            # every claim filed under it was "not a known mechanism" as well.
-            problems += _unknown_term_fields(entry, i, where, parsed.positions)
             found = _term_problems(entry, i, name, parsed.positions, first)
             problems += found
             first.setdefault(entry["id"], where.line)
