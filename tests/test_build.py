@@ -460,12 +460,17 @@ def test_the_map_counts_what_the_registry_holds(make_site: MakeSite, run_build: 
     assert shown == expected
     assert page.count("No claims<span") == sum(1 for n in expected.values() if n == 0)
     # strength letters: the dopamine LDN cell holds one unsupported claim, contested
-    cell = page.split('href="mechanisms/dopamine.html#dose-low">', 1)[1].split("</td>", 1)[0]
+    cell = map_cell(page, "dopamine")
     assert (
         '<span class="letter" aria-hidden="true">U</span><span class="vh">Unsupported:</span>'
         "&#8239;1" in cell
     )
     assert '1<span class="wide-only"> contested</span>' in cell
+
+
+def map_cell(page: str, mechanism: str) -> str:
+    """The evidence map's low-dose cell of a mechanism's row, from index.html."""
+    return page.split(f'href="mechanisms/{mechanism}.html#dose-low">', 1)[1].split("</td>", 1)[0]
 
 
 def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
@@ -483,8 +488,7 @@ def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
     )
     run = run_build(make_site({"claims/opioids-block-pain.yaml": background}))
     page = (run.site / "index.html").read_text(encoding="utf-8")
-    cell = page.split('href="mechanisms/opioid-receptors.html#dose-low">', 1)[1]
-    cell = cell.split("</td>", 1)[0]
+    cell = map_cell(page, "opioid-receptors")
     # ldn-endorphins is filed under endorphin-rebound; blocks-receptors (both doses) and
     # the background claim are the low-dose opioid-receptor cell's two claims
     assert '<span class="count">2 claims</span>' in cell
@@ -513,8 +517,7 @@ def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
     )
     run = run_build(make_site({"claims/sleep-use-off-label.yaml": status}))
     page = (run.site / "index.html").read_text(encoding="utf-8")
-    cell = page.split('href="mechanisms/endorphin-rebound.html#dose-low">', 1)[1]
-    cell = cell.split("</td>", 1)[0]
+    cell = map_cell(page, "endorphin-rebound")
     mix = re.findall(r'<span class="vh">([A-Za-z ]+):</span>&#8239;(\d+)', cell)
     count = int(re.search(r'<span class="count">(\d+) claims?</span>', cell).group(1))
     assert sum(int(n) for _, n in mix) == count - 1  # all but the status claim

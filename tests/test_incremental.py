@@ -15,7 +15,7 @@ import select
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,22 @@ def children_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(os, "fork", counted)
     return starters
+
+
+Warm = Callable[..., tuple[Path, Path]]
+
+
+@pytest.fixture
+def warm(make_site: MakeSite, tmp_path: Path) -> Warm:
+    """A project (`make_site`'s files) and its site, built once: where a rebuild starts."""
+
+    def make(files: Mapping[str, str | None] | None = None) -> tuple[Path, Path]:
+        root = make_site(files)
+        out = tmp_path / "warm-site"
+        warm_build(root, out)
+        return root, out
+
+    return make
 
 
 def warm_build(root: Path, out: Path, stages: Stages | None = None) -> Outcome:
@@ -132,11 +148,9 @@ def edit_claim(root: Path, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(EDITS))
 def test_every_page_showing_an_edited_claim_shows_the_edit(
-    kind: str, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     edit_claim(root, kind)
     stages = Stages()
     warm_build(root, out, stages)
@@ -146,11 +160,9 @@ def test_every_page_showing_an_edited_claim_shows_the_edit(
 
 
 def test_a_new_statement_is_on_every_page_that_lists_the_claim_and_the_old_on_none(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     before = pages_with(snapshot(out), "Some users report sleeping better on naltrexone.")
     assert {"claims/sleep-better.html", "browse.html", "mechanisms/mood.html"} <= before
     edit_claim(root, "statement")
@@ -161,14 +173,12 @@ def test_a_new_statement_is_on_every_page_that_lists_the_claim_and_the_old_on_no
 
 
 def test_the_map_is_made_again_only_when_its_tallies_change(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The map shows counts, strength mixes and contested counts, not the claims: its
     key follows those, so a reworded claim does not make it again, and a regraded one
     does."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     made = rendered_pages(monkeypatch)
     edit_claim(root, "statement")
     warm_build(root, out)
@@ -183,7 +193,7 @@ def test_the_map_is_made_again_only_when_its_tallies_change(
 
 
 def test_the_dose_view_is_made_again_only_when_a_claim_it_shows_changes(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It shows the first claims of each side (25 of them) and how many there are: a
     claim it does not show can be reworded without making it again."""
@@ -198,9 +208,7 @@ def test_the_dose_view_is_made_again_only_when_a_claim_it_shows_changes(
             ("immune-second", "Naltrexone is said to quiet immune signalling."),
         )
     }
-    root = make_site(extra)
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm(extra)
     dose = (out / "dose.html").read_text(encoding="utf-8")
     assert "claims/immune-first.html" in dose and "claims/immune-second.html" not in dose
     made = rendered_pages(monkeypatch)
@@ -215,14 +223,12 @@ def test_the_dose_view_is_made_again_only_when_a_claim_it_shows_changes(
 
 
 def test_a_claim_page_gets_a_spec_and_a_job_only_when_it_is_to_be_made(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a one-claim edit, the claim pages that show nothing new are listed by path
     and key only: no spec, no job (at 10,000 claims those were a twentieth of the
     rebuild). The edited claim's page is made, and those left are the last build's."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     specs: list[str] = []
     made_spec = render.Spec.__init__
 
@@ -239,14 +245,12 @@ def test_a_claim_page_gets_a_spec_and_a_job_only_when_it_is_to_be_made(
 
 
 def test_added_and_removed_claims_and_shifted_list_pages(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "LIST_LIMIT", 3)  # lists over several pages, which shift
     monkeypatch.setattr(render, "SECTION_LIMIT", 2)
     monkeypatch.setattr(render, "CONFLICT_LIMIT", 1)
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     for n in range(4):
         (root / "claims" / f"added-{n}.yaml").write_text(
             claim_yaml(
@@ -326,11 +330,9 @@ def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_bu
 
 
 def test_a_template_change_reaches_every_page(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     footer = root / "templates" / "_footer.html"
     rewrite(footer, "</footer>", "<p>Footer v2</p>\n</footer>")
     warm_build(root, out)
@@ -341,11 +343,9 @@ def test_a_template_change_reaches_every_page(
 
 
 def test_a_taxonomy_change_reaches_every_page_that_shows_the_term(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     shown = pages_with(snapshot(out), '<span class="vh">Strength: </span> Anecdotal')
     assert "claims/sleep-better.html" in shown
     strengths = root / "content" / "taxonomy" / "strengths.yaml"
@@ -358,11 +358,9 @@ def test_a_taxonomy_change_reaches_every_page_that_shows_the_term(
 
 
 def test_a_source_change_reaches_its_pages_and_the_claims_that_quote_it(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     source = root / "content" / "sources" / "other-article.md"
     rewrite(source, "title: Another article", "title: Renamed")
     warm_build(root, out)
@@ -370,7 +368,7 @@ def test_a_source_change_reaches_its_pages_and_the_claims_that_quote_it(
 
 
 def test_the_build_key_is_kept_while_only_claims_change(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The build-wide key (code, templates, settings, taxonomy, sources) is read from the
     last build while only claim files changed, and worked out again on any other change."""
@@ -381,9 +379,7 @@ def test_the_build_key_is_kept_while_only_claims_change(
         return made[-1]
 
     monkeypatch.setattr(jobs, "build_key", counted)
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     claim = root / "claims" / "blocks-receptors.yaml"
     rewrite(claim, 'statement: "Naltrexone blocks', 'statement: "It is said that naltrexone blocks')
     warm_build(root, out)
@@ -395,11 +391,9 @@ def test_the_build_key_is_kept_while_only_claims_change(
 
 
 def test_new_code_invalidates_everything(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     monkeypatch.setattr(cache, "VERSION", cache.VERSION + 1)
     cache.code_fingerprint.cache_clear()
     try:
@@ -415,10 +409,8 @@ def test_new_code_invalidates_everything(
 # ----------------------------------------------------------- no-op, writes, atomicity
 
 
-def test_a_rebuild_with_nothing_changed_writes_nothing(make_site: MakeSite, tmp_path: Path) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+def test_a_rebuild_with_nothing_changed_writes_nothing(warm: Warm) -> None:
+    root, out = warm()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     stages = Stages()
     outcome = warm_build(root, out, stages)
@@ -440,11 +432,9 @@ def touch_every_input(root: Path) -> None:
 
 
 def test_a_rebuild_after_only_the_inputs_times_changed_writes_nothing(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     touch_every_input(root)
     rendered = rendered_pages(monkeypatch)
@@ -491,13 +481,11 @@ NEW_BYTES = {
 
 @pytest.mark.parametrize("where", sorted(NEW_BYTES))
 def test_a_file_with_new_bytes_among_touched_files_is_built(
-    where: str, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    where: str, warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a rebuild that found only new times (its record then holds the new stats
     and the old digests), an edit is built, alone or among more touched files."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     touch_every_input(root)
     warm_build(root, out)
     path = root / where
@@ -534,14 +522,12 @@ def build_while(
 
 
 def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`git stash` while a build runs, `git stash pop` after: the build read the stashed
     template, and the file then holds the bytes it held when the build started. Only a
     digest taken of the bytes the build read may say that nothing changed."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     template = root / "templates" / "claim.html"
     started = template.read_bytes()
     stashed = started.replace(b"{{ article }}", b"STASHED {{ article }}")
@@ -555,13 +541,11 @@ def test_an_input_written_during_a_build_counts_as_changed_even_if_changed_back(
 
 
 def test_an_input_added_during_a_build_and_removed_after_it_is_not_left_published(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A checkout of a branch with one more static file while a build runs, and back: the
     build published the file, and the next one finds the files its look found before."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     added = root / "templates" / "static" / "added.css"
     build_while(root, out, monkeypatch, lambda: added.write_text("p {}\n", encoding="utf-8"))
     assert (out / "static" / "added.css").exists()
@@ -573,13 +557,9 @@ def test_an_input_added_during_a_build_and_removed_after_it_is_not_left_publishe
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-def test_an_input_replaced_by_a_pipe_is_reported_not_waited_for(
-    make_site: MakeSite, tmp_path: Path
-) -> None:
+def test_an_input_replaced_by_a_pipe_is_reported_not_waited_for(warm: Warm) -> None:
     """Comparing a touched file's bytes must not read a pipe: it waited for a writer."""
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     source = root / "content" / "sources" / "demo-article.md"
     source.unlink()
     os.mkfifo(source)
@@ -598,15 +578,13 @@ def test_an_input_replaced_by_a_pipe_is_reported_not_waited_for(
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
 @pytest.mark.parametrize("overlap_from", [1, 1_000_000])
 def test_the_files_are_looked_at_in_a_child_only_where_that_hides_the_imports(
-    overlap_from: int, make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    overlap_from: int, warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From builder.OVERLAP_FROM input files a build looks at them in a child process while
     it imports the rest; below, it looks itself, and a build with nothing to do starts no
     process at all. Either way it sees the same: nothing changed, then an edit."""
     monkeypatch.setattr(builder, "OVERLAP_FROM", overlap_from)
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     starters = children_started(monkeypatch)
     stages = Stages()
     warm_build(root, out, stages)
@@ -619,12 +597,8 @@ def test_the_files_are_looked_at_in_a_child_only_where_that_hides_the_imports(
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
-def test_an_edit_writes_only_the_files_whose_bytes_changed(
-    make_site: MakeSite, tmp_path: Path
-) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+def test_an_edit_writes_only_the_files_whose_bytes_changed(warm: Warm) -> None:
+    root, out = warm()
     before = snapshot(out)
     inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
     edit_claim(root, "statement")
@@ -638,11 +612,9 @@ def test_an_edit_writes_only_the_files_whose_bytes_changed(
 
 
 def test_a_site_changed_by_hand_is_rebuilt_in_full(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     (out / "browse.html").unlink()
     (out / "claims" / "fibro-pain.html").write_text("mine", encoding="utf-8")  # a new inode
     warm_build(root, out)
@@ -652,15 +624,13 @@ def test_a_site_changed_by_hand_is_rebuilt_in_full(
 @pytest.mark.parametrize("fault", [KeyboardInterrupt, PermissionError])
 def test_an_interrupted_or_failed_incremental_write_keeps_the_old_site(
     fault: type[BaseException],
-    make_site: MakeSite,
+    warm: Warm,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Files replaced in place (a small change) are put back if the second move fails."""
     monkeypatch.setattr(builder, "PATCH_SHARE", 1)  # patch in place even for this small site
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     before = snapshot(out)
     edit_claim(root, "statement")
     real_replace = os.replace
@@ -894,16 +864,14 @@ def test_a_claim_file_is_read_whole_whatever_size_its_stat_said(
 
 @pytest.mark.skipif(parallel.workers() < 2, reason="needs two cores and fork")
 def test_claims_cached_in_the_background_are_all_there_when_the_build_returns(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From load.BACKGROUND_FROM parsed claims, a child process writes them to the cache
     while the build goes on; the build waits for it before returning, so the next build
     finds every claim parsed."""
     monkeypatch.setattr(load, "BACKGROUND_FROM", 1)
     starters = children_started(monkeypatch)
-    root = make_site()
-    out = tmp_path / "warm-site"
-    warm_build(root, out)
+    root, out = warm()
     forks = [starter for starter in starters if starter == "save_shards"]
     assert len(forks) == 1 and cache._writers == []  # written beside, and waited for
     parsed: list[str] = []

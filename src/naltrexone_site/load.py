@@ -34,6 +34,7 @@ from .schema import (
     Field,
     as_ids,
     nearest,
+    unknown_fields,
     validate,
 )
 from .yamlio import Parsed, decode, parse_yaml, split_front_matter
@@ -49,8 +50,8 @@ TAXONOMY_FILES = {
     "stances": "stances.yaml",
     "claim_kinds": "claim-kinds.yaml",
 }
-_TERM_ORDER = tuple(Term.__dataclass_fields__)
-_TERM_FIELDS = set(_TERM_ORDER)
+_TERM_NAMES = list(Term.__dataclass_fields__)
+_TERM_FIELDS = set(_TERM_NAMES)
 _SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
 _SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
 
@@ -334,11 +335,16 @@ def _readable(
 ) -> bool:
     """Adds the fields' problems; true when a record can be made of them all the same:
     a key given twice keeps its first value, which is checked as any, and an unknown
-    field is left out. A value the parser refused (a tag, an impossible date) is None
-    here: "is empty" would misname what the parser's problem already says."""
+    field is left out."""
     found = list(validate(data, fields, name, parsed.positions))
-    problems += [p for p in found if p.field not in parsed.refused]
+    problems += _unrefused(found, parsed)
     return all(p.message == UNKNOWN for p in found)
+
+
+def _unrefused(found: list[Problem], parsed: Parsed) -> list[Problem]:
+    """The problems but those of a value the parser refused (a tag, an impossible date):
+    None here, it would be "missing" or "is empty" too."""
+    return [p for p in found if p.field not in parsed.refused]
 
 
 def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | None:
@@ -402,11 +408,10 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
         problems.append(_not_a_mapping(name, parsed.data))
         return None
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
-    # value, and hid every other problem of the file until it was fixed. A value the
-    # parser refused is None here, and is not reported again as missing.
+    # value, and hid every other problem of the file until it was fixed.
     found: list[Problem] = []
     settings = _settings(name, parsed, found)
-    problems += [p for p in found if p.field not in parsed.refused]
+    problems += _unrefused(found, parsed)
     return settings
 
 
@@ -519,29 +524,6 @@ def _term_problems(
     return found
 
 
-def _unknown_term_fields(
-    entry: Any, i: int, where: Location, positions: dict[str, tuple[int, int]]
-) -> list[Problem]:
-    if not isinstance(entry, dict):
-        return []
-    found = []
-    for field_name in entry:
-        if field_name in _TERM_FIELDS:
-            continue
-        guess = nearest(str(field_name), sorted(_TERM_FIELDS - set(entry)))
-        found.append(
-            error(
-                Location(
-                    where.path, *positions.get(f"[{i}].{field_name}", (where.line, where.col))
-                ),
-                f"[{i}].{field_name}",
-                "unknown field",
-                f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(_TERM_ORDER)}",
-            )
-        )
-    return found
-
-
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
     parts: dict[str, tuple[Term, ...]] = {}
     broken = False  # an entry with a bad id or field: reported; no registry is made of it
@@ -563,7 +545,8 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             # An unknown field is said with the entry's other problems, and, as in a claim,
             # leaves the entry readable: it was said alone, and the entry dropped, so that
             # every claim filed under it was "not a known mechanism" as well.
-            problems += _unknown_term_fields(entry, i, where, parsed.positions)
+            if isinstance(entry, dict):
+                problems += unknown_fields(entry, _TERM_NAMES, name, parsed.positions, f"[{i}].")
             if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("id", "label", "definition")
             ):

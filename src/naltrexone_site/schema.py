@@ -148,14 +148,7 @@ def _problems(
     prefix: str,
 ) -> Iterator[Problem]:
     """What `validate` reports, each problem worded and located."""
-    names = [f.name for f in fields]
-    for name in data:
-        if name not in names:
-            guess = nearest(name, names)
-            hint = f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(names)}"
-            yield error(
-                locate(path, positions, prefix + name), prefix + name, "unknown field", hint
-            )
+    yield from unknown_fields(data, [f.name for f in fields], path, positions, prefix)
     for spec in fields:
         key = prefix + spec.name
         if spec.name not in data:
@@ -169,6 +162,19 @@ def _problems(
                 )
             continue
         yield from _check_type(data[spec.name], spec, path, positions, key)
+
+
+def unknown_fields(
+    data: Mapping[str, Any], names: list[str], path: str, positions: Positions, prefix: str = ""
+) -> Iterator[Problem]:
+    """A field of `data` not among `names`, each with the nearest name as its hint."""
+    for name in data:
+        if name not in names:
+            guess = nearest(str(name), names)
+            hint = f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(names)}"
+            yield error(
+                locate(path, positions, prefix + name), prefix + name, "unknown field", hint
+            )
 
 
 _ABSENT = object()
