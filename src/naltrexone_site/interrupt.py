@@ -10,9 +10,12 @@ leaves at once: unwinding there would run the cleanup of the parent's frames it 
 its own code starts, inside the block that catches everything and exits.
 
 A second signal within a second of the first is the same stop reaching the program
-twice and is ignored, so that the cleanup runs; a later one stops it at once. (Python
-swallows an exception raised in a finaliser: without this, the program could not be
-stopped again but by SIGKILL.)
+twice and is ignored, so that the cleanup runs; a later one stops it at once.
+
+Python swallows an exception raised in a finaliser (a `__del__`, such as a temporary
+file's closer, that the signal happened to interrupt) and prints its traceback: the stop
+was lost, and the traceback shown. Such an `Interrupted` is given again instead, by a
+timer a millisecond later, where the program's own code runs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ SIGNALS = tuple(
 _owner = 0  # the process where the handler raises; 0 until `install`
 _first = 0.0  # when the first signal came (time.monotonic); 0 before
 _changed = False  # the new site is in place: an interruption after it changed something
+_swallowed = 0  # the signal whose Interrupted a finaliser swallowed, to be raised again
 AGAIN = 1.0  # seconds: a repeat within this is the same stop, one after it forces the exit
 
 
@@ -49,6 +53,9 @@ def install() -> None:
     for signum in SIGNALS:
         if signal.getsignal(signum) != signal.SIG_IGN:
             signal.signal(signum, _raise)
+    if hasattr(signal, "setitimer"):  # not on Windows
+        signal.signal(signal.SIGALRM, _raise_swallowed)
+        sys.unraisablehook = _unraisable
 
 
 def adopt() -> None:
@@ -61,7 +68,7 @@ def adopt() -> None:
 
 def finished() -> None:
     """The program's work is done: a signal now changes nothing, and is ignored."""
-    for signum in SIGNALS:
+    for signum in (*SIGNALS, *([signal.SIGALRM] if hasattr(signal, "setitimer") else [])):
         signal.signal(signum, signal.SIG_IGN)
 
 
@@ -83,6 +90,23 @@ def _raise(signum: int, frame: FrameType | None) -> None:
         os._exit(128 + signum)
     _first = time.monotonic()
     raise Interrupted(signum)
+
+
+def _unraisable(swallowed: sys.UnraisableHookArgs) -> None:
+    """Where Python swallows an exception: an `Interrupted` is raised again later (raised
+    here, in the hook, it would be swallowed too); anything else is printed as it was."""
+    global _swallowed
+    if isinstance(swallowed.exc_value, Interrupted) and os.getpid() == _owner:
+        _swallowed = swallowed.exc_value.signum
+        signal.setitimer(signal.ITIMER_REAL, 0.001)
+        return
+    sys.__unraisablehook__(swallowed)
+
+
+def _raise_swallowed(_: int, frame: FrameType | None) -> None:
+    global _first
+    _first = 0.0  # not a second stop: the first, which was lost
+    _raise(_swallowed, frame)
 
 
 def report(stop: KeyboardInterrupt) -> int:
