@@ -170,6 +170,27 @@ SOURCES: dict[str, str] = {
         "single value (write one 'field: value' per line, see docs/registry-format.md)\n"
         "3 claims, 1 source: 1 error, 0 warnings\n"
     ),
+    # made under the id it gave, another source's: it took that source's place, and the
+    # quotes from the other were "not in source" (3 wrong errors here, 51 in the registry)
+    "update.id-of-another-source.md": (
+        "content/sources/update.md: warning: coverage: 0% of substantive sentences are "
+        "anchored by a quote, under the 90% minimum (1 uncovered) (list them with "
+        "'python build.py coverage update')\n"
+        "content/sources/update.md:2:1: error: id: 'test-source' does not match the file "
+        "name 'update.md' (rename the file to 'test-source.md' or set 'id: update')\n"
+        "3 claims, 2 sources: 1 error, 1 warning\n"
+    ),
+    # the hint said "set 'id: Test-Source'", an id refused for its capitals
+    "Test-Source.same-id-other-case.md": (
+        "content/sources/Test-Source.md: warning: coverage: 0% of substantive sentences are "
+        "anchored by a quote, under the 90% minimum (3 uncovered) (list them with "
+        "'python build.py coverage Test-Source')\n"
+        "content/sources/Test-Source.md:2:1: error: id: 'test-source' does not match the "
+        "file name 'Test-Source.md' (rename the file to 'test-source.md')\n"
+        "content/sources/test-source.md:2:1: error: id: 'test-source' is already used by "
+        "content/sources/Test-Source.md (file names that differ only in case are one id: "
+        "delete or rename one)\n3 claims, 2 sources: 2 errors, 1 warning\n"
+    ),
     "test-source.every-problem-in-one-pass.md": (
         "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
         "found text\ncontent/sources/test-source.md:9:1: error: cites_literature: duplicate "

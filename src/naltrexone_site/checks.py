@@ -88,18 +88,13 @@ def check_ids(ctx: Context) -> Iterator[Problem]:
         else:
             first[key] = claim
     seen: dict[str, str] = {}
-    for source in ctx.registry.sources:
-        stem = source.path.rsplit("/", 1)[-1].removesuffix(".md")
-        if source.id != stem:
+    for source in ctx.registry.sources:  # named by their files (see load.py): case aside
+        if source.id.lower() in seen:
             yield error(
                 source.at("id"),
                 "id",
-                f"'{source.id}' does not match the file name '{stem}.md'",
-                f"rename the file to '{source.id}.md' or set 'id: {stem}'",
-            )
-        if source.id.lower() in seen:
-            yield error(
-                source.at("id"), "id", f"'{source.id}' is already used by {seen[source.id.lower()]}"
+                f"'{source.id}' is already used by {seen[source.id.lower()]}",
+                "file names that differ only in case are one id: delete or rename one",
             )
         seen.setdefault(source.id.lower(), source.path)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -352,7 +352,7 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
     if loaded is None:
         return None
     data, body, body_line, positions = loaded
-    return Source(
+    source = Source(
         id=data["id"],
         title=data["title"],
         publisher=data.get("publisher"),
@@ -370,6 +370,20 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
         body_line=body_line,
         positions=positions,
     )
+    stem = path.name.removesuffix(".md")
+    if source.id == stem:
+        return source
+    # Made under its file name all the same: under another source's id, it took that
+    # source's place, and every quote from the other was "not in source".
+    hint = f"rename the file to '{source.id}.md'"
+    if ID_RE.fullmatch(stem):  # not 'set id: Test-Source'
+        hint += f" or set 'id: {stem}'"
+    problems.append(
+        error(
+            source.at("id"), "id", f"'{source.id}' does not match the file name '{stem}.md'", hint
+        )
+    )
+    return replace(source, id=stem)
 
 
 def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview | None:
