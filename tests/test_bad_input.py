@@ -166,7 +166,7 @@ SOURCES: dict[str, str] = {
     ),
     # `null`: dropped with nothing said (and the build then failed with a KeyError)
     "test-source.front-matter-null.md": (
-        "content/sources/test-source.md:1:1: error: expected a mapping of fields, found a "
+        "content/sources/test-source.md:2:1: error: expected a mapping of fields, found a "
         "single value (write one 'field: value' per line, see docs/registry-format.md)\n"
         "3 claims, 1 source: 1 error, 0 warnings\n"
     ),

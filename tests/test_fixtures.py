@@ -24,7 +24,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # dropped with nothing said: the registry had a claim fewer, and `check` passed
     "null-document.yaml": (
         1,
-        "claims/null-document.yaml:1:1: error: expected a mapping of fields, found a single value (write one 'field: value' per line, see docs/registry-format.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/null-document.yaml:2:1: error: expected a mapping of fields, found a single value (write one 'field: value' per line, see docs/registry-format.md)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "invalid-date.yaml": (
         1,

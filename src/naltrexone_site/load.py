@@ -272,7 +272,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     if data is None and parsed.problems:  # not read at all: a syntax error, an empty file
         return None, problems
     if not isinstance(data, dict):
-        problems.append(_not_a_mapping(name, data))
+        problems.append(_not_a_mapping(name, data, text))
         return None, problems
     # A file with errors never reaches a page, but its claim is made wherever its fields
     # allow, so that the checks of its references report the rest in the same pass: a
@@ -318,7 +318,7 @@ def _front_matter(
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
     if not isinstance(parsed.data, dict):  # `null` too: a file said nothing of was dropped
-        problems.append(_not_a_mapping(name, parsed.data))
+        problems.append(_not_a_mapping(name, parsed.data, head, first_line=2))
         return None
     # as a claim's: a source made despite a key given twice has its quotes checked too
     if not _readable(parsed.data, fields, name, parsed, problems):
@@ -394,14 +394,26 @@ def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview 
     return Overview(data["id"], body, data.get("reviewed"), rel(root, path), body_line, positions)
 
 
-def _not_a_mapping(name: str, data: Any) -> Problem:
+def _not_a_mapping(name: str, data: Any, text: str, first_line: int = 1) -> Problem:
+    """Said where the value starts, past blank lines, comments and a '---' (the schema
+    comment an editor's file begins with put it at 1:1, on the comment)."""
     found = "a list" if isinstance(data, list) else "a single value"
+    rows = enumerate(text.splitlines(), first_line)
+    line, column = next(
+        ((n, len(row) - len(row.lstrip()) + 1) for n, row in rows if _holds_data(row)),
+        (first_line, 1),
+    )
     return error(
-        Location(name, 1, 1),
+        Location(name, line, column),
         "",
         f"expected a mapping of fields, found {found}",
         "write one 'field: value' per line, see docs/registry-format.md",
     )
+
+
+def _holds_data(row: str) -> bool:
+    text = row.strip()
+    return bool(text) and not text.startswith("#") and text != "---"
 
 
 def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
@@ -419,7 +431,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
     if not isinstance(parsed.data, dict):  # not eight settings "missing"
-        problems.append(_not_a_mapping(name, parsed.data))
+        problems.append(_not_a_mapping(name, parsed.data, text))
         return None
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
     # value, and hid every other problem of the file until it was fixed.
