@@ -792,10 +792,13 @@ def test_the_conflicts_page_shows_both_sides(make_site: MakeSite, run_build: Run
     contradiction = page.split('<h2 id="contradictions">', 1)[1].split('<h2 id="disputes">', 1)[0]
     assert "At low dose naltrexone raises dopamine release." in contradiction
     assert "At the standard dose naltrexone lowers dopamine release." in contradiction
-    # both claims come from one article, which is at odds with itself: said, and named
+    # both claims come from one article: said, and named; not called at odds with itself,
+    # as it was, for here it explains the difference by the dose
     assert (
         '<p class="within-note">Both claims come from one article, '
-        '<a href="sources/other-article.html">Another article</a>: it is at odds with itself'
+        '<a href="sources/other-article.html">Another article</a>: it says both, so this is '
+        "not two sources disagreeing. Its quotes above show whether it explains the "
+        "difference (a dose, the people treated) or contradicts itself.</p>"
     ) in contradiction
     dispute = page.split('<h2 id="disputes">', 1)[1]
     assert (

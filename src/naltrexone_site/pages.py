@@ -129,9 +129,9 @@ class Contradiction:
 
     @property
     def within(self) -> str:
-        """The one source that both claims come from, or "": an article at odds with itself
-        (often over a difference it explains, such as the dose) is not two sources
-        disagreeing, and the page says so."""
+        """The one source that both claims come from, or "": an article that says both
+        (often with a difference it explains, such as the dose) is not two sources
+        disagreeing, and the page says so, without calling it at odds with itself."""
         first, second = (
             {e.source for e in c.evidence if e.stance == "supports"}
             for c in (self.first, self.second)
