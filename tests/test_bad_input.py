@@ -123,6 +123,14 @@ TAXONOMY: dict[str, str] = {
         "field (did you mean 'label'?)\n2 errors, 0 warnings; quotes, references and "
         "duplicates not checked: fix the settings and taxonomy first\n"
     ),
+    # a dose's `rank` (a strength's field) was taken and did nothing; an unknown field's
+    # hint listed all ten fields of every file, the three given here among them
+    "doses.field-of-another-file.yaml": (
+        "content/taxonomy/doses.yaml:5:3: error: [0].rank: unknown field (every known field "
+        "is given already: delete it)\ncontent/taxonomy/doses.yaml:9:3: error: [1].colour: "
+        "unknown field (the fields not given yet: short)\n"
+        "3 claims, 1 source: 2 errors, 0 warnings\n"
+    ),
     # the entry was dropped: the claim filed under it was "not a known mechanism" as well
     "mechanisms.unknown-field.yaml": (
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "

@@ -50,8 +50,17 @@ TAXONOMY_FILES = {
     "stances": "stances.yaml",
     "claim_kinds": "claim-kinds.yaml",
 }
-_TERM_NAMES = list(Term.__dataclass_fields__)
-_TERM_FIELDS = set(_TERM_NAMES)
+# The fields of an entry, per file: one of another file's did nothing where it was given
+# (a dose's `rank`), and an unknown field's hint listed all ten.
+_COMMON = ["id", "label", "definition"]
+_TERM_NAMES = {
+    "mechanisms": [*_COMMON, "group"],
+    "doses": [*_COMMON, "short"],
+    "strengths": [*_COMMON, "rank", "letter", "grade", "schema_org", "wording"],
+    "source_kinds": _COMMON,
+    "stances": _COMMON,
+    "claim_kinds": _COMMON,
+}
 _SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
 _SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
 
@@ -566,13 +575,14 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
         problems += parsed.problems
         terms: list[Term] = []
         first: dict[str, int] = {}  # id -> its entry's line
+        known = _TERM_NAMES[key]
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
             where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
             # An unknown field is said with the entry's other problems, and, as in a claim,
             # leaves the entry readable: it was said alone, and the entry dropped, so that
             # every claim filed under it was "not a known mechanism" as well.
             if isinstance(entry, dict):
-                problems += unknown_fields(entry, _TERM_NAMES, name, parsed.positions, f"[{i}].")
+                problems += unknown_fields(entry, known, name, parsed.positions, f"[{i}].")
             if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("id", "label", "definition")
             ):
@@ -585,7 +595,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             problems += found
             first.setdefault(entry["id"], where.line)
             broken = broken or bool(found)
-            terms.append(Term(**{k: v for k, v in entry.items() if k in _TERM_FIELDS}))
+            terms.append(Term(**{k: v for k, v in entry.items() if k in known}))
         if isinstance(parsed.data, list) and not parsed.data:
             problems.append(
                 error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")

@@ -167,11 +167,18 @@ def _problems(
 def unknown_fields(
     data: Mapping[str, Any], names: list[str], path: str, positions: Positions, prefix: str = ""
 ) -> Iterator[Problem]:
-    """A field of `data` not among `names`, each with the nearest name as its hint."""
+    """A field of `data` not among `names`, each with the nearest name as its hint, or
+    else the names it does not have yet (all of them listed hid the few that were left)."""
     for name in data:
         if name not in names:
             guess = nearest(str(name), names)
-            hint = f"did you mean '{guess}'?" if guess else f"known fields: {', '.join(names)}"
+            left = [n for n in names if n not in data]
+            if guess:
+                hint = f"did you mean '{guess}'?"
+            elif left:
+                hint = f"the fields not given yet: {', '.join(left)}"
+            else:
+                hint = "every known field is given already: delete it"
             yield error(
                 locate(path, positions, prefix + name), prefix + name, "unknown field", hint
             )
