@@ -109,10 +109,12 @@ TAXONOMY: dict[str, str] = {
     # the unknown field was said alone, at the entry's first line and with no hint, and the
     # entry dropped: every claim filed under 'dopamine' was "not a known mechanism" too
     "mechanisms.every-problem-in-one-pass.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].group: required field is missing "
+        "(add 'group: mechanism' (a way naltrexone acts) or 'group: topic')\n"
         "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: 'Dopamine' is not a valid id "
         "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
-        "'group'?)\n2 errors, 0 warnings; quotes, references and duplicates not checked: fix "
+        "'group'?)\n3 errors, 0 warnings; quotes, references and duplicates not checked: fix "
         "the settings and taxonomy first\n"
     ),
     # the entry was dropped with no word of the misspelt field, and the claim filed under it
@@ -131,10 +133,22 @@ TAXONOMY: dict[str, str] = {
         "unknown field (the fields not given yet: short)\n"
         "3 claims, 1 source: 2 errors, 0 warnings\n"
     ),
+    # `check` passed, and the map left the row out, with its claims
+    "mechanisms.group-misspelt.yaml": (
+        "content/taxonomy/mechanisms.yaml:8:3: error: [1].group: 'mechansim' is not a known "
+        "group (did you mean 'mechanism'?)\n3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
+    "mechanisms.group-missing.yaml": (
+        "content/taxonomy/mechanisms.yaml:15:3: error: [3].group: required field is missing "
+        "(add 'group: mechanism' (a way naltrexone acts) or 'group: topic')\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
     # the entry was dropped: the claim filed under it was "not a known mechanism" as well
     "mechanisms.unknown-field.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].group: required field is missing "
+        "(add 'group: mechanism' (a way naltrexone acts) or 'group: topic')\n"
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
-        "'group'?)\n3 claims, 1 source: 1 error, 0 warnings\n"
+        "'group'?)\n3 claims, 1 source: 2 errors, 0 warnings\n"
     ),
     # `check` said "0 errors"; `build` said "fix the errors above" and listed none
     "stances.no-entries.yaml": (

@@ -559,6 +559,28 @@ def _term_problems(
     return found
 
 
+GROUPS = ("mechanism", "topic")  # of the map's rows, in its order
+
+
+def _group_problems(
+    entry: dict[str, Any], i: int, name: str, positions: dict[str, tuple[int, int]]
+) -> list[Problem]:
+    """A mechanisms.yaml entry's group: the map shows a row under "Mechanisms" or
+    "Effects and topics" by it, and left a row whose group was misspelt or missing off
+    the map, with all its claims, unsaid."""
+    group = entry.get("group")
+    if group in GROUPS:
+        return []
+    if group is None:
+        at = Location(name, *positions.get(f"[{i}]", (1, 1)))
+        hint = "add 'group: mechanism' (a way naltrexone acts) or 'group: topic'"
+        return [error(at, f"[{i}].group", "required field is missing", hint)]
+    at = Location(name, *positions.get(f"[{i}].group", (1, 1)))
+    guess = nearest(str(group), list(GROUPS))
+    hint = f"did you mean '{guess}'?" if guess else f"choose one of: {', '.join(GROUPS)}"
+    return [error(at, f"[{i}].group", f"'{group}' is not a known group", hint)]
+
+
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
     parts: dict[str, tuple[Term, ...]] = {}
     broken = False  # an entry with a bad id or field: reported; no registry is made of it
@@ -593,6 +615,8 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                 continue
             found = _term_problems(entry, i, name, parsed.positions, first)
             problems += found
+            if key == "mechanisms":  # a wrong group hides a row, but misjudges no claim
+                problems += _group_problems(entry, i, name, parsed.positions)
             first.setdefault(entry["id"], where.line)
             broken = broken or bool(found)
             terms.append(Term(**{k: v for k, v in entry.items() if k in known}))
