@@ -128,10 +128,12 @@ TAXONOMY: dict[str, str] = {
     # a dose's `rank` (a strength's field) was taken and did nothing; an unknown field's
     # hint listed all ten fields of every file, the three given here among them
     "doses.field-of-another-file.yaml": (
-        "content/taxonomy/doses.yaml:5:3: error: [0].rank: unknown field (every known field "
-        "is given already: delete it)\ncontent/taxonomy/doses.yaml:9:3: error: [1].colour: "
-        "unknown field (the fields not given yet: short)\n"
-        "3 claims, 1 source: 2 errors, 0 warnings\n"
+        "content/taxonomy/doses.yaml:5:3: error: [0].rank: unknown field ('rank' is a field "
+        "of the entries of strengths.yaml: delete it here)\n"
+        "content/taxonomy/doses.yaml:9:3: error: [1].colour: unknown field (the fields not "
+        "given yet: short)\ncontent/taxonomy/doses.yaml:14:3: error: [2].comment: unknown "
+        "field (every known field is given already: delete it)\n"
+        "3 claims, 1 source: 3 errors, 0 warnings\n"
     ),
     # `check` passed, and the map left the row out, with its claims
     "mechanisms.group-misspelt.yaml": (
@@ -192,26 +194,26 @@ SOURCES: dict[str, str] = {
         "single value (write one 'field: value' per line, see docs/registry-format.md)\n"
         "3 claims, 1 source: 1 error, 0 warnings\n"
     ),
-    # made under the id it gave, another source's: it took that source's place, and the
-    # quotes from the other were "not in source" (3 wrong errors here, 51 in the registry)
+    # a copy under another source's id took that source's place: the quotes from the
+    # other were "not in source" (3 wrong errors here, 51 in the real registry), and the
+    # hint said to rename the file over the other
     "update.id-of-another-source.md": (
         "content/sources/update.md: warning: coverage: 0% of substantive sentences are "
         "anchored by a quote, under the 90% minimum (1 uncovered) (list them with "
         "'python build.py coverage update')\n"
         "content/sources/update.md:2:1: error: id: 'test-source' does not match the file "
-        "name 'update.md' (rename the file to 'test-source.md' or set 'id: update')\n"
-        "3 claims, 2 sources: 1 error, 1 warning\n"
+        "name 'update.md' ('test-source.md' is that source: delete this file if it is a "
+        "copy, or set 'id: update')\n3 claims, 2 sources: 1 error, 1 warning\n"
     ),
-    # the hint said "set 'id: Test-Source'", an id refused for its capitals
+    # the hint said "set 'id: Test-Source'", an id refused for its capitals, and the
+    # right file was told its id was taken
     "Test-Source.same-id-other-case.md": (
         "content/sources/Test-Source.md: warning: coverage: 0% of substantive sentences are "
         "anchored by a quote, under the 90% minimum (3 uncovered) (list them with "
         "'python build.py coverage Test-Source')\n"
         "content/sources/Test-Source.md:2:1: error: id: 'test-source' does not match the "
-        "file name 'Test-Source.md' (rename the file to 'test-source.md')\n"
-        "content/sources/test-source.md:2:1: error: id: 'test-source' is already used by "
-        "content/sources/Test-Source.md (file names that differ only in case are one id: "
-        "delete or rename one)\n3 claims, 2 sources: 2 errors, 1 warning\n"
+        "file name 'Test-Source.md' ('test-source.md' is that source: delete this file if "
+        "it is a copy, or rename this file)\n3 claims, 2 sources: 1 error, 1 warning\n"
     ),
     "test-source.every-problem-in-one-pass.md": (
         "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
@@ -299,6 +301,61 @@ def test_what_the_checks_for_repeats_and_invisible_characters_still_accept(
     assert (run.returncode, run.stdout, run.stderr) == (
         0,
         "3 claims, 1 source: 0 errors, 0 warnings\n",
+        "",
+    )
+
+
+def test_a_renamed_source_keeps_its_id_for_the_claims_that_cite_it(tmp_path: Path) -> None:
+    """Only the mismatch is said: the claims still cite the id the file gives."""
+    root = project(tmp_path)
+    sources = root / "content" / "sources"
+    (sources / "test-source.md").rename(sources / "test-source-v2.md")
+    run = check(root)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        1,
+        "content/sources/test-source-v2.md:2:1: error: id: 'test-source' does not match the "
+        "file name 'test-source-v2.md' (rename the file to 'test-source.md' or set "
+        "'id: test-source-v2')\n3 claims, 1 source: 1 error, 0 warnings\n",
+        "",
+    )
+
+
+def test_sources_with_each_others_ids_keep_them(tmp_path: Path) -> None:
+    """Ids swapped between two files: each source is still the one its id names, and the
+    hints do not say to rename a file over the other."""
+    root = project(tmp_path)
+    sources = root / "content" / "sources"
+    (sources / "test-source.md").rename(sources / "other.md")
+    update = (FIXTURES / "sources" / "update.id-of-another-source.md").read_text("utf-8")
+    (sources / "test-source.md").write_text(update.replace("id: test-source", "id: other"))
+    run = check(root)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        1,
+        "content/sources/other.md:2:1: error: id: 'test-source' does not match the file name "
+        "'other.md' (set 'id: other': 'test-source.md' is another source's file)\n"
+        "content/sources/test-source.md: warning: coverage: 0% of substantive sentences are "
+        "anchored by a quote, under the 90% minimum (1 uncovered) (list them with "
+        "'python build.py coverage other')\n"
+        "content/sources/test-source.md:2:1: error: id: 'other' does not match the file name "
+        "'test-source.md' (set 'id: test-source': 'other.md' is another source's file)\n"
+        "3 claims, 2 sources: 2 errors, 1 warning\n",
+        "",
+    )
+
+
+def test_an_overview_copied_under_another_name_is_not_told_to_overwrite_it(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    overview = "---\nid: dopamine\nreviewed: 2026-11-21\n---\nWhat the articles say.\n"
+    for name in ("dopamine", "dopamine-old"):
+        (root / "content" / "mechanisms" / f"{name}.md").write_text(overview)
+    run = check(root)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        1,
+        "content/mechanisms/dopamine-old.md:2:1: error: id: 'dopamine' does not match the file "
+        "name 'dopamine-old.md' ('dopamine.md' is that overview: delete this file if it is a "
+        "copy)\n3 claims, 1 source: 1 error, 0 warnings\n",
         "",
     )
 

@@ -87,16 +87,6 @@ def check_ids(ctx: Context) -> Iterator[Problem]:
             )
         else:
             first[key] = claim
-    seen: dict[str, str] = {}
-    for source in ctx.registry.sources:  # named by their files (see load.py): case aside
-        if source.id.lower() in seen:
-            yield error(
-                source.at("id"),
-                "id",
-                f"'{source.id}' is already used by {seen[source.id.lower()]}",
-                "file names that differ only in case are one id: delete or rename one",
-            )
-        seen.setdefault(source.id.lower(), source.path)
 
 
 @dataclass(frozen=True)
@@ -420,14 +410,20 @@ def check_sources(ctx: Context) -> Iterator[Problem]:
 def check_overviews(ctx: Context) -> Iterator[Problem]:
     mechanisms = ctx.registry.taxonomy.lookup("mechanisms")
     claim_ids = {c.id for c in ctx.registry.claims} | set(ctx.claim_files)
+    named = {Path(overview.path).stem for overview in ctx.registry.overviews}
     for overview in ctx.registry.overviews:
-        stem = overview.path.rsplit("/", 1)[-1].removesuffix(".md")
+        stem = Path(overview.path).stem
         if overview.id != stem:
+            hint = (  # not one that would overwrite the other
+                f"'{overview.id}.md' is that overview: delete this file if it is a copy"
+                if overview.id in named
+                else f"rename the file to '{overview.id}.md'"
+            )
             yield error(
                 overview.at("id"),
                 "id",
                 f"'{overview.id}' does not match the file name '{stem}.md'",
-                f"rename the file to '{overview.id}.md'",
+                hint,
             )
         if overview.id not in mechanisms:
             yield _unknown(overview.at("id"), "id", overview.id, "mechanism", mechanisms)

@@ -17,11 +17,13 @@ from .models import (
     Evidence,
     FieldPositions,
     Overview,
+    Positions,
     Registry,
     Settings,
     Source,
     Taxonomy,
     Term,
+    locate,
 )
 from .problems import Location, Problem, error, warning
 from .schema import (
@@ -92,6 +94,7 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
     taxonomy = _load_taxonomy(root, problems)
     source_paths = sorted((root / "content" / "sources").glob("*.md"))
     sources = _parsed(root, "sources", source_paths, _load_source, problems, scanned)
+    sources = _one_per_id(sources, source_paths, problems)
     overview_paths = sorted((root / "content" / "mechanisms").glob("*.md"))
     overviews = _parsed(root, "overviews", overview_paths, _load_overview, problems, scanned)
     if scanned is not None:  # claims/*.yaml, as paths from the root (no Path objects: 10,000)
@@ -281,7 +284,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     if data is None and parsed.problems:  # not read at all: a syntax error, an empty file
         return None, problems
     if not isinstance(data, dict):
-        problems.append(_not_a_mapping(name, data, text))
+        problems.append(_not_a_mapping(name, parsed))
         return None, problems
     # A file with errors never reaches a page, but its claim is made wherever its fields
     # allow, so that the checks of its references report the rest in the same pass: a
@@ -327,7 +330,7 @@ def _front_matter(
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
     if not isinstance(parsed.data, dict):  # `null` too: a file said nothing of was dropped
-        problems.append(_not_a_mapping(name, parsed.data, head, first_line=2))
+        problems.append(_not_a_mapping(name, parsed))
         return None
     # as a claim's: a source made despite a key given twice has its quotes checked too
     if not _readable(parsed.data, fields, name, parsed, problems):
@@ -361,7 +364,7 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
     if loaded is None:
         return None
     data, body, body_line, positions = loaded
-    source = Source(
+    return Source(
         id=data["id"],
         title=data["title"],
         publisher=data.get("publisher"),
@@ -379,20 +382,55 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
         body_line=body_line,
         positions=positions,
     )
-    stem = path.name.removesuffix(".md")
-    if source.id == stem:
-        return source
-    # Made under its file name all the same: under another source's id, it took that
-    # source's place, and every quote from the other was "not in source".
-    hint = f"rename the file to '{source.id}.md'"
-    if ID_RE.fullmatch(stem):  # not 'set id: Test-Source'
-        hint += f" or set 'id: {stem}'"
-    problems.append(
-        error(
-            source.at("id"), "id", f"'{source.id}' does not match the file name '{stem}.md'", hint
-        )
-    )
-    return replace(source, id=stem)
+
+
+def _one_per_id(
+    sources: tuple[Source, ...], files: list[Path], problems: list[Problem]
+) -> tuple[Source, ...]:
+    """The sources, each under the id it gives, one whose file is named otherwise said;
+    but of several giving one id, only the file named after it (else the first) keeps
+    it, and the rest take their file names: a copy under another source's id took its
+    place, and every quote from that source was "not in source". (A renamed file keeps
+    its id: the claims citing it stay as they were.)"""
+    named = {path.stem for path in files}
+    gives = {Path(source.path).stem: source.id for source in sources}
+    givers: dict[str, list[Source]] = {}
+    for source in sources:
+        givers.setdefault(source.id, []).append(source)
+    made = []
+    for source in sources:
+        stem = Path(source.path).stem
+        if source.id != stem:
+            hint = _hint(source.id, stem, named, gives)
+            problems.append(
+                error(
+                    source.at("id"),
+                    "id",
+                    f"'{source.id}' does not match the file name '{stem}.md'",
+                    hint,
+                )
+            )
+            others = givers[source.id]
+            if len(others) > 1 and source is not _keeper(source.id, others):
+                source = replace(source, id=stem)
+        made.append(source)
+    return tuple(made)
+
+
+def _hint(given: str, stem: str, named: set[str], gives: dict[str, str]) -> str:
+    """How to mend a source file named otherwise than its id; never by a rename that
+    would overwrite another file, nor to an id with capitals."""
+    set_id = f"set 'id: {stem}'" if ID_RE.fullmatch(stem) else "rename this file"
+    if gives.get(given) == given:
+        return f"'{given}.md' is that source: delete this file if it is a copy, or {set_id}"
+    if given in named:
+        return f"{set_id}: '{given}.md' is another source's file"
+    return f"rename the file to '{given}.md'" + (f" or {set_id}" if ID_RE.fullmatch(stem) else "")
+
+
+def _keeper(given: str, sources: list[Source]) -> Source:
+    """Of the sources giving one id, the one that keeps it."""
+    return next((s for s in sources if Path(s.path).stem == given), sources[0])
 
 
 def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview | None:
@@ -403,26 +441,16 @@ def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview 
     return Overview(data["id"], body, data.get("reviewed"), rel(root, path), body_line, positions)
 
 
-def _not_a_mapping(name: str, data: Any, text: str, first_line: int = 1) -> Problem:
-    """Said where the value starts, past blank lines, comments and a '---' (the schema
-    comment an editor's file begins with put it at 1:1, on the comment)."""
-    found = "a list" if isinstance(data, list) else "a single value"
-    rows = enumerate(text.splitlines(), first_line)
-    line, column = next(
-        ((n, len(row) - len(row.lstrip()) + 1) for n, row in rows if _holds_data(row)),
-        (first_line, 1),
-    )
+def _not_a_mapping(name: str, parsed: Parsed) -> Problem:
+    """Said where the parser found the value, not at 1:1: an editor's file begins with
+    its schema comment, a source's front matter with '---'."""
+    found = "a list" if isinstance(parsed.data, list) else "a single value"
     return error(
-        Location(name, line, column),
+        Location(name, *parsed.positions.get("", (1, 1))),
         "",
         f"expected a mapping of fields, found {found}",
         "write one 'field: value' per line, see docs/registry-format.md",
     )
-
-
-def _holds_data(row: str) -> bool:
-    text = row.strip()
-    return bool(text) and not text.startswith("#") and text != "---"
 
 
 def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
@@ -440,7 +468,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
         return None
     if not isinstance(parsed.data, dict):  # not eight settings "missing"
-        problems.append(_not_a_mapping(name, parsed.data, text))
+        problems.append(_not_a_mapping(name, parsed))
         return None
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
     # value, and hid every other problem of the file until it was fixed.
@@ -527,6 +555,7 @@ def _term_problems(
     name: str,
     positions: dict[str, tuple[int, int]],
     first: dict[str, int],
+    known: list[str],
 ) -> list[Problem]:
     """A taxonomy entry's id and field types: an id names a page (mechanisms/<id>.html)
     and an anchor, so '../x' or a repeated id broke the build far from its cause."""
@@ -545,6 +574,8 @@ def _term_problems(
             )
         )
     for field_name, kind in _TERM_TYPES.items():
+        if field_name not in known:  # another file's: an unknown field, said once
+            continue
         value = entry.get(field_name)
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             what = "a whole number" if kind is int else "text"
@@ -557,6 +588,22 @@ def _term_problems(
                 )
             )
     return found
+
+
+def _unknown_term_fields(
+    entry: dict[str, Any], i: int, known: list[str], name: str, positions: Positions
+) -> list[Problem]:
+    """Unknown fields, one of another file's said to be that file's (a dose's `rank`)."""
+    owners = {f: file for k, file in TAXONOMY_FILES.items() for f in _TERM_NAMES[k]}
+    found = []
+    for field_name in entry:
+        owner = owners.get(field_name)
+        if owner is not None and field_name not in known:
+            at = locate(name, positions, f"[{i}].{field_name}")
+            hint = f"'{field_name}' is a field of the entries of {owner}: delete it here"
+            found.append(error(at, f"[{i}].{field_name}", "unknown field", hint))
+    rest = {k: v for k, v in entry.items() if k not in owners or k in known}
+    return found + list(unknown_fields(rest, known, name, positions, f"[{i}]."))
 
 
 GROUPS = ("mechanism", "topic")  # of the map's rows, in its order
@@ -604,7 +651,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             # leaves the entry readable: it was said alone, and the entry dropped, so that
             # every claim filed under it was "not a known mechanism" as well.
             if isinstance(entry, dict):
-                problems += unknown_fields(entry, known, name, parsed.positions, f"[{i}].")
+                problems += _unknown_term_fields(entry, i, known, name, parsed.positions)
             if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("id", "label", "definition")
             ):
@@ -613,7 +660,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                 )
                 broken = True  # without the entry, the claims filed under it are misjudged
                 continue
-            found = _term_problems(entry, i, name, parsed.positions, first)
+            found = _term_problems(entry, i, name, parsed.positions, first, known)
             problems += found
             if key == "mechanisms":  # a wrong group hides a row, but misjudges no claim
                 problems += _group_problems(entry, i, name, parsed.positions)
