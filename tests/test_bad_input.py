@@ -305,18 +305,22 @@ def test_what_the_checks_for_repeats_and_invisible_characters_still_accept(
     )
 
 
+def refused(root: Path) -> str:
+    """What `check` printed, having failed as it should: exit 1, nothing on stderr."""
+    run = check(root)
+    assert (run.returncode, run.stderr) == (1, ""), run
+    return run.stdout
+
+
 def test_a_renamed_source_keeps_its_id_for_the_claims_that_cite_it(tmp_path: Path) -> None:
     """Only the mismatch is said: the claims still cite the id the file gives."""
     root = project(tmp_path)
     sources = root / "content" / "sources"
     (sources / "test-source.md").rename(sources / "test-source-v2.md")
-    run = check(root)
-    assert (run.returncode, run.stdout, run.stderr) == (
-        1,
+    assert refused(root) == (
         "content/sources/test-source-v2.md:2:1: error: id: 'test-source' does not match the "
         "file name 'test-source-v2.md' (rename the file to 'test-source.md' or set "
-        "'id: test-source-v2')\n3 claims, 1 source: 1 error, 0 warnings\n",
-        "",
+        "'id: test-source-v2')\n3 claims, 1 source: 1 error, 0 warnings\n"
     )
 
 
@@ -328,9 +332,7 @@ def test_sources_with_each_others_ids_keep_them(tmp_path: Path) -> None:
     (sources / "test-source.md").rename(sources / "other.md")
     update = (FIXTURES / "sources" / "update.id-of-another-source.md").read_text("utf-8")
     (sources / "test-source.md").write_text(update.replace("id: test-source", "id: other"))
-    run = check(root)
-    assert (run.returncode, run.stdout, run.stderr) == (
-        1,
+    assert refused(root) == (
         "content/sources/other.md:2:1: error: id: 'test-source' does not match the file name "
         "'other.md' (set 'id: other': 'test-source.md' is another source's file)\n"
         "content/sources/test-source.md: warning: coverage: 0% of substantive sentences are "
@@ -338,8 +340,7 @@ def test_sources_with_each_others_ids_keep_them(tmp_path: Path) -> None:
         "'python build.py coverage other')\n"
         "content/sources/test-source.md:2:1: error: id: 'other' does not match the file name "
         "'test-source.md' (set 'id: test-source': 'other.md' is another source's file)\n"
-        "3 claims, 2 sources: 2 errors, 1 warning\n",
-        "",
+        "3 claims, 2 sources: 2 errors, 1 warning\n"
     )
 
 
@@ -350,13 +351,10 @@ def test_an_overview_copied_under_another_name_is_not_told_to_overwrite_it(
     overview = "---\nid: dopamine\nreviewed: 2026-11-21\n---\nWhat the articles say.\n"
     for name in ("dopamine", "dopamine-old"):
         (root / "content" / "mechanisms" / f"{name}.md").write_text(overview)
-    run = check(root)
-    assert (run.returncode, run.stdout, run.stderr) == (
-        1,
+    assert refused(root) == (
         "content/mechanisms/dopamine-old.md:2:1: error: id: 'dopamine' does not match the file "
         "name 'dopamine-old.md' ('dopamine.md' is that overview: delete this file if it is a "
-        "copy)\n3 claims, 1 source: 1 error, 0 warnings\n",
-        "",
+        "copy)\n3 claims, 1 source: 1 error, 0 warnings\n"
     )
 
 
