@@ -473,12 +473,26 @@ def map_cell(page: str, mechanism: str) -> str:
     return page.split(f'href="mechanisms/{mechanism}.html#dose-low">', 1)[1].split("</td>", 1)[0]
 
 
+def with_claim(
+    make_site: MakeSite, run_build: RunBuild, claim_id: str, statement: str, **fields: str
+) -> tuple[str, str]:
+    """index.html and the claim's page, of the test site built with one claim more."""
+    text = claim_yaml(claim_id, statement, **fields)
+    site = run_build(make_site({f"claims/{claim_id}.yaml": text})).site
+    return (
+        (site / "index.html").read_text(encoding="utf-8"),
+        (site / f"claims/{claim_id}.html").read_text(encoding="utf-8"),
+    )
+
+
 def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
     make_site: MakeSite, run_build: RunBuild
 ) -> None:
     """The map's serotonin row showed four Established marks, all of them an article's
     textbook background (what serotonin does), none about naltrexone."""
-    background = claim_yaml(
+    page, claim_page = with_claim(
+        make_site,
+        run_build,
         "opioids-block-pain",
         "Opioid drugs relieve pain by acting at opioid receptors.",
         quote="Naltrexone blocks opioid receptors in the brain.",
@@ -486,8 +500,6 @@ def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
         dose="both",
         strength="established",
     )
-    run = run_build(make_site({"claims/opioids-block-pain.yaml": background}))
-    page = (run.site / "index.html").read_text(encoding="utf-8")
     cell = map_cell(page, "opioid-receptors")
     # ldn-endorphins is filed under endorphin-rebound; blocks-receptors (both doses) and
     # the background claim are the low-dose opioid-receptor cell's two claims
@@ -497,7 +509,6 @@ def test_background_claims_are_counted_but_kept_out_of_the_strength_mix(
         "&#8239;1</span>" in cell
     )
     assert '<span class="background-count">+1<span class="wide-only"> background</span>' in cell
-    claim_page = (run.site / "claims/opioids-block-pain.html").read_text(encoding="utf-8")
     assert 'href="../methodology.html#claim-kind-background">Background</a>' in claim_page
 
 
@@ -506,7 +517,9 @@ def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
 ) -> None:
     """The mood row showed two Established marks: that its use for bipolar disorder and for
     depression is off-label. They read as an established effect on mood."""
-    status = claim_yaml(
+    page, claim_page = with_claim(
+        make_site,
+        run_build,
         "sleep-use-off-label",
         "Using low-dose naltrexone for sleep is off-label.",
         quote="Some users report better sleep.",
@@ -515,14 +528,11 @@ def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
         dose="low",
         strength="unsupported",
     )
-    run = run_build(make_site({"claims/sleep-use-off-label.yaml": status}))
-    page = (run.site / "index.html").read_text(encoding="utf-8")
     cell = map_cell(page, "endorphin-rebound")
     mix = re.findall(r'<span class="vh">([A-Za-z ]+):</span>&#8239;(\d+)', cell)
     count = int(re.search(r'<span class="count">(\d+) claims?</span>', cell).group(1))
     assert sum(int(n) for _, n in mix) == count - 1  # all but the status claim
     assert '<span class="background-count">+1<span class="wide-only"> status</span>' in cell
-    claim_page = (run.site / "claims/sleep-use-off-label.html").read_text(encoding="utf-8")
     assert 'href="../methodology.html#claim-kind-status">Status and use</a>' in claim_page
     assert "Overstated" not in claim_page.split("<h1", 1)[1].split("</p>", 1)[0]
 

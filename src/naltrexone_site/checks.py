@@ -16,7 +16,7 @@ from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
 from .problems import Location, Problem, error, warning
-from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, nearest
+from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, unknown_value
 
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
 
@@ -52,18 +52,6 @@ def run_checks(
         *check_coverage(ctx),
         *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
     ]
-
-
-def _unknown(where: Location, field: str, value: str, what: str, choices: Iterable[str]) -> Problem:
-    options = sorted(choices)
-    guess = nearest(value, options)
-    if guess:
-        hint = f"did you mean '{guess}'?"
-    elif len(options) <= 8:
-        hint = f"choose one of: {', '.join(options)}"
-    else:
-        hint = f"see the list of {what}s"
-    return error(where, field, f"'{value}' is not a known {what}", hint)
 
 
 def check_ids(ctx: Context) -> Iterator[Problem]:
@@ -169,7 +157,7 @@ def _claim_links(claim: Claim, claim_ids: Collection[str]) -> Iterator[Problem]:
     mechanism overviews: one to a claim that does not exist was a broken link."""
     for name in ("statement", "note") if _links_claims(claim) else ():
         for match in _broken_links(getattr(claim, name) or "", claim_ids):
-            yield _unknown(claim.at(name), name, match.group(1), "claim", claim_ids)
+            yield unknown_value(claim.at(name), name, match.group(1), "claim", claim_ids)
 
 
 def _broken_links(text: str, claim_ids: Collection[str]) -> Iterator[re.Match[str]]:
@@ -191,17 +179,17 @@ def _references(claim: Claim, known: _Known) -> Iterator[Problem]:
         values = getattr(claim, name)
         if isinstance(values, str):
             if values not in choices:
-                yield _unknown(claim.at(name), name, values, _WHAT[ref], choices)
+                yield unknown_value(claim.at(name), name, values, _WHAT[ref], choices)
             continue
         for i, value in enumerate(values):
             if value not in choices:
-                yield _unknown(claim.at(f"{name}[{i}]"), name, value, _WHAT[ref], choices)
+                yield unknown_value(claim.at(f"{name}[{i}]"), name, value, _WHAT[ref], choices)
     for i, item in enumerate(claim.evidence):
         for name, ref, choices in known.evidence_refs:
             value = getattr(item, name)
             if value not in choices and value not in known.source_files:
                 key = f"evidence[{i}].{name}"
-                yield _unknown(claim.at(key), key, value, _WHAT[ref], choices)
+                yield unknown_value(claim.at(key), key, value, _WHAT[ref], choices)
         source = known.sources.get(item.source) if item.cites else None
         for n in item.cites:
             if source is not None and n > len(source.references):
@@ -395,7 +383,7 @@ def check_sources(ctx: Context) -> Iterator[Problem]:
     kinds = ctx.registry.taxonomy.lookup("source_kinds")
     for source in ctx.registry.sources:
         if source.kind not in kinds:
-            yield _unknown(source.at("kind"), "kind", source.kind, "source kind", kinds)
+            yield unknown_value(source.at("kind"), "kind", source.kind, "source kind", kinds)
         text = ctx.texts[source.id]
         for i, passage in enumerate(source.boilerplate):
             if not text.find(passage).exact:
@@ -426,10 +414,10 @@ def check_overviews(ctx: Context) -> Iterator[Problem]:
                 hint,
             )
         if overview.id not in mechanisms:
-            yield _unknown(overview.at("id"), "id", overview.id, "mechanism", mechanisms)
+            yield unknown_value(overview.at("id"), "id", overview.id, "mechanism", mechanisms)
         for match in _broken_links(overview.body, claim_ids):
             at = Location.of(overview.path, overview.body, match.start(), overview.body_line)
-            yield _unknown(at, "body", match.group(1), "claim", claim_ids)
+            yield unknown_value(at, "body", match.group(1), "claim", claim_ids)
 
 
 def check_coverage(ctx: Context) -> Iterator[Problem]:

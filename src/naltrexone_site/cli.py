@@ -58,24 +58,14 @@ def _run(argv: Sequence[str] | None) -> int:
         from .builder import build_command
 
         site = Path(args.out) if args.out else root / "_site"
-        base_url = args.base_url
-        if base_url is not None:
-            from urllib.parse import urlsplit
-
-            parts = urlsplit(base_url)
-            if (
-                parts.scheme not in ("https", "http")
-                or not parts.netloc
-                or parts.query
-                or parts.fragment
-            ):
-                print(
-                    f"error: --base-url: '{base_url}' is not the address of a site "
-                    "(write it in full, such as https://owner.github.io/repo/)",
-                    file=sys.stderr,
-                )
-                return EXIT_USAGE
-            base_url = base_url.rstrip("/") + "/"  # a folder, whether GitHub's ends in / or not
+        base_url = None if args.base_url is None else _site_address(args.base_url)
+        if args.base_url is not None and base_url is None:
+            print(
+                f"error: --base-url: '{args.base_url}' is not the address of a site "
+                "(write it in full, such as https://owner.github.io/repo/)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         return build_command(root, site, profile=args.profile, base_url=base_url)
     if command == "serve":
         from .serve import serve
@@ -88,6 +78,17 @@ def _run(argv: Sequence[str] | None) -> int:
         return _new(root, args)
     parser.error(f"unknown command {command!r}")
     return EXIT_USAGE
+
+
+def _site_address(given: str) -> str | None:
+    """`build --base-url` as a folder's address (whether GitHub's ends in / or not), or
+    None when it is not the address of a site."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(given)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        return None
+    return given.rstrip("/") + "/"
 
 
 def _parser() -> argparse.ArgumentParser:

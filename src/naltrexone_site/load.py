@@ -17,13 +17,11 @@ from .models import (
     Evidence,
     FieldPositions,
     Overview,
-    Positions,
     Registry,
     Settings,
     Source,
     Taxonomy,
     Term,
-    locate,
 )
 from .problems import Location, Problem, error, warning
 from .schema import (
@@ -37,6 +35,7 @@ from .schema import (
     as_ids,
     nearest,
     unknown_fields,
+    unknown_value,
     validate,
 )
 from .yamlio import Parsed, decode, parse_yaml, split_front_matter
@@ -62,6 +61,9 @@ _TERM_NAMES = {
     "source_kinds": _COMMON,
     "stances": _COMMON,
     "claim_kinds": _COMMON,
+}
+_TERM_OWNERS = {  # field -> whose it is, for the hint where another file's is given
+    f: f"the entries of {TAXONOMY_FILES[k]}" for k, names in _TERM_NAMES.items() for f in names
 }
 _SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
 _SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
@@ -394,9 +396,10 @@ def _one_per_id(
     its id: the claims citing it stay as they were.)"""
     named = {path.stem for path in files}
     gives = {Path(source.path).stem: source.id for source in sources}
-    givers: dict[str, list[Source]] = {}
+    keeper: dict[str, Source] = {}  # id -> the source named after it, else the first
     for source in sources:
-        givers.setdefault(source.id, []).append(source)
+        if source.id not in keeper or Path(source.path).stem == source.id:
+            keeper[source.id] = source
     made = []
     for source in sources:
         stem = Path(source.path).stem
@@ -410,8 +413,7 @@ def _one_per_id(
                     hint,
                 )
             )
-            others = givers[source.id]
-            if len(others) > 1 and source is not _keeper(source.id, others):
+            if keeper[source.id] is not source:
                 source = replace(source, id=stem)
         made.append(source)
     return tuple(made)
@@ -426,11 +428,6 @@ def _hint(given: str, stem: str, named: set[str], gives: dict[str, str]) -> str:
     if given in named:
         return f"{set_id}: '{given}.md' is another source's file"
     return f"rename the file to '{given}.md'" + (f" or {set_id}" if ID_RE.fullmatch(stem) else "")
-
-
-def _keeper(given: str, sources: list[Source]) -> Source:
-    """Of the sources giving one id, the one that keeps it."""
-    return next((s for s in sources if Path(s.path).stem == given), sources[0])
 
 
 def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview | None:
@@ -590,22 +587,6 @@ def _term_problems(
     return found
 
 
-def _unknown_term_fields(
-    entry: dict[str, Any], i: int, known: list[str], name: str, positions: Positions
-) -> list[Problem]:
-    """Unknown fields, one of another file's said to be that file's (a dose's `rank`)."""
-    owners = {f: file for k, file in TAXONOMY_FILES.items() for f in _TERM_NAMES[k]}
-    found = []
-    for field_name in entry:
-        owner = owners.get(field_name)
-        if owner is not None and field_name not in known:
-            at = locate(name, positions, f"[{i}].{field_name}")
-            hint = f"'{field_name}' is a field of the entries of {owner}: delete it here"
-            found.append(error(at, f"[{i}].{field_name}", "unknown field", hint))
-    rest = {k: v for k, v in entry.items() if k not in owners or k in known}
-    return found + list(unknown_fields(rest, known, name, positions, f"[{i}]."))
-
-
 GROUPS = ("mechanism", "topic")  # of the map's rows, in its order
 
 
@@ -623,9 +604,7 @@ def _group_problems(
         hint = "add 'group: mechanism' (a way naltrexone acts) or 'group: topic'"
         return [error(at, f"[{i}].group", "required field is missing", hint)]
     at = Location(name, *positions.get(f"[{i}].group", (1, 1)))
-    guess = nearest(str(group), list(GROUPS))
-    hint = f"did you mean '{guess}'?" if guess else f"choose one of: {', '.join(GROUPS)}"
-    return [error(at, f"[{i}].group", f"'{group}' is not a known group", hint)]
+    return [unknown_value(at, f"[{i}].group", str(group), "group", GROUPS)]
 
 
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
@@ -651,7 +630,9 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             # leaves the entry readable: it was said alone, and the entry dropped, so that
             # every claim filed under it was "not a known mechanism" as well.
             if isinstance(entry, dict):
-                problems += _unknown_term_fields(entry, i, known, name, parsed.positions)
+                problems += unknown_fields(
+                    entry, known, name, parsed.positions, f"[{i}].", _TERM_OWNERS
+                )
             if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("id", "label", "definition")
             ):

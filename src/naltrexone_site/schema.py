@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -125,6 +125,21 @@ def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
     return match[0] if match else None
 
 
+def unknown_value(
+    where: Location, field: str, value: str, what: str, choices: Iterable[str]
+) -> Problem:
+    """A reference to something that does not exist, with the nearest as its hint."""
+    options = sorted(choices)
+    guess = nearest(value, options)
+    if guess:
+        hint = f"did you mean '{guess}'?"
+    elif len(options) <= 8:
+        hint = f"choose one of: {', '.join(options)}"
+    else:
+        hint = f"see the list of {what}s"
+    return error(where, field, f"'{value}' is not a known {what}", hint)
+
+
 UNKNOWN = "unknown field"  # the message of the one field problem that leaves the rest readable
 
 
@@ -165,15 +180,24 @@ def _problems(
 
 
 def unknown_fields(
-    data: Mapping[str, Any], names: list[str], path: str, positions: Positions, prefix: str = ""
+    data: Mapping[str, Any],
+    names: list[str],
+    path: str,
+    positions: Positions,
+    prefix: str = "",
+    elsewhere: Mapping[str, str] | None = None,
 ) -> Iterator[Problem]:
     """A field of `data` not among `names`, each with the nearest name as its hint, or
-    else the names it does not have yet (all of them listed hid the few that were left)."""
+    else the names it does not have yet (all of them listed hid the few that were left);
+    one that `elsewhere` names a place for (a strength's `rank` in a dose) is said to be
+    that place's."""
     for name in data:
         if name not in names:
             guess = nearest(str(name), names)
             left = [n for n in names if n not in data]
-            if guess:
+            if elsewhere and name in elsewhere:
+                hint = f"'{name}' is a field of {elsewhere[name]}: delete it here"
+            elif guess:
                 hint = f"did you mean '{guess}'?"
             elif left:
                 hint = f"the fields not given yet: {', '.join(left)}"
