@@ -188,6 +188,12 @@ SOURCES: dict[str, str] = {
         "'seo-contnet' is not a known source kind (did you mean 'seo-content'?)\n"
         "3 claims, 1 source: 2 errors, 0 warnings\n"
     ),
+    # the hint said only how ids are written: an editor who wrote a valid id other than
+    # the file's name was told it "does not match the file name" on the next run
+    "test-source.id-not-valid.md": (
+        "content/sources/test-source.md:2:1: error: id: 'Test_Source' is not a valid id "
+        "(set 'id: test-source', the file's name)\n3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
     # `null`: dropped with nothing said (and the build then failed with a KeyError)
     "test-source.front-matter-null.md": (
         "content/sources/test-source.md:2:1: error: expected a mapping of fields, found a "

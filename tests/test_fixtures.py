@@ -102,7 +102,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "id-with-path.yaml": (
         1,
-        "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n4 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (set 'id: id-with-path', the file's name)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
     "link-to-unknown-claim.yaml": (
         1,

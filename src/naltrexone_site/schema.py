@@ -265,6 +265,13 @@ def _fine(value: Any, spec: Field) -> bool:
     return False  # an unknown type: let _check_type say what it says
 
 
+def _id_hint(path: str) -> str:
+    """A claim's or source's id is its file's name: that name, when it is a valid id (so
+    the fix is not followed by "does not match the file name" on the next run)."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"set 'id: {stem}', the file's name" if ID_RE.fullmatch(stem) else ID_HINT
+
+
 def _check_type(
     value: Any, spec: Field, path: str, positions: Positions, key: str
 ) -> Iterator[Problem]:
@@ -299,7 +306,7 @@ def _check_type(
         if not isinstance(value, str):
             yield wrong()
         elif spec.ref == "" and not ID_RE.fullmatch(value):
-            yield error(where(), key, f"'{value}' is not a valid id", ID_HINT)
+            yield error(where(), key, f"'{value}' is not a valid id", _id_hint(path))
     elif spec.type == "date":
         if not isinstance(value, date):
             yield error(
