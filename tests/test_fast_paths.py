@@ -28,11 +28,15 @@ from hypothesis import strategies as st
 from naltrexone_site import duplicates, markup, schema, yamlfast, yamlio
 from naltrexone_site.analysis import contradictions, corroboration, is_contested, symmetric
 from naltrexone_site.anchoring import (
+    _CHARS,
+    _DROPPED,
     _MARKDOWN,
-    _TABLE,
+    _SPACES,
     SourceText,
     _blank_markers,
     _fold,
+    normalize,
+    replace_chars,
     sentence_ids,
     sentence_spans,
 )
@@ -307,6 +311,9 @@ def test_every_single_change_to_a_valid_record_is_judged_alike() -> None:
 # ---------------------------------------------------------------- SourceText's map
 
 
+_TABLE = str.maketrans(_CHARS)  # the definition: one character to one
+
+
 def word_by_word(body: str) -> tuple[str, list[int]]:
     """The normalised text and, for every position in it, the position in the body:
     the map as it was built before, one segment per word."""
@@ -353,6 +360,28 @@ BODY_PIECES = st.sampled_from(
         "\u2028",
     ]  # fmt: skip
 )
+
+
+MARKED_TEXT = st.text(
+    alphabet=st.sampled_from([*_CHARS, *_SPACES, *_DROPPED, "a", "B", " ", "é", "İ", "-", "."]),
+    max_size=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(MARKED_TEXT)
+def test_replacing_characters_equals_translate(text: str) -> None:
+    for table in (_CHARS, _SPACES, _DROPPED):
+        assert replace_chars(text, table) == text.translate(str.maketrans(table))
+
+
+@settings(max_examples=500, deadline=None)
+@given(MARKED_TEXT)
+def test_normalize_equals_its_definition(text: str) -> None:
+    """Marks made plain, line-start markers blanked, Markdown syntax dropped, white space
+    made single, case folded: in one order for any text, all ASCII or not."""
+    prepared = _blank_markers(text.translate(_TABLE)).translate(str.maketrans(_DROPPED))
+    assert normalize(text) == _fold(" ".join(prepared.split()))
 
 
 @settings(max_examples=400, deadline=None)
