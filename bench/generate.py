@@ -2,7 +2,8 @@
 
 Quotes are planted in the source texts (so every one anchors), field sizes follow the
 real registry, every mechanism and dose is used, about 5% of statements are
-near-duplicates of another, and about 2% of claims contradict another.
+near-duplicates of another, about 2% of claims contradict another, and half the claim
+files hold typographic characters (curly quotes, an apostrophe), as half the real ones do.
 
     python bench/generate.py OUT_DIR --claims 10000 [--sources 50] [--seed 1]
 """
@@ -93,7 +94,13 @@ def generate(out: Path, n_claims: int, n_sources: int, seed: int = 1) -> None:
         evidence = []
         for n in range(rng.choice((1, 1, 1, 2, 2, 3))):
             s = rng.randrange(n_sources)
-            quote = f"Claim {i} says naltrexone {words(rng, 14, 24)}."
+            # Typographic characters, as in the real registry, where 69 of 151 claim
+            # files hold one (curly quotes in notes, an apostrophe in a quote): a claim
+            # in four has a note, in curly quotes, and another in four an apostrophe in
+            # its quotes. A file not all ASCII takes the slower check for characters a
+            # reader cannot see. (No draw from `rng`: the rest is generated as before.)
+            says = "naltrexone’s" if i % 4 == 2 else "naltrexone"
+            quote = f"Claim {i} says {says} {words(rng, 14, 24)}."
             planted[s].append(quote)
             evidence.append(
                 (f"source-{s:03d}", quote, "supports" if n == 0 else rng.choice(STANCES))
@@ -137,7 +144,7 @@ def generate(out: Path, n_claims: int, n_sources: int, seed: int = 1) -> None:
         if contradicts:
             lines.append(f"contradicts: [{', '.join(contradicts)}]")
         if i % 4 == 0:
-            lines.append(f"note: The synthetic note for claim {i}, *{words(rng, 6, 14)}*.")
+            lines.append(f"note: The synthetic note for claim {i}, “*{words(rng, 6, 14)}*”.")
         lines.append("reviewed: 2026-11-21")
         (out / "claims" / f"{cid}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
