@@ -336,6 +336,47 @@ def test_a_cache_entry_interrupted_midway_leaves_no_file(
     assert list(folder.iterdir()) == []
 
 
+SIGNAL_AS_TEMPLATE_IS_KEPT = """\
+import os, signal, sys, tempfile
+from pathlib import Path
+from naltrexone_site import interrupt, render
+
+interrupt.install()
+make = tempfile.NamedTemporaryFile
+
+
+def signalled(*args, **kwargs):  # Jinja's file for a compiled template: a signal comes
+    handle = make(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)
+    return handle
+
+
+tempfile.NamedTemporaryFile = signalled
+try:
+    render.compile_all(render.environment(Path(sys.argv[1]), Path(sys.argv[2])))
+    print("not stopped", flush=True)
+except KeyboardInterrupt as stop:
+    sys.exit(interrupt.report(stop))
+"""
+
+
+def test_a_signal_as_a_compiled_template_is_kept_leaves_no_file(tmp_path: Path) -> None:
+    """Jinja removes its temporary file when interrupted, but not when the signal comes
+    between making the file and the `try` that would: a SIGHUP to a build and its
+    workers left one in the cache (CI, SIGHUP-to-all above, once)."""
+    compiled = tmp_path / "compiled"
+    compiled.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_AS_TEMPLATE_IS_KEPT, str(REPO / "templates"), str(compiled)],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=WAIT,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (128 + signal.SIGTERM, "", INTERRUPTED)
+    assert [p.suffix for p in compiled.iterdir()] == [".cache"]  # the one written whole
+
+
 # --- serve ------------------------------------------------------------------------------
 
 

@@ -20,10 +20,13 @@ timer a millisecond later, where the program's own code runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from types import FrameType
 
 SIGNALS = tuple(
@@ -77,6 +80,22 @@ def site_changed() -> None:
     interruption no longer leaves everything as it was."""
     global _changed
     _changed = True
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back the signals that stop the program while a few steps that must not be
+    cut apart run (renames, a file written and renamed): they arrive right after."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set(SIGNALS))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:

@@ -17,15 +17,13 @@ import array
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .inputs import BUILT_FROM, files_under
-from .interrupt import SIGNALS, site_changed
+from .interrupt import signals_held, site_changed
 
 
 class OutputError(Exception):
@@ -153,7 +151,7 @@ class Staging:
         backup = self.folder / ".previous"
         done: list[tuple[str, bool]] = []  # (path, had an old version)
         made: list[Path] = []
-        with _signals_held():
+        with signals_held():
             try:
                 for path in written:
                     target = self.out / path
@@ -273,7 +271,7 @@ def _swap(staging: Path, out: Path) -> None:
     previous = Path(tempfile.mkdtemp(prefix=f"{out.name}.previous-", dir=out.parent))
     previous.rmdir()  # a free name next to `out`, on the same file system
     try:
-        with _signals_held():
+        with signals_held():
             out.rename(previous)
             try:
                 staging.rename(out)
@@ -284,20 +282,3 @@ def _swap(staging: Path, out: Path) -> None:
     finally:
         if previous.exists() and out.exists():
             shutil.rmtree(previous, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back the signals that stop the program for the renames (they arrive right
-    after)."""
-    held = set(SIGNALS)
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)

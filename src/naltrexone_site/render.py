@@ -24,11 +24,13 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from . import exports, markup
 from .claimpage import ClaimArticle, EvidenceView
 from .fragments import Fragments, esc
+from .interrupt import signals_held
 from .models import Claim, Source, Term
 from .pages import COLUMNS, Contradiction, Dispute, DoseComparison, Opposite, Site, chunks
 
@@ -114,12 +116,22 @@ class _Loader(FileSystemLoader):
             ) from None
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Compiled templates, each written with the stopping signals held: Jinja removes its
+    temporary file when interrupted, but not when the signal comes between making the
+    file and the `try` that would (a test that stops builds caught one left behind)."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with signals_held():
+            super().dump_bytecode(bucket)
+
+
 def environment(templates: Path, compiled: Path | None = None) -> Environment:
     """`compiled`: a folder for Jinja's compiled templates, so a later build loads them
     instead of compiling them again (a tenth of a one-claim rebuild)."""
     env = Environment(
         loader=_Loader(templates),
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=_BytecodeCache(str(compiled)) if compiled else None,
         autoescape=select_autoescape(("html", "xml"), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
