@@ -350,6 +350,19 @@ def test_sources_with_each_others_ids_keep_them(tmp_path: Path) -> None:
     )
 
 
+def test_a_claim_file_renamed_with_capitals_is_not_told_to_set_that_id(tmp_path: Path) -> None:
+    """As for a source: the hint said "or set 'id: Base-Claim'", an id refused for its
+    capitals (and, for a copy, to rename it over the claim it copies: duplicate-id.yaml
+    in tests/test_fixtures.py)."""
+    root = project(tmp_path)
+    (root / "claims" / "base-claim.yaml").rename(root / "claims" / "Base-Claim.yaml")
+    assert refused(root) == (
+        "claims/Base-Claim.yaml:1:1: error: id: 'base-claim' does not match the file name "
+        "'Base-Claim.yaml' (rename the file to 'base-claim.yaml')\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
+    )
+
+
 def test_an_overview_copied_under_another_name_is_not_told_to_overwrite_it(
     tmp_path: Path,
 ) -> None:

@@ -74,7 +74,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "duplicate-id.yaml": (
         1,
-        "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' (rename the file to 'base-claim.yaml' or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+        "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' ('base-claim.yaml' is that claim: delete this file if it is a copy, or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
     "every-problem-in-one-pass.yaml": (
         1,

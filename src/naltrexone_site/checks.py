@@ -16,9 +16,13 @@ from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
 from .problems import Location, Problem, error, warning
-from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, unknown_value
+from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, file_name_hint, unknown_value
 
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
+
+
+def _stem(claim: Claim) -> str:
+    return claim.path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,16 @@ def run_checks(
 
 def check_ids(ctx: Context) -> Iterator[Problem]:
     first: dict[str, Claim] = {}
+    gives: dict[str, str | None] = dict.fromkeys(ctx.claim_files)  # None: unread
+    gives.update((_stem(claim), claim.id) for claim in ctx.registry.claims)
     for claim in ctx.registry.claims:
-        stem = claim.path.rsplit("/", 1)[-1].removesuffix(".yaml")
+        stem = _stem(claim)
         if claim.id != stem:
             yield error(
                 claim.at("id"),
                 "id",
                 f"'{claim.id}' does not match the file name '{stem}.yaml'",
-                f"rename the file to '{claim.id}.yaml' or set 'id: {stem}'",
+                file_name_hint(claim.id, stem, ".yaml", "claim", gives),
             )
         key = claim.id.lower()
         if key in first:

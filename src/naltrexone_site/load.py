@@ -33,6 +33,7 @@ from .schema import (
     UNKNOWN,
     Field,
     as_ids,
+    file_name_hint,
     nearest,
     unknown_fields,
     unknown_value,
@@ -394,8 +395,8 @@ def _one_per_id(
     it, and the rest take their file names: a copy under another source's id took its
     place, and every quote from that source was "not in source". (A renamed file keeps
     its id: the claims citing it stay as they were.)"""
-    named = {path.stem for path in files}
-    gives = {Path(source.path).stem: source.id for source in sources}
+    gives: dict[str, str | None] = {path.stem: None for path in files}  # None: unread
+    gives.update((Path(source.path).stem, source.id) for source in sources)
     keeper: dict[str, Source] = {}  # id -> the source named after it, else the first
     for source in sources:
         if source.id not in keeper or Path(source.path).stem == source.id:
@@ -404,7 +405,7 @@ def _one_per_id(
     for source in sources:
         stem = Path(source.path).stem
         if source.id != stem:
-            hint = _hint(source.id, stem, named, gives)
+            hint = file_name_hint(source.id, stem, ".md", "source", gives)
             problems.append(
                 error(
                     source.at("id"),
@@ -417,17 +418,6 @@ def _one_per_id(
                 source = replace(source, id=stem)
         made.append(source)
     return tuple(made)
-
-
-def _hint(given: str, stem: str, named: set[str], gives: dict[str, str]) -> str:
-    """How to mend a source file named otherwise than its id; never by a rename that
-    would overwrite another file, nor to an id with capitals."""
-    set_id = f"set 'id: {stem}'" if ID_RE.fullmatch(stem) else "rename this file"
-    if gives.get(given) == given:
-        return f"'{given}.md' is that source: delete this file if it is a copy, or {set_id}"
-    if given in named:
-        return f"{set_id}: '{given}.md' is another source's file"
-    return f"rename the file to '{given}.md'" + (f" or {set_id}" if ID_RE.fullmatch(stem) else "")
 
 
 def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview | None:

@@ -268,8 +268,28 @@ def _fine(value: Any, spec: Field) -> bool:
 def _id_hint(path: str) -> str:
     """A claim's or source's id is its file's name: that name, when it is a valid id (so
     the fix is not followed by "does not match the file name" on the next run)."""
-    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return f"set 'id: {stem}', the file's name" if ID_RE.fullmatch(stem) else ID_HINT
+    set_id = _set_id(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    return f"{set_id}, the file's name" if set_id else ID_HINT
+
+
+def _set_id(stem: str) -> str | None:
+    """The fix "set 'id: <the file's name>'", where that name is a valid id."""
+    return f"set 'id: {stem}'" if ID_RE.fullmatch(stem) else None
+
+
+def file_name_hint(
+    given: str, stem: str, suffix: str, what: str, files: Mapping[str, str | None]
+) -> str:
+    """How to mend a claim or source file whose id (`given`) is not its name (`stem`):
+    never by a rename over another file (`files`: the name of every file of its kind ->
+    the id it gives, None if unread), nor by setting an id with capitals."""
+    set_id = _set_id(stem)
+    mend = set_id or "rename this file"
+    if files.get(given) == given:
+        return f"'{given}{suffix}' is that {what}: delete this file if it is a copy, or {mend}"
+    if given in files:
+        return f"{mend}: '{given}{suffix}' is another {what}'s file"
+    return f"rename the file to '{given}{suffix}'" + (f" or {set_id}" if set_id else "")
 
 
 def _check_type(
