@@ -50,6 +50,17 @@ def environment(**more: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p), **more}
 
 
+def run_code(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A program (`python -c`) using this checkout's code, run to its end."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=environment(),
+    )
+
+
 # --- Ctrl-C while the program is still importing (before `cli.main` runs) ---------------
 
 INTERRUPT_AT_IMPORT = """\
@@ -228,13 +239,7 @@ def test_a_signal_after_the_new_site_is_in_place_does_not_say_nothing_changed(
 ) -> None:
     root = make_site()
     site = tmp_path / "_site"
-    done = subprocess.run(
-        [sys.executable, "-c", AFTER_THE_SWAP, str(root), str(site)],
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        env=environment(),
-    )
+    done = run_code(AFTER_THE_SWAP, str(root), str(site))
     assert (done.returncode, done.stdout) == (128 + signal.SIGTERM, "")
     assert done.stderr == (
         "interrupted after the new site was in place; its cache may be incomplete, and the "
@@ -269,13 +274,7 @@ def test_a_signal_in_a_finaliser_stops_the_program_with_no_traceback() -> None:
     """A SIGTERM that reached the build while a temporary file's closer ran printed
     "Exception ignored in: <function _TemporaryFileCloser.__del__>" and a traceback, and
     the stop was lost (CI, tests/test_signals.py, SIGTERM-to-all)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SWALLOWED],
-        capture_output=True,
-        text=True,
-        env=environment(),
-        timeout=WAIT,
-    )
+    done = run_code(SWALLOWED)
     assert (done.returncode, done.stdout, done.stderr) == (
         128 + signal.SIGTERM,
         "",
@@ -366,13 +365,7 @@ def test_a_signal_as_a_compiled_template_is_kept_leaves_no_file(tmp_path: Path) 
     workers left one in the cache (CI, SIGHUP-to-all above, once)."""
     compiled = tmp_path / "compiled"
     compiled.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", SIGNAL_AS_TEMPLATE_IS_KEPT, str(REPO / "templates"), str(compiled)],
-        capture_output=True,
-        text=True,
-        env=environment(),
-        timeout=WAIT,
-    )
+    done = run_code(SIGNAL_AS_TEMPLATE_IS_KEPT, str(REPO / "templates"), str(compiled))
     assert (done.returncode, done.stdout, done.stderr) == (128 + signal.SIGTERM, "", INTERRUPTED)
     assert [p.suffix for p in compiled.iterdir()] == [".cache"]  # the one written whole
 

@@ -199,7 +199,7 @@ def flat_evidence(
 
 
 _LIST_ITEM = re.compile(r"([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+")  # plainer than anchoring's sentences
 
 
 def lead_in(body: str, start: int) -> str:
@@ -237,7 +237,7 @@ def lead_in(body: str, start: int) -> str:
 def _introducing(text: str) -> str:
     """The last sentence of `text` if it introduces what follows (ends in a colon)."""
     text = text.strip()
-    return _SENTENCE_END.split(text)[-1] if text.endswith(":") else ""
+    return _SENTENCE_GAP.split(text)[-1] if text.endswith(":") else ""
 
 
 def _lines_up(body: str, start: int) -> Iterator[str]:

@@ -32,6 +32,8 @@ from types import FrameType
 SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )  # no SIGHUP on Windows
+# the timer that gives again a stop a finaliser swallowed; none on Windows
+_TIMER = (signal.SIGALRM,) if hasattr(signal, "setitimer") else ()
 
 _owner = 0  # the process where the handler raises; 0 until `install`
 _first = 0.0  # when the first signal came (time.monotonic); 0 before
@@ -56,7 +58,7 @@ def install() -> None:
     for signum in SIGNALS:
         if signal.getsignal(signum) != signal.SIG_IGN:
             signal.signal(signum, _raise)
-    if hasattr(signal, "setitimer"):  # not on Windows
+    if _TIMER:
         signal.signal(signal.SIGALRM, _raise_swallowed)
         sys.unraisablehook = _unraisable
 
@@ -71,7 +73,7 @@ def adopt() -> None:
 
 def finished() -> None:
     """The program's work is done: a signal now changes nothing, and is ignored."""
-    for signum in (*SIGNALS, *([signal.SIGALRM] if hasattr(signal, "setitimer") else [])):
+    for signum in (*SIGNALS, *_TIMER):
         signal.signal(signum, signal.SIG_IGN)
 
 
