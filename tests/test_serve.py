@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import pytest
 from conftest import rewrite as edit
 from preview_support import FIXTURE, REPO, WAIT, Running, make_project, preview_of
 
+from naltrexone_site import cache
 from naltrexone_site import serve as serve_module
 from naltrexone_site.cli import main
 from naltrexone_site.problems import Location, error
@@ -606,3 +608,18 @@ def test_serve_turns_the_cycle_collector_back_on(tmp_path: Path) -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_serve_frees_what_each_build_made(tmp_path: Path) -> None:
+    # the program keeps a build's values until it exits (cache.held); a server runs on
+    root = make_project(tmp_path / "project")
+    cache.hold_until_exit(True)
+    try:
+        assert main(["--root", str(root), "serve", "--out", str(root / "claims" / "x")]) == 2
+        kept = {"a build's value"}  # a set: a weak reference can follow it
+        cache.held(kept)
+        seen = weakref.ref(kept)
+        del kept
+        assert seen() is None
+    finally:
+        cache.hold_until_exit(False)

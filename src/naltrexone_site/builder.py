@@ -187,6 +187,7 @@ def _rebuild(
         digests.update(checked.context.digests)
     saved = Record(inputs, kept, files.keys, files.inodes, pages, checked.problems, counts, digests)
     cache.save(root, _record_name(out), saved)
+    cache.held(record, plan, files, inputs, digests, saved, checked)
     return Outcome(checked, pages=pages, written=files.written)
 
 

@@ -129,6 +129,25 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
+# What a program that runs once would free just before it leaves by os._exit (see
+# __main__.entry): a build's values, freed one object at a time as its functions return
+# (0.05 s of a one-claim rebuild at 10,000 claims). None in a process that runs on
+# (`serve`, the tests), which must free them.
+_held: list[object] | None = None
+
+
+def hold_until_exit(enabled: bool) -> None:
+    """Whether `held` keeps what it is given until the process exits."""
+    global _held
+    _held = [] if enabled else None
+
+
+def held(*values: object) -> None:
+    """Keep `values` until exit, in a program that runs once; elsewhere, nothing."""
+    if _held is not None:
+        _held.extend(values)
+
+
 SHARDS = 16  # a large mapping is kept in this many files: one edit rewrites one of them
 
 

@@ -225,6 +225,7 @@ def checked_project(root: Path) -> Checked:
     ctx = checked.context
     counts = files_read(ctx) if ctx else None
     cache.save(root, "check", (inputs, checked.problems, counts))
+    cache.held(checked)  # see __main__.entry
     return checked
 
 

@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import TemplateSyntaxError
 
+from . import cache
 from .builder import build, template_failure
 from .cli import summary
 from .inputs import BUILT_FROM, rel
@@ -225,7 +226,10 @@ class Preview:
 
 def serve(root: Path, out: Path | None, host: str, port: int, report: Report = print) -> int:
     """The `serve` command: runs until Ctrl-C. A temporary output folder is removed after."""
-    gc.enable()  # it runs on: reference cycles must be collected (cli.entry turned it off)
+    # it runs on: reference cycles must be collected, and each build's values freed
+    # (__main__.entry turned both off)
+    gc.enable()
+    cache.hold_until_exit(False)
     watched = [root / folder for folder in BUILT_FROM]
     if out is not None and any(out == w or w in out.parents for w in watched):
         report(f"error: --out {out} is inside a watched folder: every build would start another")
