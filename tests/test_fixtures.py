@@ -164,7 +164,12 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "unknown-field.yaml": (
         1,
-        "claims/unknown-field.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (the fields not given yet: cites)\n4 claims, 1 source: 3 errors, 0 warnings\n",
+        "claims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (the fields not given yet: cites)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
+    # each misspelt field was said twice: also as the field it is taken for, missing
+    "misspelt-required-fields.yaml": (
+        1,
+        "claims/misspelt-required-fields.yaml:2:1: error: statment: unknown field (did you mean 'statement'?)\nclaims/misspelt-required-fields.yaml:10:5: error: evidence[0].stanse: unknown field (did you mean 'stance'?)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
     "unknown-references.yaml": (
         1,

@@ -35,6 +35,7 @@ from .schema import (
     as_ids,
     file_name_hint,
     nearest,
+    said_once,
     unknown_fields,
     unknown_value,
     validate,
@@ -352,7 +353,7 @@ def _readable(
     a key given twice keeps its first value, which is checked as any, and an unknown
     field is left out."""
     found = list(validate(data, fields, name, parsed.positions))
-    problems += _unrefused(found, parsed)
+    problems += said_once(_unrefused(found, parsed))
     return all(p.message == UNKNOWN for p in found)
 
 
@@ -614,6 +615,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
         terms: list[Term] = []
         first: dict[str, int] = {}  # id -> its entry's line
         known = _TERM_NAMES[key]
+        start = len(problems)  # this file's entries' problems, from here
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
             where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
             # An unknown field is said with the entry's other problems, and, as in a claim,
@@ -638,6 +640,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             first.setdefault(entry["id"], where.line)
             broken = broken or bool(found)
             terms.append(Term(**{k: v for k, v in entry.items() if k in known}))
+        problems[start:] = said_once(problems[start:])
         if isinstance(parsed.data, list) and not parsed.data:
             problems.append(
                 error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")

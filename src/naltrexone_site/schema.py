@@ -125,6 +125,10 @@ def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
     return match[0] if match else None
 
 
+def _did_you_mean(name: str) -> str:
+    return f"did you mean '{name}'?"
+
+
 def unknown_value(
     where: Location, field: str, value: str, what: str, choices: Iterable[str]
 ) -> Problem:
@@ -132,7 +136,7 @@ def unknown_value(
     options = sorted(choices)
     guess = nearest(value, options)
     if guess:
-        hint = f"did you mean '{guess}'?"
+        hint = _did_you_mean(guess)
     elif len(options) <= 8:
         hint = f"choose one of: {', '.join(options)}"
     else:
@@ -141,6 +145,7 @@ def unknown_value(
 
 
 UNKNOWN = "unknown field"  # the message of the one field problem that leaves the rest readable
+MISSING = "required field is missing"  # of a field not given (see `said_once`)
 
 
 def validate(
@@ -198,7 +203,7 @@ def unknown_fields(
             if elsewhere and name in elsewhere:
                 hint = f"'{name}' is a field of {elsewhere[name]}: delete it here"
             elif guess:
-                hint = f"did you mean '{guess}'?"
+                hint = _did_you_mean(guess)
             elif left:
                 hint = f"the fields not given yet: {', '.join(left)}"
             else:
@@ -206,6 +211,24 @@ def unknown_fields(
             yield error(
                 locate(path, positions, prefix + name), prefix + name, "unknown field", hint
             )
+
+
+def said_once(problems: list[Problem]) -> list[Problem]:
+    """The problems but a required field missing where an unknown field beside it is
+    taken for it ("did you mean 'group'?"): a misspelt field is one fault, said once."""
+    taken = {(p.location.path, _parent(p.field), p.hint) for p in problems if p.message == UNKNOWN}
+    return [
+        p
+        for p in problems
+        if p.message != MISSING
+        or (p.location.path, _parent(p.field), _did_you_mean(p.field.rpartition(".")[2]))
+        not in taken
+    ]
+
+
+def _parent(field: str) -> str:
+    """'evidence[0]' of 'evidence[0].stance'; '' of a top-level field."""
+    return field.rpartition(".")[0]
 
 
 _ABSENT = object()
