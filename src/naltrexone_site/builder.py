@@ -187,7 +187,7 @@ def _rebuild(
         digests.update(checked.context.digests)
     saved = Record(inputs, kept, files.keys, files.inodes, pages, checked.problems, counts, digests)
     cache.save(root, _record_name(out), saved)
-    cache.held(record, plan, files, inputs, digests, saved, checked)
+    cache.held(record, plan, saved, checked)  # `saved` holds the new inputs, keys, digests
     return Outcome(checked, pages=pages, written=files.written)
 
 

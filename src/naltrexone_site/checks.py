@@ -16,13 +16,9 @@ from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
 from .problems import Location, Problem, error, warning
-from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, file_name_hint, unknown_value
+from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, file_name_hint, file_stem, unknown_value
 
 _CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
-
-
-def _stem(claim: Claim) -> str:
-    return claim.path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
 @dataclass(frozen=True)
@@ -61,9 +57,9 @@ def run_checks(
 def check_ids(ctx: Context) -> Iterator[Problem]:
     first: dict[str, Claim] = {}
     gives: dict[str, str | None] = dict.fromkeys(ctx.claim_files)  # None: unread
-    gives.update((_stem(claim), claim.id) for claim in ctx.registry.claims)
+    gives.update((file_stem(claim.path), claim.id) for claim in ctx.registry.claims)
     for claim in ctx.registry.claims:
-        stem = _stem(claim)
+        stem = file_stem(claim.path)
         if claim.id != stem:
             yield error(
                 claim.at("id"),

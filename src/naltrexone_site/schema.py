@@ -196,13 +196,12 @@ def unknown_fields(
     else the names it does not have yet (all of them listed hid the few that were left);
     one that `elsewhere` names a place for (a strength's `rank` in a dose) is said to be
     that place's."""
+    left = [n for n in names if n not in data]
     for name in data:
         if name not in names:
-            guess = nearest(str(name), names)
-            left = [n for n in names if n not in data]
             if elsewhere and name in elsewhere:
                 hint = f"'{name}' is a field of {elsewhere[name]}: delete it here"
-            elif guess:
+            elif guess := nearest(str(name), names):
                 hint = _did_you_mean(guess)
             elif left:
                 hint = f"the fields not given yet: {', '.join(left)}"
@@ -291,8 +290,14 @@ def _fine(value: Any, spec: Field) -> bool:
 def _id_hint(path: str) -> str:
     """A claim's or source's id is its file's name: that name, when it is a valid id (so
     the fix is not followed by "does not match the file name" on the next run)."""
-    set_id = _set_id(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    set_id = _set_id(file_stem(path))
     return f"{set_id}, the file's name" if set_id else ID_HINT
+
+
+def file_stem(path: str) -> str:
+    """'x' of 'claims/x.yaml': the name an id must be (plain string work, not a Path:
+    this runs over every claim)."""
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 def _set_id(stem: str) -> str | None:
