@@ -116,12 +116,29 @@ TAXONOMY: dict[str, str] = {
         "the settings and taxonomy first\n"
     ),
     # the entry was dropped with no word of the misspelt field, and the claim filed under it
-    # was "not a known mechanism" too (a wrong reading: the claim is right)
+    # was "not a known mechanism" too (a wrong reading: the claim is right); then it was said
+    # twice, also as "[1]: each entry needs id, label and definition as text"
     "mechanisms.label-misspelt.yaml": (
-        "content/taxonomy/mechanisms.yaml:7:3: error: [1]: each entry needs id, label and "
-        "definition as text\ncontent/taxonomy/mechanisms.yaml:9:3: error: [1].lable: unknown "
-        "field (did you mean 'label'?)\n2 errors, 0 warnings; quotes, references and "
-        "duplicates not checked: fix the settings and taxonomy first\n"
+        "content/taxonomy/mechanisms.yaml:9:3: error: [1].lable: unknown field (did you mean "
+        "'label'?)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix "
+        "the settings and taxonomy first\n"
+    ),
+    # each of these was "[1]: each entry needs id, label and definition as text", at the
+    # entry, whatever the field and whatever was wrong with it ('label: ""' passed)
+    "doses.definition-missing.yaml": (
+        "content/taxonomy/doses.yaml:6:3: error: [1].definition: required field is missing "
+        "(add 'definition:' with text: what it means, in a sentence)\n1 error, 0 warnings; "
+        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
+    ),
+    "stances.label-empty.yaml": (
+        "content/taxonomy/stances.yaml:5:3: error: [1].label: is empty (write the text)\n"
+        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
+    ),
+    "strengths.id-not-text.yaml": (
+        "content/taxonomy/strengths.yaml:11:3: error: [1].id: expected text, found list (put "
+        "text in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: "
+        "fix the settings and taxonomy first\n"
     ),
     # a dose's `rank` (a strength's field) was taken and did nothing; an unknown field's
     # hint listed all ten fields of every file, the three given here among them

@@ -528,12 +528,14 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
     )
 
 
-# The type of each optional field of a taxonomy entry, from Term (id, label and definition
-# are text, checked first). Its annotations are strings ("str"), under postponed evaluation.
-_TERM_TYPES = {
-    f.name: {"str": str, "int": int}[str(f.type)]
-    for f in fields(Term)
-    if f.name not in ("id", "label", "definition")
+# The type of each field of a taxonomy entry, from Term. Its annotations are strings
+# ("str"), under postponed evaluation.
+_TERM_TYPES = {f.name: {"str": str, "int": int}[str(f.type)] for f in fields(Term)}
+# Every entry's own fields, each with what it is for (the hint where it is missing)
+_TERM_REQUIRED = {
+    "id": "the id claims file under",
+    "label": "the name the site shows",
+    "definition": "what it means, in a sentence",
 }
 
 
@@ -545,12 +547,30 @@ def _term_problems(
     first: dict[str, int],
     known: list[str],
 ) -> list[Problem]:
-    """A taxonomy entry's id and field types: an id names a page (mechanisms/<id>.html)
-    and an anchor, so '../x' or a repeated id broke the build far from its cause."""
+    """A taxonomy entry's fields, each said where it is wrong: a required one missing (said
+    once with a misspelling of it, see `said_once`), any of the wrong type; and its id: an
+    id names a page (mechanisms/<id>.html) and an anchor, so '../x' or a repeated id broke
+    the build far from its cause."""
     found = []
-    term_id = entry["id"]
+    for field_name, purpose in _TERM_REQUIRED.items():
+        value = entry.get(field_name)
+        if field_name not in entry:
+            found.append(
+                error(
+                    Location(name, *positions.get(f"[{i}]", (1, 1))),
+                    f"[{i}].{field_name}",
+                    "required field is missing",
+                    f"add '{field_name}:' with text: {purpose}",
+                )
+            )
+        elif value is None or isinstance(value, str) and not value.strip():
+            at = Location(name, *positions.get(f"[{i}].{field_name}", (1, 1)))
+            found.append(error(at, f"[{i}].{field_name}", "is empty", "write the text"))
+    term_id = entry.get("id")
     at = Location(name, *positions.get(f"[{i}].id", (1, 1)))
-    if not ID_RE.fullmatch(term_id):
+    if not isinstance(term_id, str):
+        pass  # missing, or not text: said with the other fields' types below
+    elif not ID_RE.fullmatch(term_id):
         found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
     elif term_id in first:
         found.append(
@@ -625,9 +645,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                 problems += unknown_fields(
                     entry, known, name, parsed.positions, f"[{i}].", _TERM_OWNERS
                 )
-            if not isinstance(entry, dict) or not all(
-                isinstance(entry.get(k), str) for k in ("id", "label", "definition")
-            ):
+            if not isinstance(entry, dict):
                 problems.append(
                     error(where, f"[{i}]", "each entry needs id, label and definition as text")
                 )
@@ -637,8 +655,11 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             problems += found
             if key == "mechanisms":  # a wrong group hides a row, but misjudges no claim
                 problems += _group_problems(entry, i, name, parsed.positions)
+            if found:
+                broken = True  # without the entry, the claims filed under it are misjudged
+                if not all(isinstance(entry.get(k), str) for k in _TERM_REQUIRED):
+                    continue  # no term can be made of it
             first.setdefault(entry["id"], where.line)
-            broken = broken or bool(found)
             terms.append(Term(**{k: v for k, v in entry.items() if k in known}))
         problems[start:] = said_once(problems[start:])
         if isinstance(parsed.data, list) and not parsed.data:
