@@ -406,6 +406,36 @@ def test_new_code_invalidates_everything(
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+def test_a_library_upgraded_invalidates_everything(
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new version of a library the build uses (here a stand-in, reinstalled as pip
+    does: its files removed and written again) is new code: nothing cached is reused,
+    and no page is left as the old version made it."""
+    library = tmp_path / "libraries" / "stand_in"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("VERSION = '1.0'\n")
+    monkeypatch.syspath_prepend(str(library.parent))
+    monkeypatch.setattr(cache, "LIBRARIES", (*cache.LIBRARIES, "stand_in"))
+    cache.code_fingerprint.cache_clear()
+    try:
+        root, out = warm()
+        (library / "__init__.py").unlink()
+        (library / "__init__.py").write_text("VERSION = '1.0.1'\n")
+        cache.code_fingerprint.cache_clear()
+        stages = Stages()
+        warm_build(root, out, stages)
+        made = re.match(r"(\d+) of (\d+)", stages.notes.get("render", ""))
+        assert made and made.group(1) == made.group(2), stages.notes  # nothing reused
+        cache.code_fingerprint.cache_clear()
+        stages = Stages()
+        warm_build(root, out, stages)  # the same library again: nothing to do
+        assert stages.notes["load"] == "no input changed: nothing to do"
+        same_as_cold(root, out, tmp_path, monkeypatch)
+    finally:
+        cache.code_fingerprint.cache_clear()  # the next test's, without the stand-in
+
+
 # ----------------------------------------------------------- no-op, writes, atomicity
 
 

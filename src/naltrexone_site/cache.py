@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import importlib.machinery
 import marshal
 import os
 import pickle
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -36,14 +38,38 @@ def stable(value: Any) -> bytes:
     return marshal.dumps(value, 0)
 
 
+# The libraries whose work reaches the site or the cache (parsing, matching, rendering,
+# escaping): a new version of one is new code too.
+LIBRARIES = ("jinja2", "markupsafe", "markdown_it", "mdurl", "yaml", "rapidfuzz")
+
+
 @cache
 def code_fingerprint() -> str:
-    """A hash of every module of this package: new code, new cache."""
-    digest = hashlib.sha256(str(VERSION).encode())
+    """A hash of every module of this package, of Python's version and of where each of
+    the LIBRARIES is installed: new code, new cache. Upgrading markdown-it-py or Jinja
+    left every page as the old version made it, until its claim changed."""
+    digest = hashlib.sha256(f"{VERSION} {sys.version}".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    for name in LIBRARIES:
+        digest.update(_installed(name).encode())
     return digest.hexdigest()[:16]
+
+
+def _installed(name: str) -> str:
+    """A library as installed: its first file and that file's stat, which any upgrade or
+    reinstall changes. Found without importing it (0.1 ms; a build with nothing to do
+    imports none of them) and without importlib.metadata (10 ms)."""
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        info = os.stat(origin) if origin else None
+    except (ImportError, ValueError, OSError):
+        info = None
+    if info is None:
+        return f"{name}: not found"
+    return f"{name}: {origin} {info.st_ino} {info.st_mtime_ns} {info.st_size}"
 
 
 def cache_dir(root: Path) -> Path | None:
