@@ -568,19 +568,18 @@ def _term_problems(
             found.append(error(at, f"[{i}].{field_name}", "is empty", "write the text"))
     term_id = entry.get("id")
     at = Location(name, *positions.get(f"[{i}].id", (1, 1)))
-    if not isinstance(term_id, str):
-        pass  # missing, or not text: said with the other fields' types below
-    elif not ID_RE.fullmatch(term_id):
-        found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
-    elif term_id in first:
-        found.append(
-            error(
-                at,
-                f"[{i}].id",
-                f"'{term_id}' is already the id of the entry at line {first[term_id]}",
-                "give each entry its own id",
+    if isinstance(term_id, str):  # else said above, or with the other fields' types below
+        if not ID_RE.fullmatch(term_id):
+            found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
+        elif term_id in first:
+            found.append(
+                error(
+                    at,
+                    f"[{i}].id",
+                    f"'{term_id}' is already the id of the entry at line {first[term_id]}",
+                    "give each entry its own id",
+                )
             )
-        )
     for field_name, kind in _TERM_TYPES.items():
         if field_name not in known:  # another file's: an unknown field, said once
             continue
