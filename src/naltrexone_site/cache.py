@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import parallel
+from .inputs import stat_key
 
 T = TypeVar("T")
 
@@ -67,9 +68,7 @@ def _installed(name: str) -> str:
         info = os.stat(origin) if origin else None
     except (ImportError, ValueError, OSError):
         info = None
-    if info is None:
-        return f"{name}: not found"
-    return f"{name}: {origin} {info.st_ino} {info.st_mtime_ns} {info.st_size}"
+    return f"{name}: {origin} {stat_key(info)}" if info is not None else f"{name}: not found"
 
 
 def cache_dir(root: Path) -> Path | None:

@@ -55,7 +55,13 @@ TAXONOMY_FILES = {
 }
 # The fields of an entry, per file: one of another file's did nothing where it was given
 # (a dose's `rank`), and an unknown field's hint listed all ten.
-_COMMON = ["id", "label", "definition"]
+# Every entry's own fields, each with what it is for (the hint where it is missing)
+_TERM_REQUIRED = {
+    "id": "the id claims file under",
+    "label": "the name the site shows",
+    "definition": "what it means, in a sentence",
+}
+_COMMON = [*_TERM_REQUIRED]
 _TERM_NAMES = {
     "mechanisms": [*_COMMON, "group"],
     "doses": [*_COMMON, "short"],
@@ -531,12 +537,6 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
 # The type of each field of a taxonomy entry, from Term. Its annotations are strings
 # ("str"), under postponed evaluation.
 _TERM_TYPES = {f.name: {"str": str, "int": int}[str(f.type)] for f in fields(Term)}
-# Every entry's own fields, each with what it is for (the hint where it is missing)
-_TERM_REQUIRED = {
-    "id": "the id claims file under",
-    "label": "the name the site shows",
-    "definition": "what it means, in a sentence",
-}
 
 
 def _term_problems(
@@ -637,19 +637,18 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
         start = len(problems)  # this file's entries' problems, from here
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
             where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
-            # An unknown field is said with the entry's other problems, and, as in a claim,
-            # leaves the entry readable: it was said alone, and the entry dropped, so that
-            # every claim filed under it was "not a known mechanism" as well.
-            if isinstance(entry, dict):
-                problems += unknown_fields(
-                    entry, known, name, parsed.positions, f"[{i}].", _TERM_OWNERS
-                )
             if not isinstance(entry, dict):
                 problems.append(
                     error(where, f"[{i}]", "each entry needs id, label and definition as text")
                 )
                 broken = True  # without the entry, the claims filed under it are misjudged
                 continue
+            # An unknown field is said with the entry's other problems, and, as in a claim,
+            # leaves the entry readable: it was said alone, and the entry dropped, so that
+            # every claim filed under it was "not a known mechanism" as well.
+            problems += unknown_fields(
+                entry, known, name, parsed.positions, f"[{i}].", _TERM_OWNERS
+            )
             found = _term_problems(entry, i, name, parsed.positions, first, known)
             problems += found
             if key == "mechanisms":  # a wrong group hides a row, but misjudges no claim
