@@ -166,6 +166,13 @@ TAXONOMY: dict[str, str] = {
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
         "'group'?)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
+    # `check` said "0 errors"; `build` stopped with a traceback (KeyError: 'standard')
+    "doses.column-missing.yaml": (
+        "content/taxonomy/doses.yaml:1:1: error: no entry has the id 'standard', one of the "
+        "map's dose columns (add an entry with 'id: standard', its label, short and "
+        "definition)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix "
+        "the settings and taxonomy first\n"
+    ),
     # `check` said "0 errors"; `build` said "fix the errors above" and listed none
     "stances.no-entries.yaml": (
         "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least "

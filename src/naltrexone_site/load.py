@@ -26,6 +26,7 @@ from .models import (
 from .problems import Location, Problem, error, warning
 from .schema import (
     CLAIM_FIELDS,
+    COLUMNS,
     ID_HINT,
     ID_RE,
     OVERVIEW_FIELDS,
@@ -660,6 +661,19 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
             first.setdefault(entry["id"], where.line)
             terms.append(Term(**{k: v for k, v in entry.items() if k in known}))
         problems[start:] = said_once(problems[start:])
+        if key == "doses" and isinstance(parsed.data, list) and parsed.data:
+            given = {entry.get("id") for entry in parsed.data if isinstance(entry, dict)}
+            for column in COLUMNS:
+                if column not in given:  # its label heads a column: the build stopped there
+                    problems.append(
+                        error(
+                            Location(name, 1, 1),
+                            "",
+                            f"no entry has the id '{column}', one of the map's dose columns",
+                            f"add an entry with 'id: {column}', its label, short and definition",
+                        )
+                    )
+                    broken = True
         if isinstance(parsed.data, list) and not parsed.data:
             problems.append(
                 error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")

@@ -27,8 +27,8 @@ from .anchoring import Anchor, SourceText
 from .checks import Context
 from .history import History
 from .models import Claim, Evidence, Overview, Registry, Source, Term
+from .schema import COLUMNS  # the map's dose columns, in order
 
-COLUMNS = ("standard", "low", "unspecified")  # the map's dose columns, in order
 BOTH = "both"  # counted in the standard and the low column
 BACKGROUND = "background"  # claims about the body or other drugs, not about naltrexone
 STATUS = "status"  # claims about its approval or use, not evidence that it works

@@ -32,7 +32,8 @@ from .claimpage import ClaimArticle, EvidenceView
 from .fragments import Fragments, esc
 from .interrupt import signals_held
 from .models import Claim, Source, Term
-from .pages import COLUMNS, Contradiction, Dispute, DoseComparison, Opposite, Site, chunks
+from .pages import Contradiction, Dispute, DoseComparison, Opposite, Site, chunks
+from .schema import COLUMNS
 
 # No page grows without bound with the registry: long lists continue on numbered pages.
 LIST_LIMIT = 500  # claims per page of the browse list

@@ -19,6 +19,9 @@ from .problems import Location, Problem, error
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: "$" alone would let "x\n" through
 ID_HINT = "use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound'"
+# The evidence map's dose columns, in order: ids that doses.yaml must define (their labels
+# head the columns; "both" is counted in the first two and may be left out)
+COLUMNS = ("standard", "low", "unspecified")
 
 
 @dataclass(frozen=True)
