@@ -451,6 +451,28 @@ def test_a_pipe_among_the_inputs_is_an_error_not_a_wait_for_ever(tmp_path: Path)
     )
 
 
+def test_what_in_claims_cannot_be_a_claim_is_said_not_skipped(tmp_path: Path) -> None:
+    """A folder named like a claim, a link to nothing and a link to itself (made here: git
+    holds no empty folder) passed `check` as 3 claims and 0 errors, and so did a claim
+    in a folder in claims/: each was left out of the site without a word."""
+    root = project(tmp_path)
+    (root / "claims" / "folder.yaml").mkdir()
+    (root / "claims" / "gone.yaml").symlink_to(tmp_path / "nothing-here.yaml")
+    (root / "claims" / "loop.yaml").symlink_to("loop.yaml")
+    (root / "claims" / "more").mkdir()
+    shutil.copy(root / "claims" / "base-claim.yaml", root / "claims" / "more" / "moved.yaml")
+    run = check(root)
+    assert (run.returncode, run.stderr) == (1, "")
+    assert run.stdout == (
+        "claims/folder.yaml: error: cannot read the file: Is a directory\n"
+        "claims/gone.yaml: error: cannot read the file: No such file or directory\n"
+        "claims/loop.yaml: error: cannot read the file: Too many levels of symbolic links\n"
+        "claims/more/moved.yaml: warning: not read: claims are the files in claims/ itself, "
+        "not in folders in it (move it to claims/moved.yaml)\n"
+        "6 claims, 1 source: 3 errors, 1 warning\n"
+    )
+
+
 def test_links_in_a_loop_are_followed_once(tmp_path: Path) -> None:
     """Two links to claims/ inside it made the scan of the inputs exponential."""
     root = tmp_path / "project"

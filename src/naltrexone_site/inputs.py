@@ -38,16 +38,28 @@ def stat_key(info: os.stat_result) -> StatKey:
     return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
 
 
+# In place of a folder's stat (its times change with every file saved in it): a folder is
+# listed, so that one named like a claim is an error, not a claim silently missing
+FOLDER: StatKey = (-1, -1, 0, -1)
+
+
 def scan_inputs(root: Path, folders: tuple[str, ...] = REGISTRY) -> dict[str, StatKey]:
     """The stat of every file under `folders`, by path from the root: one pass of
-    os.scandir and stat, which is all a build that finds nothing changed needs to read."""
+    os.scandir and stat, which is all a build that finds nothing changed needs to read.
+    Every entry is listed, so that loading can say what is wrong with it: pipes and
+    devices, links to nothing or in a loop (by their own stat), and folders (`FOLDER`)."""
     found: dict[str, StatKey] = {}
+    inside: list[str] = []
     for name in folders:
-        for path, entry in files_under(root / name, f"{name}/", follow_symlinks=True):
-            try:  # pipes and devices too: reading them is refused with a located error
+        for path, entry in files_under(root / name, f"{name}/", True, inside):
+            try:
                 found[path] = stat_key(entry.stat())
-            except OSError:  # removed while we looked, or a link to nothing
-                continue
+            except OSError:
+                try:
+                    found[path] = stat_key(entry.stat(follow_symlinks=False))
+                except OSError:  # removed while we looked
+                    continue
+    found.update(dict.fromkeys(inside, FOLDER))
     return found
 
 
@@ -64,7 +76,10 @@ def read_regular(path: str, size: int, whole: bool = True) -> bytes:
     file is read: a pipe waited for a writer forever, and /dev/zero filled the memory."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe opens at once
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, "it is not a regular file (a pipe, socket or device)")
         data = os.read(fd, size + 1)  # a short read of a regular file is its end
         if len(data) <= size or not whole:
@@ -142,13 +157,14 @@ def read_as_scanned(
 
 
 def files_under(
-    folder: Path, prefix: str = "", follow_symlinks: bool = False
+    folder: Path, prefix: str = "", follow_symlinks: bool = False, folders: list[str] | None = None
 ) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """Every entry under `folder` that is not a folder, with its path (`prefix` + its
     path below `folder`, forward slashes): os.scandir, whose entries carry their type and
-    inode without a stat call. A folder that cannot be read, or is gone, has no entries.
-    Following links, a folder reached again (`ln -s . claims/a`) is not walked again: two
-    such links made the walk exponential."""
+    inode without a stat call; the folders' paths are added to `folders`, if given. A
+    folder that cannot be read, or is gone, has no entries. Following links, a folder
+    reached again (`ln -s . claims/a`) is not walked again: two such links made the walk
+    exponential; a link that cannot be followed (a loop) is an entry, not a folder."""
     stack = [(prefix, str(folder))]
     seen: set[tuple[int, int]] = set()
     while stack:
@@ -164,9 +180,12 @@ def files_under(
             continue
         for entry in entries:
             try:
-                if entry.is_dir(follow_symlinks=follow_symlinks):
-                    stack.append((f"{base}{entry.name}/", entry.path))
-                    continue
-            except OSError:  # removed while we looked
+                is_dir = entry.is_dir(follow_symlinks=follow_symlinks)
+            except OSError:  # a link in a loop, or removed while we looked
+                is_dir = False
+            if is_dir:
+                stack.append((f"{base}{entry.name}/", entry.path))
+                if folders is not None:
+                    folders.append(base + entry.name)
                 continue
             yield base + entry.name, entry

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import cache, parallel
-from .inputs import StatKey, digest, read_regular, rel, stat_key
+from .inputs import StatKey, digest, read_regular, rel, scan_inputs, stat_key
 from .models import (
     Claim,
     Evidence,
@@ -108,18 +108,16 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
     sources = _one_per_id(sources, source_paths, problems)
     overview_paths = sorted((root / "content" / "mechanisms").glob("*.md"))
     overviews = _parsed(root, "overviews", overview_paths, _load_overview, problems, scanned)
-    if scanned is not None:  # claims/*.yaml, as paths from the root (no Path objects: 10,000)
-        names = sorted(
-            n
-            for n in scanned
-            if n.startswith("claims/") and n.endswith(".yaml") and "/" not in n[7:]
-        )
-        others = (n for n in scanned if n.startswith("claims/") and not n.endswith(".yaml"))
-    else:
-        names = [f"claims/{p.name}" for p in sorted((root / "claims").glob("*.yaml"))]
-        read = set(names)  # on Windows, the glob ignores case: X.YAML is read, not warned of
-        others = (n for p in (root / "claims").glob("*") if (n := f"claims/{p.name}") not in read)
-    problems += _misnamed_claims(others)
+    if scanned is None:
+        scanned = scan_inputs(root)
+    # claims/*.yaml, as paths from the root (no Path objects: 10,000); a folder or a link
+    # to nothing named so is read too, and said why it cannot be
+    names = sorted(
+        n for n in scanned if n.startswith("claims/") and n.endswith(".yaml") and "/" not in n[7:]
+    )
+    problems += _misnamed_claims(
+        n for n in scanned if n.startswith("claims/") and (n[-5:] != ".yaml" or "/" in n[7:])
+    )
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
     registry = None
@@ -173,12 +171,23 @@ def _said(value: Any) -> str:
 
 
 def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
-    """Files in claims/ named like claims but not read as one (x.yml, x.YAML): the claim
-    would be missing from the site, and nothing said so."""
+    """Files in claims/ named like claims but not read as one (x.yml, x.YAML, a claim in a
+    folder in claims/): the claim would be missing from the site, and nothing said so."""
     found = []
     for path in sorted(paths):
         stem, dot, suffix = path.rpartition(".")
-        if dot and "/" not in path[7:] and suffix.lower() in ("yaml", "yml"):
+        if not dot or suffix.lower() not in ("yaml", "yml"):
+            continue
+        if "/" in path[7:]:
+            found.append(
+                warning(
+                    Location(path),
+                    "",
+                    "not read: claims are the files in claims/ itself, not in folders in it",
+                    f"move it to claims/{stem.rpartition('/')[2]}.yaml",
+                )
+            )
+        else:
             found.append(
                 warning(
                     Location(path),
