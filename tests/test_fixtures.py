@@ -60,6 +60,22 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/quote-invisible-character.yaml:9:52: error: the file contains an invisible character (U+00AD SOFT HYPHEN) (delete it: a reader cannot see it, and a quote that holds it differs from its source)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    # a YAML escape and an HTML entity wrote what the search of the file's text did not
+    # find: it reached every page that shows the statement, and the downloads
+    "invisible-character-as-escape.yaml": (
+        1,
+        "claims/invisible-character-as-escape.yaml:2:12: error: statement: holds a character a reader cannot see (U+202E RIGHT-TO-LEFT OVERRIDE), written as an escape (delete the escape)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    "invisible-character-as-entity.yaml": (
+        1,
+        "claims/invisible-character-as-entity.yaml:2:40: error: the file writes a character a reader cannot see (U+202E RIGHT-TO-LEFT OVERRIDE) as '&#x202E;' (delete it)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
+    # passed, and reached the pages; in a folded block, YAML broke the line there and a
+    # syntax error after it was said a line below where an editor shows it
+    "line-separator.yaml": (
+        1,
+        "claims/line-separator.yaml:2:39: error: the file contains an invisible character (U+2028 LINE SEPARATOR) (delete it: a reader cannot see it, and a quote that holds it differs from its source)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "control-character.yaml": (
         1,
         "claims/control-character.yaml:2:22: error: the file contains a control character (U+0007) (delete it; it is invisible in most editors)\n4 claims, 1 source: 1 error, 0 warnings\n",

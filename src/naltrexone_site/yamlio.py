@@ -7,6 +7,7 @@ rather than silently accepted (PyYAML keeps the last duplicate and expands alias
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -46,10 +47,15 @@ class Parsed:
 # marks and overrides, a byte-order mark inside the text). In a quote they made it differ
 # from its source by a character nobody could find ("99% match"); in a source, they
 # reached the page. YAML's reader refuses the ASCII controls of a YAML file itself.
+# The line and paragraph separators too: a YAML reader breaks lines there, an editor does
+# not, so a problem after one was said lines away from where the editor shows it.
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
+# A character written as an HTML entity (`&#x202e;`, `&shy;`): Markdown turns it into the
+# character itself, which reached the pages past the search for it above
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def decode(
@@ -101,7 +107,27 @@ def decode(
                     )
                 ]
             return None, unseen
+    if "&" in text:
+        written = [
+            error(
+                Location.of(path, text, m.start()),
+                "",
+                f"the file writes a character a reader cannot see ({_named(char)}) as "
+                f"'{m.group()}'",
+                "delete it",
+            )
+            for m in _ENTITY.finditer(text)
+            if _INVISIBLE.fullmatch(char := html.unescape(m.group()))
+        ]
+        if written:
+            return None, written
     return text, []
+
+
+def _named(char: str) -> str:
+    """U+202E RIGHT-TO-LEFT OVERRIDE; a control character by its code alone."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X}"
 
 
 _SHOWN = 10  # characters a reader cannot see, reported one by one in a file
@@ -309,7 +335,7 @@ class _Walker:
         if isinstance(node, yaml.SequenceNode):
             return [self.value(item, f"{key}[{i}]") for i, item in enumerate(node.value)]
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except ValueError as exc:  # e.g. 2026-02-30 looks like a date but is not one
             self.result.refused.add(key)
             self.result.problems.append(
@@ -321,6 +347,26 @@ class _Walker:
                 )
             )
             return None
+        # An escape in double quotes ("\u202e", "\a") writes what the search of the file's
+        # text for characters a reader cannot see did not find
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and node.style == '"'
+            and isinstance(value, str)
+            and (hidden := _INVISIBLE.search(value))
+        ):
+            self.result.refused.add(key)
+            self.result.problems.append(
+                error(
+                    Location(self.path, *self.where(node)),
+                    key,
+                    f"holds a character a reader cannot see ({_named(hidden.group())}), "
+                    "written as an escape",
+                    "delete the escape",
+                )
+            )
+            return None
+        return value
 
     def mapping(self, node: yaml.MappingNode, key: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
