@@ -70,6 +70,20 @@ SETTINGS: dict[str, str] = {
         "langauge: unknown setting (did you mean 'language'?)\n3 errors, 0 warnings; quotes, "
         "references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
+    # passed: the sitemap said 'https://example.org/map/?ref=1#top/browse.html', where
+    # `build --base-url` refused the same address
+    "base-url-with-query.yaml": (
+        "content/site.yaml:3:1: error: base_url: 'https://example.org/map/?ref=1#top' is not a "
+        "web address (write the address alone, with no space, '?' or '#' part)\n1 error, 0 "
+        "warnings; quotes, references and duplicates not checked: fix the settings and "
+        "taxonomy first\n"
+    ),
+    # passed: every "edit this claim" link went to .../edit/../../elsewhere/claims/...
+    "branch-not-a-branch.yaml": (
+        "content/site.yaml:5:1: error: branch: '../../elsewhere' is not a branch name (write "
+        "the name of the repository's branch, such as main)\n1 error, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the settings and taxonomy first\n"
+    ),
     # eight settings "missing" at 1:1 as well, when the list also held a key given twice
     "a-list.yaml": (
         "content/site.yaml:1:1: error: expected a mapping of fields, found a list (write one "

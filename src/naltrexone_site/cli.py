@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import interrupt
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Checked, Problem
+from .schema import site_address
 
 if TYPE_CHECKING:
     from .checks import Context
@@ -58,7 +59,7 @@ def _run(argv: Sequence[str] | None) -> int:
         from .builder import build_command
 
         site = Path(args.out) if args.out else root / "_site"
-        base_url = None if args.base_url is None else _site_address(args.base_url)
+        base_url = None if args.base_url is None else site_address(args.base_url)
         if args.base_url is not None and base_url is None:
             print(
                 f"error: --base-url: '{args.base_url}' is not the address of a site "
@@ -78,17 +79,6 @@ def _run(argv: Sequence[str] | None) -> int:
         return _new(root, args)
     parser.error(f"unknown command {command!r}")
     return EXIT_USAGE
-
-
-def _site_address(given: str) -> str | None:
-    """`build --base-url` as a folder's address (whether GitHub's ends in / or not), or
-    None when it is not the address of a site."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(given)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
-        return None
-    return given.rstrip("/") + "/"
 
 
 def _parser() -> argparse.ArgumentParser:

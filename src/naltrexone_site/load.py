@@ -25,6 +25,7 @@ from .models import (
 )
 from .problems import Location, Problem, error, warning
 from .schema import (
+    BRANCH_RE,
     CLAIM_FIELDS,
     COLUMNS,
     ID_HINT,
@@ -37,6 +38,7 @@ from .schema import (
     file_name_hint,
     nearest,
     said_once,
+    site_address,
     unknown_fields,
     unknown_value,
     validate,
@@ -510,16 +512,30 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
             problems.append(error(at(key), key, "required setting is missing or not text"))
     for key in ("base_url", "repository_url"):  # in every page's links: only web addresses
         address = data.get(key)
-        if isinstance(address, str) and not address.startswith(("https://", "http://")):
+        if isinstance(address, str) and address.strip() and site_address(address) is None:
+            full = address.startswith(("https://", "http://"))
             problems.append(
                 error(
                     at(key),
                     key,
                     f"'{address}' is not a web address",
-                    "write the address in full, starting with https://",
+                    "write the address alone, with no space, '?' or '#' part"
+                    if full
+                    else "write the address in full, starting with https://",
                 )
             )
             missing.append(key)
+    branch = data.get("branch")
+    if isinstance(branch, str) and branch.strip() and not BRANCH_RE.fullmatch(branch):
+        problems.append(
+            error(
+                at("branch"),
+                "branch",
+                f"'{branch}' is not a branch name",
+                "write the name of the repository's branch, such as main",
+            )
+        )
+        missing.append("branch")
     reviewed = data.get("last_reviewed")
     if not isinstance(reviewed, date):
         problems.append(error(at("last_reviewed"), "last_reviewed", "expected a date (YYYY-MM-DD)"))

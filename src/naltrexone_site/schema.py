@@ -19,6 +19,30 @@ from .problems import Location, Problem, error
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: "$" alone would let "x\n" through
 ID_HINT = "use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound'"
+
+
+def site_address(given: str) -> str | None:
+    """A site's or repository's address as a folder's (ending in /), or None when it is
+    not one: http(s), a host, and nothing a link built on it would break on (a space, a
+    '?' or '#' part, which ended up inside every link and the sitemap)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(given)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or given.endswith(("?", "#"))
+        or any(c.isspace() for c in given)
+    ):
+        return None
+    return given.rstrip("/") + "/"
+
+
+# A git branch name: no '..', no leading or trailing '/' or '.', nothing a link would
+# read as a path or a query ('../../x' sent "edit this claim" elsewhere)
+BRANCH_RE = re.compile(r"(?!.*\.\.)(?!.*//)[A-Za-z0-9_][A-Za-z0-9._/-]*(?<![/.])")
 # The evidence map's dose columns, in order: ids that doses.yaml must define (their labels
 # head the columns; "both" is counted in the first two and may be left out)
 COLUMNS = ("standard", "low", "unspecified")
