@@ -88,6 +88,12 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/alias-bomb.yaml:2:4: error: YAML anchors and aliases (&name, *name) are not allowed (write the value out in full)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    # a copy whose name sorts before the original's: the original was told its id was
+    # taken by the copy, and that it was nearly the same as claim 'base-claim' (itself)
+    "a-copy-of-base-claim.yaml": (
+        1,
+        "claims/a-copy-of-base-claim.yaml:1:1: error: id: 'base-claim' does not match the file name 'a-copy-of-base-claim.yaml' ('base-claim.yaml' is that claim: delete this file if it is a copy, or set 'id: a-copy-of-base-claim')\nclaims/a-copy-of-base-claim.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
     "duplicate-id.yaml": (
         1,
         "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' ('base-claim.yaml' is that claim: delete this file if it is a copy, or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",

@@ -58,7 +58,9 @@ def check_ids(ctx: Context) -> Iterator[Problem]:
     first: dict[str, Claim] = {}
     gives: dict[str, str | None] = dict.fromkeys(ctx.claim_files)  # None: unread
     gives.update((file_stem(claim.path), claim.id) for claim in ctx.registry.claims)
-    for claim in ctx.registry.claims:
+    # The claim in the file its id names holds the id: a copy whose name sorts before it
+    # ("a-copy.yaml") had the original told that its id was taken
+    for claim in sorted(ctx.registry.claims, key=lambda c: file_stem(c.path) != c.id):
         stem = file_stem(claim.path)
         if claim.id != stem:
             yield error(
@@ -372,6 +374,8 @@ def check_duplicates(claims: Iterable[Claim], root: Path | None = None) -> Itera
     for a, b, score in found:
         first, second = keyed[a], keyed[b]
         if second.id in first.contradicts or first.id in second.contradicts:
+            continue
+        if first.id == second.id:  # a copy: said as its id's clash ("the same as itself")
             continue
         yield warning(
             second.at("statement"),
