@@ -94,6 +94,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/a-copy-of-base-claim.yaml:1:1: error: id: 'base-claim' does not match the file name 'a-copy-of-base-claim.yaml' ('base-claim.yaml' is that claim: delete this file if it is a copy, or set 'id: a-copy-of-base-claim')\nclaims/a-copy-of-base-claim.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",
     ),
+    # read "conditions[0]: expected text, found text"
+    "list-item-empty.yaml": (
+        1,
+        "claims/list-item-empty.yaml:5:14: error: conditions[0]: is empty (write the text or remove the item)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "duplicate-id.yaml": (
         1,
         "claims/duplicate-id.yaml:1:1: error: id: 'base-claim' does not match the file name 'duplicate-id.yaml' ('base-claim.yaml' is that claim: delete this file if it is a copy, or set 'id: duplicate-id')\nclaims/duplicate-id.yaml:1:1: error: id: 'base-claim' is already used by claims/base-claim.yaml (give this claim its own id, or merge the two files)\n4 claims, 1 source: 2 errors, 0 warnings\n",

@@ -396,12 +396,11 @@ def _check_type(
             yield wrong()
             return
         for i, item in enumerate(items):
-            if not isinstance(item, str) or not item.strip():
-                yield error(
-                    locate(path, positions, f"{key}[{i}]"),
-                    f"{key}[{i}]",
-                    f"expected text, found {_kind_of(item)}",
-                )
+            at = locate(path, positions, f"{key}[{i}]")
+            if not isinstance(item, str):
+                yield error(at, f"{key}[{i}]", f"expected text, found {_kind_of(item)}")
+            elif not item.strip():  # was "expected text, found text"
+                yield error(at, f"{key}[{i}]", "is empty", "write the text or remove the item")
         if spec.required and not items:
             yield error(where(), key, "the list is empty", "name at least one")
         if spec.unique:
