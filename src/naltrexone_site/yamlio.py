@@ -177,7 +177,7 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
                 error(Location(path), "", "file is empty", "see docs/registry-format.md")
             )
             return result
-        result.data = _Walker(loader, path, line_offset, result).value(node, "")
+        result.data = _Walker(loader, path, line_offset, result, text).value(node, "")
     except RecursionError:  # not met past _too_deep; an error, never a traceback
         result.problems.append(_nested(Location(path)))
     except yaml.MarkedYAMLError as exc:
@@ -307,11 +307,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int
 class _Walker:
     """Turns composed nodes into plain values, recording positions and refusing what is unsafe."""
 
-    def __init__(self, loader: Any, path: str, line_offset: int, result: Parsed) -> None:
+    def __init__(self, loader: Any, path: str, line_offset: int, result: Parsed, text: str) -> None:
         self.loader = loader
         self.path = path
         self.offset = line_offset
         self.result = result
+        self.text = text
 
     def where(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1 + self.offset, node.start_mark.column + 1
@@ -354,6 +355,7 @@ class _Walker:
             and node.style == '"'
             and isinstance(value, str)
             and (hidden := _INVISIBLE.search(value))
+            and "\\" in self.text[node.start_mark.index : node.end_mark.index]
         ):
             self.result.refused.add(key)
             self.result.problems.append(
