@@ -953,7 +953,11 @@ def test_build_base_url_is_the_address_every_page_and_file_gives(
     assert not [path for path, text in site.items() if "example.org" in text]
     capsys.readouterr()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    for bad in ("x.io", "https://", "https://x.io/?page=1", "ftp://x.io/"):
+    # the last four: a traceback (urlsplit's ValueError), a port past 65535, and a space
+    # and a new line, which reached robots.txt ("Disallow: /" as a line of its own)
+    bad_ones = ("x.io", "https://", "https://x.io/?page=1", "ftp://x.io/", "https://[::1/")
+    bad_ones += ("https://x.io:99999/", "https://x .io/", "https://x.io/\nDisallow: /")
+    for bad in bad_ones:
         assert cli.main(["--root", str(root), "build", "--out", str(out), "--base-url", bad]) == 2
         assert capsys.readouterr().err == (
             f"error: --base-url: '{bad}' is not the address of a site "

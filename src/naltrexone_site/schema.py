@@ -27,7 +27,11 @@ def site_address(given: str) -> str | None:
     '?' or '#' part, which ended up inside every link and the sitemap)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(given)
+    try:
+        parts = urlsplit(given)
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError:  # 'https://[::1/': an unclosed IPv6 host; a port over 65535
+        return None
     if (
         parts.scheme not in ("https", "http")
         or not parts.netloc
