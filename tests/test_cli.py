@@ -4,6 +4,7 @@ problems (warnings too with --strict), 2 on a usage error."""
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,21 @@ def test_coverage_lists_a_source_read_despite_a_key_given_twice(
     )
     assert cli.main(["--root", str(root), "coverage", "test-source"]) == 0
     assert capsys.readouterr().out.endswith("test-source: 100.0% (3 of 3 sentences anchored)\n")
+
+
+def test_output_that_cannot_be_written_is_one_line_naming_the_reason() -> None:
+    """`check | head -1`: the reader had gone, and the line read "error:: Broken pipe"
+    (the place, empty for standard output, was still followed by its colon)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    try:
+        run = subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "--root", str(FIXTURES / "project"), "check"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (1, "error: Broken pipe\n")

@@ -32,8 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM or SIGHUP (see interrupt.py)
         return interrupt.report(stop)
     except OSError as exc:  # a disk or permission problem, not a fault in the registry
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        where = f" {exc.filename}:" if exc.filename else ""  # none for stdout: "error::" was
+        print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
 
 
