@@ -144,6 +144,8 @@ def read_as_scanned(
     frame = {path: key for path, key in frame.items() if not path.startswith(":")}
     found = {}
     for path, key in frame.items():
+        if key == FOLDER:  # listed, not read
+            continue
         known = digests.get(path) if built.get(path) == key else None
         if known is None:
             known = file_digest(root / path)

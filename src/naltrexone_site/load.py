@@ -114,12 +114,9 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
         scanned = scan_inputs(root)
     # claims/*.yaml, as paths from the root (no Path objects: 10,000); a folder or a link
     # to nothing named so is read too, and said why it cannot be
-    names = sorted(
-        n for n in scanned if n.startswith("claims/") and n.endswith(".yaml") and "/" not in n[7:]
-    )
-    problems += _misnamed_claims(
-        n for n in scanned if n.startswith("claims/") and (n[-5:] != ".yaml" or "/" in n[7:])
-    )
+    in_claims = [n for n in scanned if n.startswith("claims/")]
+    names = sorted(n for n in in_claims if n.endswith(".yaml") and "/" not in n[7:])
+    problems += _misnamed_claims(set(in_claims).difference(names))
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
     registry = None

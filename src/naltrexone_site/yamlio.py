@@ -149,8 +149,7 @@ def _unseen(where: Location, char: str) -> Problem:
     return error(
         where,
         "",
-        f"the file contains an invisible character (U+{ord(char):04X} "
-        f"{unicodedata.name(char, 'format character')})",
+        f"the file contains an invisible character ({_named(char)})",
         "delete it: a reader cannot see it, and a quote that holds it differs from its source",
     )
 
