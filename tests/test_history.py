@@ -236,3 +236,31 @@ def test_outside_a_repository_claim_pages_have_no_history(
     assert run_build(root, tmp_path / "site").code == 0
     for page in (tmp_path / "site" / "claims").glob("*.html"):
         assert 'id="history"' not in page.read_text(encoding="utf-8")
+
+
+def test_a_shallow_clone_deepened_builds_the_history_again(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path
+) -> None:
+    """CI often clones one commit deep. `git fetch --unshallow` brings the claims' history
+    without moving HEAD or touching a file, and the pages must show it all the same."""
+    root = make_site()
+    claim = sorted((root / "claims").glob("*.yaml"))[0]
+    repo = Repo(root)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "Add the registry", date="2026-03-01T09:00:00+00:00")
+    claim.write_text(claim.read_text(encoding="utf-8") + "reviewed: 2026-03-02\n")
+    repo.git("commit", "-q", "-am", "Review one claim", date="2026-03-02T09:00:00+00:00")
+    clone = Repo(tmp_path / "clone")  # `git init` there, then the clone's own fetch
+    clone.git("fetch", "-q", "--depth", "1", root.as_uri(), "main")
+    clone.git("reset", "-q", "--hard", "FETCH_HEAD")
+    out = tmp_path / "site"
+    page = out / "claims" / f"{claim.stem}.html"
+
+    assert run_build(clone.top, out).code == 0
+    assert "Review one claim" not in page.read_text(encoding="utf-8")  # only the last commit
+
+    clone.git("fetch", "-q", "--unshallow", root.as_uri(), "main")
+    built = run_build(clone.top, out)
+    assert built.code == 0 and "nothing to do" not in built.out
+    shown = page.read_text(encoding="utf-8")
+    assert "Review one claim" in shown and "<dd>2026-03-02" in shown

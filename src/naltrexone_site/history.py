@@ -90,12 +90,13 @@ def last_changed(changes: Sequence[Change]) -> str | None:
 
 
 def head(root: Path, timeout: float = 10.0) -> str:
-    """The commit checked out at `root`, or "" without git or a repository: a build whose
-    files are unchanged must still run again when a commit changed claim histories."""
+    """The commit checked out at `root` and, in a shallow clone, where its history is cut;
+    "" without git or a repository. A build whose files are unchanged must still run again
+    when a commit, or `git fetch --deepen` or `--unshallow`, changed claim histories."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     try:
         run = subprocess.run(
-            ["git", "rev-parse", "-q", "--verify", "HEAD"],
+            ["git", "rev-parse", "HEAD", "--git-path", "shallow"],
             cwd=root,
             env=env,
             capture_output=True,
@@ -104,4 +105,11 @@ def head(root: Path, timeout: float = 10.0) -> str:
         )
     except (OSError, subprocess.SubprocessError):
         return ""
-    return run.stdout.decode("ascii", errors="replace").strip() if run.returncode == 0 else ""
+    if run.returncode != 0:  # not a repository, or one without commits
+        return ""
+    commit, _, shallow = run.stdout.decode("utf-8", errors="replace").partition("\n")
+    try:  # the commits where a shallow clone's history stops; no file when it is whole
+        cut = (root / shallow.strip()).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        cut = ""
+    return f"{commit.strip()}\n{cut}"
