@@ -4,6 +4,7 @@ child, a failed child's share is redone here, and an abandoned child is stopped.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -166,6 +167,69 @@ def test_leaving_without_the_result_stops_the_child() -> None:
     assert time.perf_counter() - started < 10
     with pytest.raises(ProcessLookupError):
         os.kill(child[0], 0)  # stopped and reaped
+
+
+class _Alarm(KeyboardInterrupt):
+    """What a stop signal raises in the program (interrupt.Interrupted is one too)."""
+
+
+@pytest.fixture
+def alarm() -> Iterator[None]:
+    """SIGALRM raises `_Alarm` here, as SIGTERM or Ctrl-C raise in the program."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Alarm(signum)
+
+    before = signal.signal(signal.SIGALRM, stop)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def _no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True  # none at all: every child was reaped
+    return False
+
+
+@needs_cores
+def test_a_stop_while_waiting_for_a_child_stops_it_and_is_the_stop(alarm: None) -> None:
+    """A signal while `fork_map` waits for a child's result is the stop it is: not an
+    error closing that child's pipe twice ("Bad file descriptor"), nor a child left."""
+    here = os.getpid()
+
+    def work(share: int) -> int:
+        if os.getpid() != here:
+            time.sleep(60)  # the child's first share: it is still at it when the stop comes
+        else:
+            time.sleep(0.2)  # time for the child to take the first share of its run
+        return share
+
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    started = time.perf_counter()
+    with pytest.raises(_Alarm):
+        parallel.fork_map(work, [0, 1, 2, 3], 2)
+    assert time.perf_counter() - started < 10
+    assert _no_child_left()
+
+
+@needs_cores
+def test_a_stop_while_waiting_for_the_result_beside_stops_the_child(alarm: None) -> None:
+    here = os.getpid()
+
+    def slow() -> int:
+        if os.getpid() != here:
+            time.sleep(60)
+        return 1
+
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    with pytest.raises(_Alarm), parallel.Beside(slow) as beside:
+        beside.result()
+    assert _no_child_left()
 
 
 def test_without_a_second_core_it_is_worked_out_here_when_asked() -> None:

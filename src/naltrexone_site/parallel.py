@@ -103,7 +103,9 @@ def fork_map(func: Callable[[T], R], shares: Sequence[T], processes: int) -> lis
     if len(shares) > MAX_PIECES:
         raise ValueError(f"{len(shares)} shares: at most {MAX_PIECES}")
     queues: list[int] = []  # each process's run of shares, as numbers in a pipe
-    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    # (pid, read end of its pipe): -1 once the pipe is handed to `_received`, which
+    # closes it however it ends; a pid of 0 once the child is reaped
+    children: list[tuple[int, int]] = []
     try:
         for run in split([1] * len(shares), count):
             queues.append(_queue(run))
@@ -117,16 +119,17 @@ def fork_map(func: Callable[[T], R], shares: Sequence[T], processes: int) -> lis
             children.append((pid, read))
         done = _take(func, shares, queues)
         for index, (pid, read) in enumerate(children, start=1):
-            found = _received(read)
             children[index - 1] = (pid, -1)
+            found = _received(read)
             _, status = os.waitpid(pid, 0)
+            children[index - 1] = (0, -1)
             if status != 0 or found is None:
                 raise ShareFailed(index)
             done.update(found[0])
         return [done[i] for i in range(len(shares))]
     except BaseException:
         for pid, read in children:
-            if read != -1:
+            if pid:
                 _stop(pid, read)
         raise
     finally:
@@ -162,8 +165,10 @@ def _take(func: Callable[[T], R], shares: Sequence[T], queues: Sequence[int]) ->
 
 
 def _stop(pid: int, read: int) -> None:
-    """Stop a child whose result is no longer wanted, and reap it."""
-    os.close(read)
+    """Stop a child whose result is no longer wanted, and reap it; close the read end
+    of its pipe unless it is -1 (closed already)."""
+    if read != -1:
+        os.close(read)
     try:
         os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
@@ -219,9 +224,10 @@ class Beside(Generic[R]):
         if self._child is None:
             return self._func()
         pid, read = self._child
-        self._child = None
+        self._child = (pid, -1)  # `_received` closes the pipe; stopped if interrupted
         found = _received(read)
         _, status = os.waitpid(pid, 0)
+        self._child = None
         if status != 0 or found is None:
             return self._func()  # see the failure here, as it is
         result: R = found[0]
