@@ -114,6 +114,12 @@ TAXONOMY: dict[str, str] = {
         "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
         "and taxonomy first\n"
     ),
+    # passed `check`; `build` stopped with "File name too long", naming no file
+    "mechanisms.id-too-long.yaml": (
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: is 117 characters long (shorten "
+        "it to at most 100 characters)\n1 error, 0 warnings; quotes, references and "
+        "duplicates not checked: fix the settings and taxonomy first\n"
+    ),
     # passed `check`; `build` failed with "two pages at one path", naming no file
     "mechanisms.id-repeated.yaml": (
         "content/taxonomy/mechanisms.yaml:11:3: error: [2].id: 'dopamine' is already the id "

@@ -127,6 +127,12 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/id-not-file-name.yaml:1:1: error: id: 'some-other-name' does not match the file name 'id-not-file-name.yaml' (rename the file to 'some-other-name.yaml' or set 'id: id-not-file-name')\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    # its page's file name, naltrexone-blocks-th....html, is the id: at 255 bytes or more, `build`
+    # stopped with "File name too long"; a long id is an unreadable address below that
+    "naltrexone-blocks-the-mu-opioid-receptor-and-with-it-the-euphoria-of-opioids-and-the-reward-of-alcohol-in-the-brain.yaml": (
+        1,
+        "claims/naltrexone-blocks-the-mu-opioid-receptor-and-with-it-the-euphoria-of-opioids-and-the-reward-of-alcohol-in-the-brain.yaml:1:1: error: id: is 115 characters long (shorten it to at most 100 characters, and rename the file to match)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "id-with-path.yaml": (
         1,
         "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (set 'id: id-with-path', the file's name)\n4 claims, 1 source: 1 error, 0 warnings\n",

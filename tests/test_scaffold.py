@@ -181,6 +181,17 @@ def test_an_invalid_id_is_refused(
     assert not (project / "escape.yaml").exists()
 
 
+def test_an_id_too_long_for_an_address_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claim_id = "-".join(["naltrexone"] * 10)  # 109 characters
+    assert main(new(project, claim_id, "--source", "test-source", "--quote", QUOTE)) == 2
+    assert capsys.readouterr().err == (
+        "error: the claim id is 109 characters long (shorten it to at most 100 characters)\n"
+    )
+    assert len(list((project / "claims").iterdir())) == 3
+
+
 def test_an_existing_claim_is_never_overwritten(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -55,3 +55,5 @@ def test_editor_schema_rejects_what_check_rejects() -> None:
         jsonschema.validate(bad, schema)
     bad["mechanism"] = ["dopamine"]
     jsonschema.validate(bad, schema)
+    with pytest.raises(jsonschema.ValidationError):  # longer than a page's address takes
+        jsonschema.validate({**bad, "id": "x" * 101}, schema)

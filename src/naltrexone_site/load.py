@@ -30,6 +30,8 @@ from .schema import (
     COLUMNS,
     ID_HINT,
     ID_RE,
+    LONG_ID_HINT,
+    MAX_ID,
     OVERVIEW_FIELDS,
     SOURCE_FIELDS,
     UNKNOWN,
@@ -594,6 +596,8 @@ def _term_problems(
     if isinstance(term_id, str):  # else said above, or with the other fields' types below
         if not ID_RE.fullmatch(term_id):
             found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
+        elif len(term_id) > MAX_ID:
+            found.append(error(at, f"[{i}].id", f"is {len(term_id)} characters long", LONG_ID_HINT))
         elif term_id in first:
             found.append(
                 error(

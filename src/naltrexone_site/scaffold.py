@@ -20,7 +20,7 @@ from .load import load_registry
 from .models import Claim, Evidence, Registry, Taxonomy
 from .pipeline import check_project
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Problem
-from .schema import ID_HINT, ID_RE, nearest
+from .schema import ID_HINT, ID_RE, LONG_ID_HINT, MAX_ID, nearest
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/claim.schema.json"
 
@@ -49,6 +49,10 @@ def new_claim(root: Path, request: Request) -> Result:
     claim_id = request.claim_id
     if not ID_RE.fullmatch(claim_id):
         return _refuse(EXIT_USAGE, f"error: '{claim_id}' is not a valid claim id ({ID_HINT})")
+    if len(claim_id) > MAX_ID:
+        return _refuse(
+            EXIT_USAGE, f"error: the claim id is {len(claim_id)} characters long ({LONG_ID_HINT})"
+        )
     rel_path = f"claims/{claim_id}.yaml"
     path = root / "claims" / f"{claim_id}.yaml"
     if path.exists():

@@ -19,6 +19,10 @@ from .problems import Location, Problem, error
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: "$" alone would let "x\n" through
 ID_HINT = "use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound'"
+# An id names a page's file and address: 100 characters keep both readable and within
+# every file system's 255 bytes ("File name too long" stopped a build with no place).
+MAX_ID = 100
+LONG_ID_HINT = f"shorten it to at most {MAX_ID} characters"
 
 
 def site_address(given: str) -> str | None:
@@ -287,7 +291,9 @@ def _fine(value: Any, spec: Field) -> bool:
     """Whether `_check_type` finds nothing wrong with a value that is not None."""
     kind = spec.type
     if kind == "id":
-        return isinstance(value, str) and (spec.ref != "" or ID_RE.fullmatch(value) is not None)
+        return isinstance(value, str) and (
+            spec.ref != "" or len(value) <= MAX_ID and ID_RE.fullmatch(value) is not None
+        )
     if kind == "text" or kind == "markdown":
         return isinstance(value, str) and value.strip() != ""
     if kind == "ids" or kind == "texts":
@@ -333,7 +339,7 @@ def file_stem(path: str) -> str:
 
 def _set_id(stem: str) -> str | None:
     """The fix "set 'id: <the file's name>'", where that name is a valid id."""
-    return f"set 'id: {stem}'" if ID_RE.fullmatch(stem) else None
+    return f"set 'id: {stem}'" if len(stem) <= MAX_ID and ID_RE.fullmatch(stem) else None
 
 
 def file_name_hint(
@@ -386,6 +392,9 @@ def _check_type(
             yield wrong()
         elif spec.ref == "" and not ID_RE.fullmatch(value):
             yield error(where(), key, f"'{value}' is not a valid id", _id_hint(path))
+        elif spec.ref == "" and len(value) > MAX_ID:
+            hint = f"{LONG_ID_HINT}, and rename the file to match"
+            yield error(where(), key, f"is {len(value)} characters long", hint)
     elif spec.type == "date":
         if not isinstance(value, date):
             yield error(
@@ -479,7 +488,7 @@ def json_schema(fields: tuple[Field, ...], taxonomy: Taxonomy, title: str) -> di
 
 
 def _property(spec: Field, taxonomy: Taxonomy) -> dict[str, Any]:
-    one_id: dict[str, Any] = {"type": "string", "pattern": ID_PATTERN}
+    one_id: dict[str, Any] = {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID}
     if spec.ref and spec.ref not in ("sources", "claims"):
         one_id = {"enum": [t.id for t in taxonomy.terms(spec.ref)]}
     prop: dict[str, Any]
