@@ -84,6 +84,12 @@ SETTINGS: dict[str, str] = {
         "the name of the repository's branch, such as main)\n1 error, 0 warnings; quotes, "
         "references and duplicates not checked: fix the settings and taxonomy first\n"
     ),
+    # passed, and every page's footer read "reviewed 2026-11-21T09:30:00+00:00"
+    "last-reviewed-with-time.yaml": (
+        "content/site.yaml:7:1: error: last_reviewed: expected a date (YYYY-MM-DD)\n1 error, "
+        "0 warnings; quotes, references and duplicates not checked: fix the settings and "
+        "taxonomy first\n"
+    ),
     # eight settings "missing" at 1:1 as well, when the list also held a key given twice
     "a-list.yaml": (
         "content/site.yaml:1:1: error: expected a mapping of fields, found a list (write one "

@@ -30,6 +30,11 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/invalid-date.yaml:11:11: error: reviewed: '2026-02-30' is not a valid value: day is out of range for month (correct it, or put it in quotes to keep it as text)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    # passed: the claim's page gave "lastReviewed":"2026-03-02T10:00:00"
+    "date-with-time.yaml": (
+        1,
+        "claims/date-with-time.yaml:11:1: error: reviewed: expected a date, found a date and time (write 2026-11-21)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     # not read, so missing from the site: it was not said
     "claim-named-yml.yml": (
         0,

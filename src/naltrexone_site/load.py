@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +37,7 @@ from .schema import (
     Field,
     as_ids,
     file_name_hint,
+    is_date,
     nearest,
     said_once,
     site_address,
@@ -536,7 +536,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
         )
         missing.append("branch")
     reviewed = data.get("last_reviewed")
-    if not isinstance(reviewed, date):
+    if not is_date(reviewed):
         problems.append(error(at("last_reviewed"), "last_reviewed", "expected a date (YYYY-MM-DD)"))
     minimum = data.get("coverage_minimum", 90)
     if isinstance(minimum, bool) or not isinstance(minimum, int | float) or not 0 <= minimum <= 100:
@@ -549,7 +549,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
             )
         )
         return None
-    if missing or not isinstance(reviewed, date):
+    if missing or not is_date(reviewed):
         return None
     return Settings(
         **{k: data[k] for k in _SETTINGS_REQUIRED},

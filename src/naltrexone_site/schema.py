@@ -10,8 +10,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeGuard
 
 from .models import Positions, Taxonomy, locate
 from .problems import Location, Problem, error
@@ -147,9 +147,17 @@ def _kind_of(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, datetime):
+        return "a date and time"
     if isinstance(value, date):
         return "a date"
     return type(value).__name__
+
+
+def is_date(value: Any) -> TypeGuard[date]:
+    """A date alone: YAML reads `2026-01-01 10:00` as a datetime, a date too in Python,
+    which pages then showed as `2026-01-01T10:00:00`."""
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
@@ -312,7 +320,7 @@ def _fine(value: Any, spec: Field) -> bool:
             and all(isinstance(item, dict) and _all_fine(item, EVIDENCE_FIELDS) for item in value)
         )
     if kind == "date":
-        return isinstance(value, date)
+        return is_date(value)
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "numbers":
@@ -396,7 +404,7 @@ def _check_type(
             hint = f"{LONG_ID_HINT}, and rename the file to match"
             yield error(where(), key, f"is {len(value)} characters long", hint)
     elif spec.type == "date":
-        if not isinstance(value, date):
+        if not is_date(value):
             yield error(
                 where(), key, f"expected a date, found {_kind_of(value)}", "write 2026-11-21"
             )
