@@ -199,6 +199,27 @@ TAXONOMY: dict[str, str] = {
         "definition)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix "
         "the settings and taxonomy first\n"
     ),
+    # passed: the two levels were one in the map's mix and the browse filter's order, and
+    # their badges alike without colour
+    "strengths.rank-and-letter-repeated.yaml": (
+        "content/taxonomy/strengths.yaml:20:3: error: [2].rank: 2 is already the rank of the "
+        "entry at line 11 (number the levels 1, 2, 3 and so on, strongest first)\n"
+        "content/taxonomy/strengths.yaml:21:3: error: [2].letter: 'C' is already the letter "
+        "of the entry at line 11 (give each level a letter of its own, such as E for "
+        "Established)\n3 claims, 1 source: 2 errors, 0 warnings\n"
+    ),
+    # passed: the level's badges had no letter, only a colour
+    "strengths.letter-missing.yaml": (
+        "content/taxonomy/strengths.yaml:27:3: error: [3].letter: required field is missing "
+        "(give each level a letter of its own, such as E for Established)\n3 claims, 1 "
+        "source: 1 error, 0 warnings\n"
+    ),
+    "strengths.rank-zero-letter-empty.yaml": (
+        "content/taxonomy/strengths.yaml:4:3: error: [0].rank: is 0: ranks start at 1 (number "
+        "the levels 1, 2, 3 and so on, strongest first)\ncontent/taxonomy/strengths.yaml:5:3: "
+        "error: [0].letter: is empty (give each level a letter of its own, such as E for "
+        "Established)\n3 claims, 1 source: 2 errors, 0 warnings\n"
+    ),
     # `check` said "0 errors"; `build` said "fix the errors above" and listed none
     "stances.no-entries.yaml": (
         "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least "

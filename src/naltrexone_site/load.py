@@ -644,6 +644,50 @@ def _group_problems(
     return [unknown_value(at, f"[{i}].group", str(group), "group", GROUPS)]
 
 
+# A strength's rank orders the scale (the map's mix, the browse filter), and its letter is
+# the badge's cue that does not rely on colour: missing or shared, two levels read alike.
+_SCALE_HINTS = {
+    "rank": "number the levels 1, 2, 3 and so on, strongest first",
+    "letter": "give each level a letter of its own, such as E for Established",
+}
+
+
+def _scale_problems(
+    entries: list[Any], name: str, positions: dict[str, tuple[int, int]]
+) -> list[Problem]:
+    """Each strength's rank and letter: given, and not another strength's."""
+    found = []
+    first: dict[tuple[str, object], int] = {}  # (field, value) -> its first entry's line
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue  # said with the entry's other problems
+        for field_name, hint in _SCALE_HINTS.items():
+            value = entry.get(field_name)
+            at = Location(name, *positions.get(f"[{i}].{field_name}", (1, 1)))
+            here = f"[{i}].{field_name}"
+            if field_name not in entry:
+                at = Location(name, *positions.get(f"[{i}]", (1, 1)))
+                found.append(error(at, here, "required field is missing", hint))
+            elif isinstance(value, str) and not value.strip():
+                found.append(error(at, here, "is empty", hint))
+            elif isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                found.append(error(at, here, f"is {value}: ranks start at 1", hint))
+            elif isinstance(value, str | int) and not isinstance(value, bool):  # else: its type
+                if (field_name, value) in first:
+                    said, line = _said(value), first[field_name, value]
+                    found.append(
+                        error(
+                            at,
+                            here,
+                            f"{said} is already the {field_name} of the entry at line {line}",
+                            hint,
+                        )
+                    )
+                else:
+                    first[field_name, value] = positions.get(f"[{i}]", (1, 1))[0]
+    return found
+
+
 def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
     parts: dict[str, tuple[Term, ...]] = {}
     broken = False  # an entry with a bad id or field: reported; no registry is made of it
@@ -700,6 +744,8 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
                         )
                     )
                     broken = True
+        if key == "strengths" and isinstance(parsed.data, list):
+            problems += _scale_problems(parsed.data, name, parsed.positions)
         if isinstance(parsed.data, list) and not parsed.data:
             problems.append(
                 error(Location(name, 1, 1), "", "the file lists no entries", "add at least one")
