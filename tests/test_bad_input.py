@@ -90,6 +90,26 @@ SETTINGS: dict[str, str] = {
         "0 warnings; quotes, references and duplicates not checked: fix the settings and "
         "taxonomy first\n"
     ),
+    # passed, into every page's <html lang="English">, by which screen readers choose a voice
+    "language-not-a-tag.yaml": (
+        "content/site.yaml:6:1: error: language: 'English' is not a language tag (write a tag "
+        "such as en, or en-GB)"
+        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
+    ),
+    # YAML reads `no` (Norwegian) as false: "required setting is missing or not text"
+    "language-read-as-no.yaml": (
+        "content/site.yaml:6:1: error: language: expected text, found no (put it in quotes)"
+        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
+    ),
+    # "required setting is missing or not text", with no word of what it is
+    "title-missing.yaml": (
+        "content/site.yaml:1:1: error: title: required setting is missing (add 'title:' with "
+        "the site's name)"
+        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
+        "and taxonomy first\n"
+    ),
     # eight settings "missing" at 1:1 as well, when the list also held a key given twice
     "a-list.yaml": (
         "content/site.yaml:1:1: error: expected a mapping of fields, found a list (write one "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
@@ -78,7 +79,20 @@ _TERM_NAMES = {
 _TERM_OWNERS = {  # field -> whose it is, for the hint where another file's is given
     f: f"the entries of {TAXONOMY_FILES[k]}" for k, names in _TERM_NAMES.items() for f in names
 }
-_SETTINGS_REQUIRED = ("title", "tagline", "base_url", "repository_url", "branch", "language")
+# The settings given as text, each with what it is for (the hint where it is missing)
+_SETTINGS_TEXT = {
+    "title": "the site's name",
+    "tagline": "the line under it, on the home page",
+    "base_url": "the address the site is published at, such as https://example.org/map/",
+    "repository_url": "the repository's address, for the 'edit this claim' links",
+    "branch": "the branch pull requests go to, such as main",
+    "language": "the pages' language, such as en",
+    "disclaimer": "the notice every page shows",
+}
+# taken as given; the disclaimer is joined into one line
+_SETTINGS_REQUIRED = tuple(k for k in _SETTINGS_TEXT if k != "disclaimer")
+# A language tag as HTML's lang takes it (BCP 47's shape: en, en-GB, pt-BR, zh-Hant)
+LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _SETTINGS_KNOWN = tuple(f.name for f in fields(Settings))
 
 
@@ -500,15 +514,31 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
         else:
             hint = f"remove it; the settings: {', '.join(_SETTINGS_KNOWN)}"
         problems.append(error(at(key), key, "unknown setting", hint))
-    texts = (*_SETTINGS_REQUIRED, "disclaimer")
-    missing = [k for k in texts if not isinstance(data.get(k), str) or not data[k].strip()]
+    missing = [k for k in _SETTINGS_TEXT if not isinstance(data.get(k), str) or not data[k].strip()]
     for key in missing:
         if key in meant:
             continue  # absent, and the misspelt key above is this one
-        if isinstance(data.get(key), str):
+        value = data.get(key)
+        if isinstance(value, str):
             problems.append(error(at(key), key, "is empty", "write the text"))
+        elif key in data:  # `language: no` is read as false
+            problems.append(
+                error(at(key), key, f"expected text, found {_said(value)}", "put it in quotes")
+            )
         else:
-            problems.append(error(at(key), key, "required setting is missing or not text"))
+            hint = f"add '{key}:' with {_SETTINGS_TEXT[key]}"
+            problems.append(error(at(key), key, "required setting is missing", hint))
+    language = data.get("language")
+    if isinstance(language, str) and language.strip() and not LANGUAGE_RE.fullmatch(language):
+        problems.append(  # every page's <html lang>: screen readers choose a voice by it
+            error(
+                at("language"),
+                "language",
+                f"'{language}' is not a language tag",
+                "write a tag such as en, or en-GB",
+            )
+        )
+        missing.append("language")
     for key in ("base_url", "repository_url"):  # in every page's links: only web addresses
         address = data.get(key)
         if isinstance(address, str) and address.strip() and site_address(address) is None:
