@@ -153,6 +153,31 @@ def test_unknown_source_mechanism_and_dose_name_the_nearest(
     ]
 
 
+def test_a_mechanism_given_twice_is_written_once(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` would refuse the claim `new` wrote: "mechanism[1]: ... is listed again"."""
+    args = new(project, "x", "--source", "test-source", "--quote", QUOTE)
+    assert main([*args, "--mechanism", "dopamine,,dopamine", "--mechanism", "mood,dopamine"]) == 0
+    text = (project / "claims" / "x.yaml").read_text(encoding="utf-8")
+    assert "\nmechanism: [dopamine, mood]\n" in text
+    assert "listed again" not in capsys.readouterr().out
+
+
+def test_without_a_source_new_says_to_add_one_first(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It read "choose one of: ", followed by nothing."""
+    for source in (project / "content" / "sources").glob("*.md"):
+        source.unlink()
+    assert main(new(project, "x", "--source", "test-source", "--quote", QUOTE)) == 2
+    assert capsys.readouterr().err == (
+        "error: --source: 'test-source' is not a known source (there is no source yet: add "
+        "its article to content/sources/ first)\n"
+    )
+    assert not (project / "claims" / "x.yaml").exists()
+
+
 def test_an_unreadable_source_shows_its_own_problem_and_an_empty_quote_is_refused(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

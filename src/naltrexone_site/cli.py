@@ -301,7 +301,8 @@ def _schema(root: Path, check_only: bool) -> int:
 def _new(root: Path, args: argparse.Namespace) -> int:
     from .scaffold import Request, new_claim
 
-    mechanisms = tuple(m.strip() for given in args.mechanism for m in given.split(",") if m.strip())
+    given = (m.strip() for option in args.mechanism for m in option.split(","))
+    mechanisms = tuple(dict.fromkeys(m for m in given if m))  # each once, as `check` wants
     request = Request(args.claim_id, args.source, args.quote, mechanisms, args.dose, args.stance)
     result = new_claim(root, request)
     for line in result.errors:

@@ -124,8 +124,13 @@ def _argument_errors(
 
 
 def _unknown(option: str, value: str, what: str, choices: list[str]) -> str:
-    guess = nearest(value, choices)
-    hint = f"did you mean '{guess}'?" if guess else f"choose one of: {', '.join(sorted(choices))}"
+    guess = nearest(value, choices) if choices else None
+    if guess:
+        hint = f"did you mean '{guess}'?"
+    elif choices:
+        hint = f"choose one of: {', '.join(sorted(choices))}"
+    else:  # only sources can be none: the taxonomy's files must list entries
+        hint = f"there is no {what} yet: add its article to content/sources/ first"
     return f"error: {option}: '{value}' is not a known {what} ({hint})"
 
 
