@@ -176,6 +176,34 @@ def test_coverage_lists_a_source_read_despite_a_key_given_twice(
     assert capsys.readouterr().out.endswith("test-source: 100.0% (3 of 3 sentences anchored)\n")
 
 
+@pytest.mark.parametrize("command", [["build", "--out"], ["serve", "--out"], ["serve", "--host"]])
+def test_an_empty_folder_or_address_is_a_usage_error(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out ""` built into _site, the folder it was not given; `--host ""` listened on
+    every address and printed "serving http://:8000/"."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--root", str(FIXTURES / "project"), *command, ""])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"naltrexone-site {command[0]}: error: argument {command[1]}: is empty (give a value, "
+        "or leave the option out)"
+    )
+
+
+def test_a_relative_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG Base Directory spec: a relative XDG_CACHE_HOME is invalid and to be
+    ignored. It was used, so the cache moved with the folder the program ran from, and
+    `build` run from the project wrote the cache (pickles) into it."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    folder = cache.cache_dir(FIXTURES / "project")
+    assert folder is not None and folder.is_relative_to(tmp_path / "home" / ".cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = cache.cache_dir(FIXTURES / "project")
+    assert folder is not None and folder.is_relative_to(tmp_path / "xdg")
+
+
 def test_output_that_cannot_be_written_is_one_line_naming_the_reason() -> None:
     """`check | head -1`: the reader had gone, and the line read "error:: Broken pipe"
     (the place, empty for standard output, was still followed by its colon)."""

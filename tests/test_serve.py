@@ -497,7 +497,22 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixt
         first.close()
 
 
-@pytest.mark.parametrize("port", ["x", "-1", "70000"])
+# '٣' was port 3 (str.isdigit takes any script's digits), and '²' "invalid _port value"
+def test_an_address_not_of_this_machine_is_said_to_be_the_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hint was "try --port 0", which cannot help."""
+    root = make_project(tmp_path / "project")
+    # TEST-NET-1 (RFC 5737): an address no machine has, so no interface of this one
+    out = tmp_path / "out"
+    assert main(["--root", str(root), "serve", "--host", "192.0.2.1", "--out", str(out)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "error: cannot listen on 192.0.2.1:8000: Cannot assign requested address "
+        "(check --host: 127.0.0.1 is this machine)"
+    )
+
+
+@pytest.mark.parametrize("port", ["x", "-1", "70000", "\u0663", "\u00b2"])
 def test_a_bad_port_is_a_usage_error(
     port: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -74,7 +74,10 @@ def _installed(name: str) -> str:
 def cache_dir(root: Path) -> Path | None:
     if os.environ.get("NALTREXONE_SITE_CACHE", "1") == "0":
         return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    given = os.environ.get("XDG_CACHE_HOME", "")
+    # a relative path is to be ignored (XDG Base Directory): it would move with the folder
+    # the program is run from, and land the cache in the project
+    base = Path(given) if os.path.isabs(given) else Path.home() / ".cache"
     project = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
     return base / "naltrexone-site" / project
 

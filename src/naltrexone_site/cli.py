@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=".", help="the project folder (default: .)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     build = commands.add_parser("build", help="build the site (the default command)")
-    build.add_argument("--out", help="output folder (default: _site)")
+    build.add_argument("--out", type=_given, help="output folder (default: _site)")
     build.add_argument(
         "--profile", action="store_true", help="print the seconds each stage took (to stderr)"
     )
@@ -117,9 +117,12 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=_port, default=8000, help="0 picks a free port (default: 8000)"
     )
     serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+        "--host",
+        type=_given,
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1)",
     )
-    serve.add_argument("--out", help="output folder (default: a temporary folder)")
+    serve.add_argument("--out", type=_given, help="output folder (default: a temporary folder)")
     new = commands.add_parser("new", help="start a claim file with its quote anchored")
     new.add_argument("claim_id", metavar="CLAIM-ID", help="the new claim's id and file name")
     new.add_argument("--source", required=True, help="the id of the source the quote is from")
@@ -134,9 +137,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
+    # ASCII digits only: str.isdigit takes '٣' (int reads it as 3) and '²' (int refuses it)
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535)")
     return int(text)
+
+
+def _given(text: str) -> str:
+    """A folder or address: an empty one built into _site (`--out ""`), or printed
+    "serving http://:8000/"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty (give a value, or leave the option out)")
+    return text
 
 
 def print_problems(problems: Sequence[Problem]) -> None:

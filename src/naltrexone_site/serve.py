@@ -16,6 +16,7 @@ is rebuilt. Nothing is fetched from any other host.
 
 from __future__ import annotations
 
+import errno
 import gc
 import html
 import json
@@ -243,7 +244,9 @@ def serve(root: Path, out: Path | None, host: str, port: int, report: Report = p
         try:
             url = preview.start(host, port)
         except OSError as exc:
-            report(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} (try --port 0)")
+            busy = exc.errno == errno.EADDRINUSE  # else the address: a typo, or not this machine's
+            hint = "try --port 0" if busy else "check --host: 127.0.0.1 is this machine"
+            report(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})")
             return 1
         report(f"serving {url} (watching {', '.join(f + '/' for f in preview.watched)}; "
                "Ctrl-C to stop)")  # fmt: skip
