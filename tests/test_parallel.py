@@ -188,16 +188,35 @@ def alarm() -> Iterator[None]:
         signal.signal(signal.SIGALRM, before)
 
 
-def _no_child_left() -> bool:
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children forked in the test, to see that each was reaped (others, such as the
+    browser tests' server, may run beside the tests)."""
+    pids: list[int] = []
+    fork = os.fork
+
+    def recorded() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+    return pids
+
+
+def _reaped(pid: int) -> bool:
     try:
-        os.waitpid(-1, os.WNOHANG)
+        os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True  # none at all: every child was reaped
+        return True  # not a child of this process any more: reaped
     return False
 
 
 @needs_cores
-def test_a_stop_while_waiting_for_a_child_stops_it_and_is_the_stop(alarm: None) -> None:
+def test_a_stop_while_waiting_for_a_child_stops_it_and_is_the_stop(
+    alarm: None, forked: list[int]
+) -> None:
     """A signal while `fork_map` waits for a child's result is the stop it is: not an
     error closing that child's pipe twice ("Bad file descriptor"), nor a child left."""
     here = os.getpid()
@@ -214,11 +233,13 @@ def test_a_stop_while_waiting_for_a_child_stops_it_and_is_the_stop(alarm: None) 
     with pytest.raises(_Alarm):
         parallel.fork_map(work, [0, 1, 2, 3], 2)
     assert time.perf_counter() - started < 10
-    assert _no_child_left()
+    assert len(forked) == 1 and _reaped(forked[0])
 
 
 @needs_cores
-def test_a_stop_while_waiting_for_the_result_beside_stops_the_child(alarm: None) -> None:
+def test_a_stop_while_waiting_for_the_result_beside_stops_the_child(
+    alarm: None, forked: list[int]
+) -> None:
     here = os.getpid()
 
     def slow() -> int:
@@ -229,7 +250,7 @@ def test_a_stop_while_waiting_for_the_result_beside_stops_the_child(alarm: None)
     signal.setitimer(signal.ITIMER_REAL, 0.5)
     with pytest.raises(_Alarm), parallel.Beside(slow) as beside:
         beside.result()
-    assert _no_child_left()
+    assert len(forked) == 1 and _reaped(forked[0])
 
 
 def test_without_a_second_core_it_is_worked_out_here_when_asked() -> None:
