@@ -540,6 +540,38 @@ def test_what_in_claims_cannot_be_a_claim_is_said_not_skipped(tmp_path: Path) ->
     )
 
 
+def test_a_source_or_overview_not_read_is_said(tmp_path: Path) -> None:
+    """A source saved as x.MD or in a folder, an overview as x.markdown: each was left out
+    of the site without a word, and with the only source gone, every claim's hint read
+    "choose one of: " and nothing after it."""
+    root = project(tmp_path)
+    sources = root / "content" / "sources"
+    (sources / "test-source.md").rename(sources / "test-source.MD")
+    (sources / "older").mkdir()
+    (sources / "older" / "other.md").write_text("---\nid: other\n---\nText.\n")
+    (sources / "README.txt").write_text("Not a source, and not said to be one.\n")
+    (root / "content" / "mechanisms").mkdir(exist_ok=True)
+    (root / "content" / "mechanisms" / "dopamine.markdown").write_text("---\n---\n")
+    run = check(root)
+    assert (run.returncode, run.stderr) == (1, "")
+    hint = "there is no source yet: add its article to content/sources/ first"
+    assert run.stdout == (
+        f"claims/base-claim.yaml:8:5: error: evidence[0].source: 'test-source' is not a known "
+        f"source ({hint})\n"
+        f"claims/base-reward.yaml:8:5: error: evidence[0].source: 'test-source' is not a known "
+        f"source ({hint})\n"
+        f"claims/base-sleep.yaml:8:5: error: evidence[0].source: 'test-source' is not a known "
+        f"source ({hint})\n"
+        "content/mechanisms/dopamine.markdown: warning: not read: only files whose names end "
+        "in '.md' are mechanism overviews (rename it to content/mechanisms/dopamine.md)\n"
+        "content/sources/older/other.md: warning: not read: sources are the files in "
+        "content/sources/ itself, not in folders in it (move it to content/sources/other.md)\n"
+        "content/sources/test-source.MD: warning: not read: only files whose names end in "
+        "'.md' are sources (rename it to content/sources/test-source.md)\n"
+        "3 claims, 0 sources: 3 errors, 3 warnings\n"
+    )
+
+
 def test_links_in_a_loop_are_followed_once(tmp_path: Path) -> None:
     """Two links to claims/ inside it made the scan of the inputs exponential."""
     root = tmp_path / "project"

@@ -130,9 +130,11 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
         scanned = scan_inputs(root)
     # claims/*.yaml, as paths from the root (no Path objects: 10,000); a folder or a link
     # to nothing named so is read too, and said why it cannot be
-    in_claims = [n for n in scanned if n.startswith("claims/")]
-    names = sorted(n for n in in_claims if n.endswith(".yaml") and "/" not in n[7:])
-    problems += _misnamed_claims(set(in_claims).difference(names))
+    names = sorted(
+        n for n in scanned if n[:7] == "claims/" and n[-5:] == ".yaml" and "/" not in n[7:]
+    )
+    read = set(names)
+    problems += _misnamed([n for n in scanned if n not in read])
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
     registry = None
@@ -185,32 +187,48 @@ def _said(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else str(value)
 
 
-def _misnamed_claims(paths: Iterable[str]) -> list[Problem]:
-    """Files in claims/ named like claims but not read as one (x.yml, x.YAML, a claim in a
-    folder in claims/): the claim would be missing from the site, and nothing said so."""
+# Where the registry's files are read from: the folder, the ending of the files read, what
+# they are, and the endings an editor may give one by mistake
+_FOLDERS = (
+    ("claims/", ".yaml", "claims", ("yaml", "yml")),
+    ("content/sources/", ".md", "sources", ("md", "markdown")),
+    ("content/mechanisms/", ".md", "mechanism overviews", ("md", "markdown")),
+)
+
+
+def _misnamed(scanned: Iterable[str]) -> list[Problem]:
+    """Files named like claims, sources or overviews but not read as one (x.yml, x.MD, one
+    in a folder in claims/): it would be missing from the site, and nothing said so."""
     found = []
-    for path in sorted(paths):
-        stem, dot, suffix = path.rpartition(".")
-        if not dot or suffix.lower() not in ("yaml", "yml"):
-            continue
-        if "/" in path[7:]:
-            found.append(
-                warning(
-                    Location(path),
-                    "",
-                    "not read: claims are the files in claims/ itself, not in folders in it",
-                    f"move it to claims/{stem.rpartition('/')[2]}.yaml",
+    for folder, ending, what, endings in _FOLDERS:
+        for path in sorted(n for n in scanned if n.startswith(folder)):
+            stem, dot, suffix = path.rpartition(".")
+            if (
+                not dot
+                or suffix.lower() not in endings
+                or path.endswith(ending)
+                and ("/" not in path[len(folder) :])
+            ):
+                continue  # read, or not meant to be (a README, an editor's backup)
+            name = stem.rpartition("/")[2]
+            if "/" in path[len(folder) :]:
+                found.append(
+                    warning(
+                        Location(path),
+                        "",
+                        f"not read: {what} are the files in {folder} itself, not in folders in it",
+                        f"move it to {folder}{name}{ending}",
+                    )
                 )
-            )
-        else:
-            found.append(
-                warning(
-                    Location(path),
-                    "",
-                    "not read: only files whose names end in '.yaml' are claims",
-                    f"rename it to {stem}.yaml",
+            else:
+                found.append(
+                    warning(
+                        Location(path),
+                        "",
+                        f"not read: only files whose names end in '{ending}' are {what}",
+                        f"rename it to {stem}{ending}",
+                    )
                 )
-            )
     return found
 
 

@@ -180,6 +180,8 @@ def unknown_value(
     guess = nearest(value, options)
     if guess:
         hint = _did_you_mean(guess)
+    elif not options:  # only sources can be none: every taxonomy file must list entries
+        hint = "there is no source yet: add its article to content/sources/ first"
     elif len(options) <= 8:
         hint = f"choose one of: {', '.join(options)}"
     else:
