@@ -283,6 +283,12 @@ SOURCES: dict[str, str] = {
         "(set 'id: test-source', the file's name)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # `null`: dropped with nothing said (and the build then failed with a KeyError)
+    # "file is empty", of a file with an article in it
+    "test-source.front-matter-empty.md": (
+        "content/sources/test-source.md:1:1: error: the front matter between the '---' lines "
+        "is empty (write one 'field: value' per line there, see docs/registry-format.md)\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
+    ),
     "test-source.front-matter-null.md": (
         "content/sources/test-source.md:2:1: error: expected a mapping of fields, found a "
         "single value (write one 'field: value' per line, see docs/registry-format.md)\n"

@@ -378,6 +378,16 @@ def _front_matter(
     problems += found
     if found:
         return None
+    if not head.strip():  # YAML's "file is empty" said so of a file with an article in it
+        problems.append(
+            error(
+                Location(name, 1, 1),
+                "",
+                "the front matter between the '---' lines is empty",
+                "write one 'field: value' per line there, see docs/registry-format.md",
+            )
+        )
+        return None
     parsed = parse_yaml(head, name, line_offset=1)
     problems += parsed.problems
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
