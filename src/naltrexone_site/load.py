@@ -202,16 +202,12 @@ def _misnamed(scanned: Iterable[str]) -> list[Problem]:
     found = []
     for folder, ending, what, endings in _FOLDERS:
         for path in sorted(n for n in scanned if n.startswith(folder)):
-            stem, dot, suffix = path.rpartition(".")
-            if (
-                not dot
-                or suffix.lower() not in endings
-                or path.endswith(ending)
-                and ("/" not in path[len(folder) :])
-            ):
+            stem, _, suffix = path.rpartition(".")
+            nested = "/" in path[len(folder) :]
+            if suffix.lower() not in endings or path.endswith(ending) and not nested:
                 continue  # read, or not meant to be (a README, an editor's backup)
             name = stem.rpartition("/")[2]
-            if "/" in path[len(folder) :]:
+            if nested:
                 found.append(
                     warning(
                         Location(path),
