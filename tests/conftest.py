@@ -15,6 +15,7 @@ text, replacing a base file or adding one; None removes a base file.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -32,6 +33,28 @@ settings.load_profile("shared-machine")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))  # the tests run from a fresh clone without installing
 FIXTURE_CONTENT = REPO / "tests" / "fixtures" / "project" / "content"
+
+
+class Forks:
+    """Every child process forked from now on (os.fork patched for the test): its pid, and
+    the name of the function that started it, the caller of `parallel.Beside` or
+    `parallel.fork_map`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pids: list[int] = []
+        self.starters: list[str] = []
+        fork = os.fork
+
+        def recorded() -> int:
+            starter = sys._getframe(2).f_code.co_name  # recorded <- Beside or fork_map <- it
+            pid = fork()
+            if pid:
+                self.pids.append(pid)
+                self.starters.append(starter)
+            return pid
+
+        monkeypatch.setattr(os, "fork", recorded)
+
 
 DEMO_ARTICLE = """\
 ---

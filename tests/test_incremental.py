@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, MakeSite, claim_yaml, rewrite
+from conftest import REPO, Forks, MakeSite, claim_yaml, rewrite
 
 from naltrexone_site import (
     builder,
@@ -60,18 +60,7 @@ def cold_build(root: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
 def children_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """From now on, the name of the function that started each child process through
     `parallel.Beside` (its caller), in the order they were forked."""
-    starters: list[str] = []
-    fork = os.fork
-
-    def counted() -> int:
-        starter = sys._getframe(2).f_code.co_name  # counted <- Beside.__init__ <- starter
-        pid = fork()
-        if pid:
-            starters.append(starter)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
-    return starters
+    return Forks(monkeypatch).starters
 
 
 Warm = Callable[..., tuple[Path, Path]]

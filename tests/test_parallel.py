@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from conftest import Forks
 
 from naltrexone_site import parallel
 
@@ -192,17 +193,7 @@ def alarm() -> Iterator[None]:
 def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The children forked in the test, to see that each was reaped (others, such as the
     browser tests' server, may run beside the tests)."""
-    pids: list[int] = []
-    fork = os.fork
-
-    def recorded() -> int:
-        pid = fork()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recorded)
-    return pids
+    return Forks(monkeypatch).pids
 
 
 def _reaped(pid: int) -> bool:

@@ -25,6 +25,11 @@ MAX_ID = 100
 LONG_ID_HINT = f"shorten it to at most {MAX_ID} characters"
 
 
+def valid_id(text: str) -> bool:
+    """Whether `text` may be an id: its letters (ID_RE) and its length (MAX_ID)."""
+    return len(text) <= MAX_ID and ID_RE.fullmatch(text) is not None
+
+
 def site_address(given: str) -> str | None:
     """A site's or repository's address as a folder's (ending in /), or None when it is
     not one: http(s), a host, and nothing a link built on it would break on (a space, a
@@ -301,9 +306,7 @@ def _fine(value: Any, spec: Field) -> bool:
     """Whether `_check_type` finds nothing wrong with a value that is not None."""
     kind = spec.type
     if kind == "id":
-        return isinstance(value, str) and (
-            spec.ref != "" or len(value) <= MAX_ID and ID_RE.fullmatch(value) is not None
-        )
+        return isinstance(value, str) and (spec.ref != "" or valid_id(value))
     if kind == "text" or kind == "markdown":
         return isinstance(value, str) and value.strip() != ""
     if kind == "ids" or kind == "texts":
@@ -349,7 +352,7 @@ def file_stem(path: str) -> str:
 
 def _set_id(stem: str) -> str | None:
     """The fix "set 'id: <the file's name>'", where that name is a valid id."""
-    return f"set 'id: {stem}'" if len(stem) <= MAX_ID and ID_RE.fullmatch(stem) else None
+    return f"set 'id: {stem}'" if valid_id(stem) else None
 
 
 def file_name_hint(
