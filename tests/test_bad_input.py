@@ -33,10 +33,9 @@ SETTINGS: dict[str, str] = {
     ),
     # one error where the file cannot be read, not eight "missing setting" ones at 1:1 too
     "syntax-error.yaml": (
-        "content/site.yaml:12:1: error: YAML syntax error: found unexpected end of stream while "
-        "scanning a quoted scalar that starts at line 5 (close the quotation mark opened on "
-        "line 5)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
-        "settings and taxonomy first\n"
+        "content/site.yaml:5:9: error: YAML syntax error: the quotation mark opened here is not "
+        "closed (close it on this line)\n1 error, 0 warnings; quotes, references and duplicates "
+        "not checked: fix the settings and taxonomy first\n"
     ),
     # every claim page's "edit this claim" link would have run it
     "repository-url-not-a-web-address.yaml": (
@@ -121,6 +120,40 @@ SETTINGS: dict[str, str] = {
         "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 "
         "warnings; quotes, references and duplicates not checked: fix the settings and taxonomy "
         "first\n"
+    ),
+    # `true` is read as YAML's yes, and the message said "found yes"
+    "coverage-minimum-true.yaml": (
+        "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
+        "found true (write a number such as 'coverage_minimum: 90', or remove the line for "
+        "90)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "settings and taxonomy first\n"
+    ),
+    # every one of the 300 digits was printed
+    "coverage-minimum-long-number.yaml": (
+        "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
+        "found 99999999999999999999999999999999999999999999999999999999999… (300 characters) "
+        "(write a number such as 'coverage_minimum: 90', or remove the line for 90)\n1 error, 0 "
+        "warnings; quotes, references and duplicates not checked: fix the settings and "
+        "taxonomy first\n"
+    ),
+    # the hint spoke of a claim
+    "python-name-tag.yaml": (
+        "content/site.yaml:2:10: error: tagline: the YAML tag '!!python/name:os.system' is not "
+        "allowed (remove the tag, and write plain text, a number, a date or a list)\n1 error, 0 "
+        "warnings; quotes, references and duplicates not checked: fix the settings and "
+        "taxonomy first\n"
+    ),
+    # told to put a list in quotes
+    "language-a-list.yaml": (
+        "content/site.yaml:6:1: error: language: expected text, found a list (write it as "
+        "text)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "settings and taxonomy first\n"
+    ),
+    # told to put nothing in quotes
+    "language-empty.yaml": (
+        "content/site.yaml:6:1: error: language: is empty (write the text)\n1 error, 0 "
+        "warnings; quotes, references and duplicates not checked: fix the settings and "
+        "taxonomy first\n"
     ),
 }
 
@@ -284,6 +317,12 @@ SOURCES: dict[str, str] = {
     ),
     # `null`: dropped with nothing said (and the build then failed with a KeyError)
     # "file is empty", of a file with an article in it
+    # said at line 10, where the quote opened at line 3 was closed by the next one
+    "test-source.quote-left-open.md": (
+        "content/sources/test-source.md:3:8: error: YAML syntax error: the quotation mark "
+        "opened here is closed only on line 10 (close it on this line)\n3 claims, 1 source: 1 "
+        "error, 0 warnings\n"
+    ),
     "test-source.front-matter-empty.md": (
         "content/sources/test-source.md:1:1: error: the front matter between the '---' lines "
         "is empty (write one 'field: value' per line there, see docs/registry-format.md)\n"

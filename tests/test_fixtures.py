@@ -138,6 +138,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/naltrexone-blocks-the-mu-opioid-receptor-and-with-it-the-euphoria-of-opioids-and-the-reward-of-alcohol-in-the-brain.yaml:1:1: error: id: is 115 characters long (shorten it to at most 100 characters, and rename the file to match)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
+    "id-with-line-break.yaml": (
+        1,
+        "claims/id-with-line-break.yaml:1:1: error: id: 'id-with-line-break\\n' is not a valid id (set 'id: id-with-line-break', the file's name)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "id-with-path.yaml": (
         1,
         "claims/id-with-path.yaml:1:1: error: id: '../../etc/passwd' is not a valid id (set 'id: id-with-path', the file's name)\n4 claims, 1 source: 1 error, 0 warnings\n",
@@ -164,7 +168,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "python-object-tag.yaml": (
         1,
-        "claims/python-object-tag.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/python-object-tag.yaml:1:1: error: evidence: required field is missing (add 'evidence:' with a list of evidence items: passages from sources that bear on the claim)\nclaims/python-object-tag.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/python-object-tag.yaml:1:1: error: strength: required field is missing (add 'strength:' with an id: the editors' grade of the evidence)\nclaims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag: a claim holds only text, numbers, dates and lists)\n4 claims, 1 source: 5 errors, 0 warnings\n",
+        "claims/python-object-tag.yaml:1:1: error: dose: required field is missing (add 'dose:' with an id: the dose the source ties the claim to)\nclaims/python-object-tag.yaml:1:1: error: evidence: required field is missing (add 'evidence:' with a list of evidence items: passages from sources that bear on the claim)\nclaims/python-object-tag.yaml:1:1: error: mechanism: required field is missing (add 'mechanism:' with a list of ids: mechanisms or topics (rows of the map))\nclaims/python-object-tag.yaml:1:1: error: strength: required field is missing (add 'strength:' with an id: the editors' grade of the evidence)\nclaims/python-object-tag.yaml:2:12: error: statement: the YAML tag '!!python/object/apply:os.system' is not allowed (remove the tag, and write plain text, a number, a date or a list)\n4 claims, 1 source: 5 errors, 0 warnings\n",
     ),
     "quote-not-in-source.yaml": (
         1,
@@ -200,6 +204,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/unknown-enum-value.yaml:3:1: error: kind: 'pharmacolgy' is not a known claim kind (did you mean 'pharmacology'?)\nclaims/unknown-enum-value.yaml:5:1: error: dose: 'ldn' is not a known dose (choose one of: both, low, standard, unspecified)\nclaims/unknown-enum-value.yaml:6:1: error: strength: 'strong' is not a known strength (choose one of: anecdotal, clinical, established, preliminary, theoretical, unsupported)\nclaims/unknown-enum-value.yaml:10:5: error: evidence[0].stance: 'support' is not a known stance (did you mean 'supports'?)\n4 claims, 1 source: 4 errors, 0 warnings\n",
     ),
+    "unknown-value-very-long.yaml": (
+        1,
+        "claims/unknown-value-very-long.yaml:5:1: error: dose: 'lowlowlowlowlowlowlowlowlowlowlowlowlowlowlowlowlowlowlowlo… (300 characters)' is not a known dose (did you mean 'low'?)\n4 claims, 1 source: 1 error, 0 warnings\n",
+    ),
     "unknown-field.yaml": (
         1,
         "claims/unknown-field.yaml:4:1: error: mechanisms: unknown field (did you mean 'mechanism'?)\nclaims/unknown-field.yaml:11:5: error: evidence[0].page: unknown field (the fields not given yet: cites)\n4 claims, 1 source: 2 errors, 0 warnings\n",
@@ -219,7 +227,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "yaml-syntax-error.yaml": (
         1,
-        "claims/yaml-syntax-error.yaml:4:1: error: YAML syntax error: found unexpected end of stream while scanning a quoted scalar that starts at line 2 (close the quotation mark opened on line 2)\n4 claims, 1 source: 1 error, 0 warnings\n",
+        "claims/yaml-syntax-error.yaml:2:12: error: YAML syntax error: the quotation mark opened here is not closed (close it on this line)\n4 claims, 1 source: 1 error, 0 warnings\n",
     ),
 }
 

@@ -23,7 +23,7 @@ from .models import (
     Taxonomy,
     Term,
 )
-from .problems import Location, Problem, error, warning
+from .problems import Location, Problem, brief, error, warning
 from .schema import (
     BRANCH_RE,
     CLAIM_FIELDS,
@@ -46,7 +46,7 @@ from .schema import (
     unknown_value,
     validate,
 )
-from .yamlio import Parsed, decode, parse_yaml, split_front_matter
+from .yamlio import Parsed, as_written, decode, parse_yaml, split_front_matter
 
 T = TypeVar("T")
 CLAIM_LIMIT = 64 * 1024  # bytes; a claim is a few hundred
@@ -178,13 +178,16 @@ def _parsed(
     return tuple(value for _, value, _ in fresh.values() if value is not None)
 
 
-def _said(value: Any) -> str:
-    """A YAML value in an editor's words."""
+def _said(value: Any, written: str = "") -> str:
+    """A YAML value in an editor's words: a scalar as `written` where YAML read it as other
+    than text, and cut short where long."""
     if value is None:
         return "nothing"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"'{value}'" if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return f"'{brief(value)}'"
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "a mapping"
+    return brief(written or str(value))
 
 
 # Where the registry's files are read from: the folder, the ending of the files read, what
@@ -516,16 +519,19 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
     # value, and hid every other problem of the file until it was fixed.
     found: list[Problem] = []
-    settings = _settings(name, parsed, found)
+    settings = _settings(name, text, parsed, found)
     problems += _unrefused(found, parsed)
     return settings
 
 
-def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | None:
+def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> Settings | None:
     data: dict[str, Any] = parsed.data
 
     def at(key: str) -> Location:
         return Location(name, *parsed.positions.get(key, (1, 1)))
+
+    def said(key: str) -> str:
+        return _said(data.get(key), as_written(text, at(key).line))
 
     # A misspelt setting was ignored, and its required one reported missing at 1:1 only.
     meant = set()
@@ -543,12 +549,11 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
         if key in meant:
             continue  # absent, and the misspelt key above is this one
         value = data.get(key)
-        if isinstance(value, str):
+        if isinstance(value, str) or key in data and value is None:
             problems.append(error(at(key), key, "is empty", "write the text"))
         elif key in data:  # `language: no` is read as false
-            problems.append(
-                error(at(key), key, f"expected text, found {_said(value)}", "put it in quotes")
-            )
+            hint = "write it as text" if isinstance(value, list | dict) else "put it in quotes"
+            problems.append(error(at(key), key, f"expected text, found {said(key)}", hint))
         else:
             hint = f"add '{key}:' with {_SETTINGS_TEXT[key]}"
             problems.append(error(at(key), key, "required setting is missing", hint))
@@ -558,7 +563,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
             error(
                 at("language"),
                 "language",
-                f"'{language}' is not a language tag",
+                f"'{brief(language)}' is not a language tag",
                 "write a tag such as en, or en-GB",
             )
         )
@@ -571,7 +576,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
                 error(
                     at(key),
                     key,
-                    f"'{address}' is not a web address",
+                    f"'{brief(address, 80)}' is not a web address",
                     "write the address alone, with no space, '?' or '#' part"
                     if full
                     else "write the address in full, starting with https://",
@@ -584,7 +589,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
             error(
                 at("branch"),
                 "branch",
-                f"'{branch}' is not a branch name",
+                f"'{brief(branch)}' is not a branch name",
                 "write the name of the repository's branch, such as main",
             )
         )
@@ -598,7 +603,7 @@ def _settings(name: str, parsed: Parsed, problems: list[Problem]) -> Settings | 
             error(
                 at("coverage_minimum"),
                 "coverage_minimum",
-                f"expected a percentage from 0 to 100, found {_said(minimum)}",
+                f"expected a percentage from 0 to 100, found {said('coverage_minimum')}",
                 "write a number such as 'coverage_minimum: 90', or remove the line for 90",
             )
         )
@@ -649,7 +654,9 @@ def _term_problems(
     at = Location(name, *positions.get(f"[{i}].id", (1, 1)))
     if isinstance(term_id, str):  # else said above, or with the other fields' types below
         if not ID_RE.fullmatch(term_id):
-            found.append(error(at, f"[{i}].id", f"'{term_id}' is not a valid id ({ID_HINT})"))
+            found.append(
+                error(at, f"[{i}].id", f"'{brief(term_id)}' is not a valid id ({ID_HINT})")
+            )
         elif len(term_id) > MAX_ID:
             found.append(error(at, f"[{i}].id", f"is {len(term_id)} characters long", LONG_ID_HINT))
         elif term_id in first:
@@ -725,7 +732,7 @@ def _scale_problems(
             elif isinstance(value, str) and not value.strip():
                 found.append(error(at, here, "is empty", hint))
             elif isinstance(value, int) and not isinstance(value, bool) and value < 1:
-                found.append(error(at, here, f"is {value}: ranks start at 1", hint))
+                found.append(error(at, here, f"is {brief(str(value))}: ranks start at 1", hint))
             elif isinstance(value, str | int) and not isinstance(value, bool):  # else: its type
                 if (field_name, value) in first:
                     said, line = _said(value), first[field_name, value]

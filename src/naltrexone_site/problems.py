@@ -48,11 +48,25 @@ class Problem:
     def __str__(self) -> str:
         field = f"{self.field}: " if self.field else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.location}: {self.severity.value}: {field}{self.message}{hint}"
+        line = f"{self.location}: {self.severity.value}: {field}{self.message}{hint}"
+        return line.translate(_ESCAPED)  # one problem, one line: `id: "x\n"` took two
 
     @property
     def sort_key(self) -> tuple[Location, str, str]:
         return (self.location, self.field, self.message)
+
+
+# What would break a problem's line or hide in it, written as an escape: control characters
+# (a value's line break, from `"x\n"` in YAML) and the line and paragraph separators
+_ESCAPED = {
+    code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
+}
+
+
+def brief(text: str, most: int = 60) -> str:
+    """A value as a message shows it: cut short past `most` characters (a number of 5,000
+    digits was printed whole)."""
+    return text if len(text) <= most else f"{text[: most - 1]}… ({len(text)} characters)"
 
 
 def error(location: Location, field: str, message: str, hint: str = "") -> Problem:

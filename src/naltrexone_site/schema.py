@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, TypeGuard
 
 from .models import Positions, Taxonomy, locate
-from .problems import Location, Problem, error
+from .problems import Location, Problem, brief, error
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: "$" alone would let "x\n" through
@@ -191,7 +191,7 @@ def unknown_value(
         hint = f"choose one of: {', '.join(options)}"
     else:
         hint = f"see the list of {what}s"
-    return error(where, field, f"'{value}' is not a known {what}", hint)
+    return error(where, field, f"'{brief(value)}' is not a known {what}", hint)
 
 
 UNKNOWN = "unknown field"  # the message of the one field problem that leaves the rest readable
@@ -404,7 +404,7 @@ def _check_type(
         if not isinstance(value, str):
             yield wrong()
         elif spec.ref == "" and not ID_RE.fullmatch(value):
-            yield error(where(), key, f"'{value}' is not a valid id", _id_hint(path))
+            yield error(where(), key, f"'{brief(value)}' is not a valid id", _id_hint(path))
         elif spec.ref == "" and len(value) > MAX_ID:
             hint = f"{LONG_ID_HINT}, and rename the file to match"
             yield error(where(), key, f"is {len(value)} characters long", hint)
@@ -472,13 +472,9 @@ def _repeated(items: list[Any], path: str, positions: Positions, key: str) -> It
             yield error(
                 locate(path, positions, f"{key}[{i}]"),
                 f"{key}[{i}]",
-                f"'{_short(str(item))}' is listed again (first as {key}[{first[item]}])",
+                f"'{brief(str(item))}' is listed again (first as {key}[{first[item]}])",
                 "list it once",
             )
-
-
-def _short(text: str, most: int = 60) -> str:
-    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def as_ids(value: Any) -> tuple[str, ...]:

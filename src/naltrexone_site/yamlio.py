@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +194,15 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> Parsed:
     return result
 
 
+def as_written(text: str, line: int) -> str:
+    """The value of the `key: value` at `line` (1-based) of `text`, as written: YAML reads
+    `true`, `yes` and `on` alike, and a message saying "found yes" of `true` named what
+    is not in the file."""
+    lines = text.split("\n")
+    value = lines[line - 1].partition(":")[2] if 0 < line <= len(lines) else ""
+    return value.partition(" #")[0].strip()
+
+
 def split_front_matter(text: str, path: str) -> tuple[str, str, int, list[Problem]]:
     """Split `---` front matter from a Markdown body: (yaml, body, body_line, problems)."""
     lines = text.splitlines(keepends=True)
@@ -282,6 +292,24 @@ def _mark(mark: Any) -> tuple[int, int]:
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int) -> Problem:
+    opened = _quote_left_open(exc, text)
+    if opened is not None:  # said where the quote opens, not lines below, where it ends
+        start, end = opened
+        where = Location(path, start.line + 1 + offset, start.column + 1)
+        if end is None:
+            return error(
+                where,
+                "",
+                "YAML syntax error: the quotation mark opened here is not closed",
+                "close it on this line",
+            )
+        closed = end + 1 + offset
+        return error(
+            where,
+            "",
+            f"YAML syntax error: the quotation mark opened here is closed only on line {closed}",
+            "close it on this line",
+        )
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 + offset if mark else 0
     col = mark.column + 1 if mark else 0
@@ -292,15 +320,33 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str, offset: int
     )
     indent = source_line[: len(source_line) - len(source_line.lstrip())]
     if exc.context and exc.context_mark and exc.problem_mark:
-        opened = exc.context_mark.line + 1 + offset
-        problem = f"{problem} {exc.context} that starts at line {opened}"
-        if "quoted scalar" in exc.context:
-            hint = f"close the quotation mark opened on line {opened}"
+        opened_at = exc.context_mark.line + 1 + offset
+        problem = f"{problem} {exc.context} that starts at line {opened_at}"
     if "\t" in indent or "\\t" in problem:
         problem, hint = "a tab character is used for indentation", "indent with spaces, not tabs"
     elif "expected a single document" in str(exc):
         problem, hint = "the file holds more than one YAML document", "remove the '---' separator"
     return error(Location(path, line, col), "", f"YAML syntax error: {problem}", hint)
+
+
+def _quote_left_open(exc: yaml.MarkedYAMLError, text: str) -> tuple[Any, int | None] | None:
+    """Where a quotation mark was left open, if that is the error, and the line (0-based)
+    of the quotation mark that closed it, if any. Left open, a quote takes the lines below
+    into its value up to the next quotation mark (`title: "An article`), and the parser
+    stumbles there: the error was said seven lines below the typo."""
+    if exc.context and exc.context_mark and "quoted scalar" in exc.context:
+        return exc.context_mark, None  # never closed
+    if exc.problem_mark is None:
+        return None
+    line, opened = exc.problem_mark.line, None
+    with suppress(yaml.YAMLError):
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line > line:
+                break
+            quoted = isinstance(token, yaml.ScalarToken) and token.style in ("'", '"')
+            if quoted and token.start_mark.line < token.end_mark.line == line:
+                opened = (token.start_mark, line)
+    return opened
 
 
 class _Walker:
@@ -326,7 +372,7 @@ class _Walker:
                     Location(self.path, *self.where(node)),
                     key,
                     f"the YAML tag '{tag}' is not allowed",
-                    "remove the tag: a claim holds only text, numbers, dates and lists",
+                    "remove the tag, and write plain text, a number, a date or a list",
                 )
             )
             return None
