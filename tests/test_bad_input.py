@@ -510,6 +510,44 @@ def test_an_overview_copied_under_another_name_is_not_told_to_overwrite_it(
     )
 
 
+def test_links_to_claims_are_checked_as_the_page_reads_them(tmp_path: Path) -> None:
+    """A search of the text for `(claim:` missed the reference link, the autolink, the
+    destination in angle brackets and the one with a title, each a broken link on the
+    page, and took the two in code, which the page shows as code, for links."""
+    root = project(tmp_path)
+    (root / "content" / "mechanisms" / "opioid-receptors.md").write_text(
+        "---\nid: opioid-receptors\nreviewed: 2026-11-21\n---\n"
+        "Linked [as it should be](claim:base-claim) and [misspelt](claim:base-clam).\n\n"
+        "By [reference][r], and <claim:auto-link>, [spaced](<claim:two words>) and "
+        '[titled](claim:with-title "Title").\n\n'
+        "In code: `[shown as code](claim:in-code)`.\n\n"
+        "    [in a code block](claim:code-block)\n\n"
+        "[r]: claim:by-reference\n",
+        encoding="utf-8",
+    )
+    rewrite(
+        root / "claims" / "base-reward.yaml",
+        "statement: ",
+        "note: |-\n  See [the other][x] or <claim:base-sleep>, not `claim:x`.\n\n"
+        "  [x]: claim:nope\nstatement: ",
+    )
+    hint = "(choose one of: base-claim, base-reward, base-sleep)"
+    assert refused(root) == (
+        "claims/base-reward.yaml:2:1: error: note: 'nope' is not a known claim " + hint + "\n"
+        "content/mechanisms/opioid-receptors.md:5:59: error: body: 'base-clam' is not a known "
+        "claim (did you mean 'base-claim'?)\n"
+        "content/mechanisms/opioid-receptors.md:7:25: error: body: 'auto-link' is not a known "
+        "claim " + hint + "\n"
+        "content/mechanisms/opioid-receptors.md:7:53: error: body: 'two words' is not a known "
+        "claim " + hint + "\n"
+        "content/mechanisms/opioid-receptors.md:7:84: error: body: 'with-title' is not a known "
+        "claim " + hint + "\n"
+        "content/mechanisms/opioid-receptors.md:13:6: error: body: 'by-reference' is not a known "
+        "claim " + hint + "\n"
+        "3 claims, 1 source: 6 errors, 0 warnings\n"
+    )
+
+
 def test_every_invisible_character_is_reported_up_to_ten_a_file(tmp_path: Path) -> None:
     """A page pasted with its soft hyphens has dozens: one run says where all are."""
     root = project(tmp_path)

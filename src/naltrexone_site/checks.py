@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,6 @@ from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
 from .problems import Location, Problem, error, warning
 from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, file_name_hint, file_stem, unknown_value
-
-_CLAIM_LINK = re.compile(r"\(claim:([^)\s]*)\)")
 
 
 @dataclass(frozen=True)
@@ -153,20 +151,39 @@ def check_claims(ctx: Context, memo: Memo | None = None) -> Iterator[Problem]:
 
 
 def _links_claims(claim: Claim) -> bool:
-    return "(claim:" in claim.statement or "(claim:" in (claim.note or "")
+    return "claim:" in claim.statement or "claim:" in (claim.note or "")
 
 
 def _claim_links(claim: Claim, claim_ids: Collection[str]) -> Iterator[Problem]:
     """Links to other claims in the statement and note (`[text](claim:id)`), as in the
     mechanism overviews: one to a claim that does not exist was a broken link."""
     for name in ("statement", "note") if _links_claims(claim) else ():
-        for match in _broken_links(getattr(claim, name) or "", claim_ids):
-            yield unknown_value(claim.at(name), name, match.group(1), "claim", claim_ids)
+        text = getattr(claim, name) or ""
+        for target, _ in _broken_links(text, claim_ids, whole=name == "note"):
+            yield unknown_value(claim.at(name), name, target, "claim", claim_ids)
 
 
-def _broken_links(text: str, claim_ids: Collection[str]) -> Iterator[re.Match[str]]:
-    """The `[text](claim:id)` links of a Markdown text to claims that do not exist."""
-    return (m for m in _CLAIM_LINK.finditer(text) if m.group(1) not in claim_ids)
+def _broken_links(
+    text: str, claim_ids: Collection[str], whole: bool = True
+) -> Iterator[tuple[str, int]]:
+    """The links of a Markdown text to claims that do not exist, as the page reads them
+    (a search of the text for `(claim:` missed `[x][ref]` and `<claim:x>`, and took one in
+    a code span for a link): each id, and where in the text it is written."""
+    if "claim:" not in text:
+        return
+    from .markup import claim_links  # markdown-it, imported only where a claim is linked
+
+    lines = list(accumulate((len(line) + 1 for line in text.split("\n")), initial=0))
+    after: dict[str, int] = {}  # a link given twice is located at each place in turn
+    for target, line in claim_links(text, whole):
+        if target in claim_ids:
+            continue
+        written, block = f"claim:{target}", lines[min(line, len(lines) - 1)]
+        at = text.find(written, max(block, after.get(written, 0)))
+        if at == -1:  # in a reference's definition, elsewhere in the text
+            at = text.find(written, after.get(written, 0))
+        after[written] = at + 1 if at != -1 else after.get(written, 0)
+        yield target, at if at != -1 else block
 
 
 def _digest(*parts: str | bytes) -> bytes:
@@ -421,9 +438,9 @@ def check_overviews(ctx: Context) -> Iterator[Problem]:
             )
         if overview.id not in mechanisms:
             yield unknown_value(overview.at("id"), "id", overview.id, "mechanism", mechanisms)
-        for match in _broken_links(overview.body, claim_ids):
-            at = Location.of(overview.path, overview.body, match.start(), overview.body_line)
-            yield unknown_value(at, "body", match.group(1), "claim", claim_ids)
+        for target, offset in _broken_links(overview.body, claim_ids):
+            at = Location.of(overview.path, overview.body, offset, overview.body_line)
+            yield unknown_value(at, "body", target, "claim", claim_ids)
 
 
 def check_coverage(ctx: Context) -> Iterator[Problem]:

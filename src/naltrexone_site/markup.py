@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from markupsafe import Markup
 
@@ -163,6 +164,24 @@ def block(text: str, root: str = "", top: int = 3) -> Markup:
     tokens = md.parse(text, env)
     shift_headings(tokens, top)
     return Markup(md.renderer.render(tokens, md.options, env))
+
+
+def claim_links(text: str, whole: bool = True) -> list[tuple[str, int]]:
+    """The claims a Markdown text links to, as its page reads it: the id of each link or
+    image to `claim:<id>` (inline, reference-style or `<claim:id>`; none in code), with the
+    first line of its block (0-based). `whole`: a block of text (a note, an overview),
+    else one line (a statement, read by `inline`)."""
+    if not has_markdown(text):
+        return []
+    md = _md()
+    tokens = md.parse(text, {}) if whole else md.parseInline(text, {})
+    found = []
+    for token in tokens:
+        for child in token.children or ():
+            href = child.attrGet("href" if child.type == "link_open" else "src")
+            if child.type in ("link_open", "image") and str(href).startswith("claim:"):
+                found.append((unquote(str(href)[6:]), token.map[0] if token.map else 0))
+    return found
 
 
 @lru_cache(maxsize=65536)
