@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -291,6 +292,59 @@ def test_refuses_to_replace_a_folder_that_is_not_a_built_site(
     run = run_build(root, root)
     assert run.code == 1
     assert "it holds the project itself" in run.err
+
+
+def test_an_output_folder_under_a_file_is_refused_naming_the_file(
+    make_site: MakeSite, run_build: RunBuild, tmp_path: Path
+) -> None:
+    """`--out notes.txt/site` read "cannot write the site: notes.txt: File exists"."""
+    root = make_site()
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    run = run_build(root, tmp_path / "notes.txt" / "site")
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        f"error: cannot write the site into '{tmp_path / 'notes.txt' / 'site'}': "
+        f"'{tmp_path / 'notes.txt'}' is a file, not a folder\n"
+        f"not built: {tmp_path / 'notes.txt' / 'site'} was left as it was\n"
+    )
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("fails", ["the folder", "a page"])
+def test_a_file_that_cannot_be_written_is_named_in_the_output_folder(
+    make_site: MakeSite,
+    run_build: RunBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fails: str,
+) -> None:
+    """A folder the system refused (not writable, a full disk) was named as the staging
+    folder the build writes first, `site.building-k3j2`, which the user never made."""
+    root, out = make_site(), tmp_path / "site"
+    if fails == "the folder":
+
+        def refused(*args: object, prefix: str = "", dir: str = "", **kwargs: object) -> str:
+            raise PermissionError(13, "Permission denied", os.path.join(dir, prefix + "k3j2"))
+
+        monkeypatch.setattr(tempfile, "mkdtemp", refused)
+        named = out
+    else:
+        opened = os.open
+
+        def full(path: str, *args: object, **kwargs: object) -> int:
+            if str(path).endswith("robots.txt"):
+                raise OSError(28, "No space left on device", path)
+            return opened(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "open", full)
+        named = out / "robots.txt"
+    run = run_build(root, out)
+    strerror = "Permission denied" if fails == "the folder" else "No space left on device"
+    assert (run.code, run.err) == (
+        1,
+        f"error: cannot write the site: {named}: {strerror}\nnot built: {out} was left as it was\n",
+    )
+    assert not out.exists()
 
 
 def _file_system(path: Path) -> str:

@@ -352,8 +352,9 @@ def build_command(root: Path, out: Path, profile: bool = False, base_url: str | 
             return _failed(failed, out)
         if not isinstance(exc, OSError):
             raise
-        name = exc.filename or out
-        return _failed(f"error: cannot write the site: {name}: {exc.strerror}", out)
+        return _failed(
+            f"error: cannot write the site: {output.named(exc, out)}: {exc.strerror}", out
+        )
     if profile:
         print("\n".join(stages.lines()), file=sys.stderr)
     checked = outcome.checked

@@ -82,6 +82,8 @@ def write_tree(folder: Path, files: Mapping[str, Content]) -> None:
                     fd = os.open(name, _CREATE, 0o666, dir_fd=at)
             except FileExistsError:
                 raise OutputError(f"two pages at one path on this file system: '{path}'") from None
+            except OSError as exc:  # named in full, not as the name in its folder
+                raise OSError(exc.errno, exc.strerror, os.path.join(base, path)) from None
             try:
                 content = files[path]
                 for data in (content,) if isinstance(content, bytes) else content:
@@ -248,6 +250,9 @@ def refuse_unsafe(out: Path, protect: Path | None) -> None:
                     f"refusing to write the site into '{out}': it is inside {name}/, which "
                     "the build reads (choose a folder outside it, such as _site)"
                 )
+    above = next((p for p in out.parents if os.path.lexists(p)), None)
+    if above is not None and not above.is_dir():  # not "File exists" from makedirs
+        raise OutputError(f"cannot write the site into '{out}': '{above}' is a file, not a folder")
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise OutputError(f"refusing to replace '{out}': it is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / "index.html").is_file():
@@ -255,6 +260,22 @@ def refuse_unsafe(out: Path, protect: Path | None) -> None:
             f"refusing to replace '{out}': it is not empty and does not look like a built "
             "site (no index.html); choose another --out"
         )
+
+
+def named(exc: OSError, out: Path) -> str:
+    """The file an error of writing the site names, as the user knows it: `out` itself
+    where it names none (a full disk), and a path in the folders the build makes beside
+    `out` (the staging folder, the old site's while it is swapped) as the path in `out`
+    it stands for, not `site.building-k3j2/claims/x.html`, a folder the user never made."""
+    if not exc.filename:
+        return str(out)
+    name, out = os.fsdecode(exc.filename), Path(os.path.abspath(out))
+    for kind in (".building-", ".previous-"):
+        prefix = os.path.join(out.parent, out.name + kind)
+        if name.startswith(prefix):
+            rest = name[len(prefix) :].partition(os.sep)[2]
+            return os.path.join(out, rest) if rest else str(out)
+    return name
 
 
 def inodes(folder: Path) -> dict[str, int]:

@@ -41,7 +41,7 @@ from . import cache
 from .builder import build, template_failure
 from .cli import summary
 from .inputs import BUILT_FROM, rel
-from .output import OutputError
+from .output import OutputError, named
 
 # A batch of changes ends when a step of QUIET_MS adds no new (change, path) pair to it,
 # or after DEBOUNCE_MS: an editor that saves in several steps (a temporary file renamed
@@ -107,7 +107,7 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
             broken = isinstance(exc, TemplateSyntaxError)
             return False, (failed,), "a template is broken" if broken else "a template failed"
         if isinstance(exc, OSError):
-            line = f"error: {exc.filename or out}: {exc.strerror}"
+            line = f"error: {named(exc, out)}: {exc.strerror}"
             return False, (line,), "a file cannot be read"
         return False, (f"error: the build failed: {type(exc).__name__}: {exc}",), "build failed"
     lines = tuple(str(p) for p in outcome.checked.problems)
@@ -161,15 +161,17 @@ class Preview:
             return self.status
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Watch, build, then listen (port 0: any free port). Returns the URL; raises
-        WatchError, or OSError for the port. The inputs are watched from before the first
-        build, so what is saved during it is built after it. A folder of BUILT_FROM made
-        later is watched from the preview's next start."""
+        """Watch, take the port, build, then answer (port 0: any free port). Returns the
+        URL; raises WatchError, or OSError for the port, before building: a port taken or
+        a host mistyped cost a whole build first. The inputs are watched from before the
+        first build, so what is saved during it is built after it; a page asked for during
+        it waits for it. A folder of BUILT_FROM made later is watched from the preview's
+        next start."""
         self.watched = tuple(name for name in BUILT_FROM if (self.root / name).is_dir())
         self._notify = _watcher([self.root / name for name in self.watched])
-        self.rebuild()
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
+        self.rebuild()
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         bound_port = self._server.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
