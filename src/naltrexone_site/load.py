@@ -22,6 +22,7 @@ from .models import (
     Source,
     Taxonomy,
     Term,
+    locate,
 )
 from .problems import Location, Problem, brief, error, warning
 from .schema import (
@@ -641,17 +642,17 @@ def _term_problems(
         if field_name not in entry:
             found.append(
                 error(
-                    Location(name, *positions.get(f"[{i}]", (1, 1))),
+                    locate(name, positions, f"[{i}]"),
                     f"[{i}].{field_name}",
                     "required field is missing",
                     f"add '{field_name}:' with text: {purpose}",
                 )
             )
         elif value is None or isinstance(value, str) and not value.strip():
-            at = Location(name, *positions.get(f"[{i}].{field_name}", (1, 1)))
+            at = locate(name, positions, f"[{i}].{field_name}")
             found.append(error(at, f"[{i}].{field_name}", "is empty", "write the text"))
     term_id = entry.get("id")
-    at = Location(name, *positions.get(f"[{i}].id", (1, 1)))
+    at = locate(name, positions, f"[{i}].id")
     if isinstance(term_id, str):  # else said above, or with the other fields' types below
         if not ID_RE.fullmatch(term_id):
             found.append(
@@ -676,7 +677,7 @@ def _term_problems(
             what = "a whole number" if kind is int else "text"
             found.append(
                 error(
-                    Location(name, *positions.get(f"[{i}].{field_name}", (1, 1))),
+                    locate(name, positions, f"[{i}].{field_name}"),
                     f"[{i}].{field_name}",
                     f"expected {what}, found {type(value).__name__}",
                     "put text in quotes" if kind is str else "write a number such as 1",
@@ -698,10 +699,10 @@ def _group_problems(
     if group in GROUPS:
         return []
     if group is None:
-        at = Location(name, *positions.get(f"[{i}]", (1, 1)))
+        at = locate(name, positions, f"[{i}]")
         hint = "add 'group: mechanism' (a way naltrexone acts) or 'group: topic'"
         return [error(at, f"[{i}].group", "required field is missing", hint)]
-    at = Location(name, *positions.get(f"[{i}].group", (1, 1)))
+    at = locate(name, positions, f"[{i}].group")
     return [unknown_value(at, f"[{i}].group", str(group), "group", GROUPS)]
 
 
@@ -724,10 +725,10 @@ def _scale_problems(
             continue  # said with the entry's other problems
         for field_name, hint in _SCALE_HINTS.items():
             value = entry.get(field_name)
-            at = Location(name, *positions.get(f"[{i}].{field_name}", (1, 1)))
+            at = locate(name, positions, f"[{i}].{field_name}")
             here = f"[{i}].{field_name}"
             if field_name not in entry:
-                at = Location(name, *positions.get(f"[{i}]", (1, 1)))
+                at = locate(name, positions, f"[{i}]")
                 found.append(error(at, here, "required field is missing", hint))
             elif isinstance(value, str) and not value.strip():
                 found.append(error(at, here, "is empty", hint))
@@ -768,7 +769,7 @@ def _load_taxonomy(root: Path, problems: list[Problem]) -> Taxonomy | None:
         known = _TERM_NAMES[key]
         start = len(problems)  # this file's entries' problems, from here
         for i, entry in enumerate(parsed.data if isinstance(parsed.data, list) else []):
-            where = Location(name, *parsed.positions.get(f"[{i}]", (1, 1)))
+            where = locate(name, parsed.positions, f"[{i}]")
             if not isinstance(entry, dict):
                 problems.append(
                     error(where, f"[{i}]", "each entry needs id, label and definition as text")
