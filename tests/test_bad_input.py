@@ -27,33 +27,32 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SETTINGS: dict[str, str] = {
     "coverage-minimum-not-a-number.yaml": (
         "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
-        "found 'lots' (write a number such as 'coverage_minimum: 90', or remove the line for "
-        "90)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
-        "settings and taxonomy first\n"
+        "found 'lots' (write a number such as 'coverage_minimum: 90', or remove the line for 90)\n"
+        "3 claims, 1 source: 1 error, 0 warnings; sources' coverage not checked: fix the settings "
+        "first\n"
     ),
     # one error where the file cannot be read, not eight "missing setting" ones at 1:1 too
     "syntax-error.yaml": (
         "content/site.yaml:5:9: error: YAML syntax error: the quotation mark opened here is not "
-        "closed (close it on this line)\n1 error, 0 warnings; quotes, references and duplicates "
-        "not checked: fix the settings and taxonomy first\n"
+        "closed (close it on this line)\n3 claims, 1 source: 1 error, 0 warnings; sources' "
+        "coverage not checked: fix the settings first\n"
     ),
     # every claim page's "edit this claim" link would have run it
     "repository-url-not-a-web-address.yaml": (
-        "content/site.yaml:4:1: error: repository_url: 'javascript:alert(1)' is not a web "
-        "address (write the address in full, starting with https://)\n1 error, 0 warnings; "
-        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
+        "content/site.yaml:4:1: error: repository_url: 'javascript:alert(1)' is not a web address "
+        "(write the address in full, starting with https://)\n3 claims, 1 source: 1 error, 0 "
+        "warnings\n"
     ),
     # libyaml's composer crashed the process (a segmentation fault) on this file
     "nested-too-deep.yaml": (
-        "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten "
-        "it: registry files hold lists of text, at most a few levels deep)\n1 error, 0 warnings; "
-        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
+        "content/site.yaml:12:39: error: values are nested more than 32 levels deep (flatten it: "
+        "registry files hold lists of text, at most a few levels deep)\n3 claims, 1 source: 1 "
+        "error, 0 warnings; sources' coverage not checked: fix the settings first\n"
     ),
     # ignored, and "tagline: required setting is missing" reported at 1:1
     "setting-misspelt.yaml": (
-        "content/site.yaml:2:1: error: tag_line: unknown setting (did you mean 'tagline'?)\n"
-        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "content/site.yaml:2:1: error: tag_line: unknown setting (did you mean 'tagline'?)\n3 "
+        "claims, 1 source: 1 error, 0 warnings\n"
     ),
     # said alone: the other problems of the file came one run after another, and the
     # claims were not checked at all until it was fixed
@@ -64,96 +63,82 @@ SETTINGS: dict[str, str] = {
     "every-problem-in-one-pass.yaml": (
         "content/site.yaml:2:1: error: title: duplicate key 'title' (first at line 1) (keep one "
         "of them)\ncontent/site.yaml:5:1: error: repository_url: "
-        "'github.com/naltrexone-evidence-map/naltrexone-evidence-map' is not a web address "
-        "(write the address in full, starting with https://)\ncontent/site.yaml:7:1: error: "
-        "langauge: unknown setting (did you mean 'language'?)\n3 errors, 0 warnings; quotes, "
-        "references and duplicates not checked: fix the settings and taxonomy first\n"
+        "'github.com/naltrexone-evidence-map/naltrexone-evidence-map' is not a web address (write "
+        "the address in full, starting with https://)\ncontent/site.yaml:7:1: error: langauge: "
+        "unknown setting (did you mean 'language'?)\n3 claims, 1 source: 3 errors, 0 warnings\n"
     ),
     # passed: the sitemap said 'https://example.org/map/?ref=1#top/browse.html', where
     # `build --base-url` refused the same address
     "base-url-with-query.yaml": (
         "content/site.yaml:3:1: error: base_url: 'https://example.org/map/?ref=1#top' is not a "
-        "web address (write the address alone, with no space, '?' or '#' part)\n1 error, 0 "
-        "warnings; quotes, references and duplicates not checked: fix the settings and "
-        "taxonomy first\n"
+        "web address (write the address alone, with no space, '?' or '#' part)\n3 claims, 1 "
+        "source: 1 error, 0 warnings\n"
     ),
     # passed: every "edit this claim" link went to .../edit/../../elsewhere/claims/...
     "branch-not-a-branch.yaml": (
-        "content/site.yaml:5:1: error: branch: '../../elsewhere' is not a branch name (write "
-        "the name of the repository's branch, such as main)\n1 error, 0 warnings; quotes, "
-        "references and duplicates not checked: fix the settings and taxonomy first\n"
+        "content/site.yaml:5:1: error: branch: '../../elsewhere' is not a branch name (write the "
+        "name of the repository's branch, such as main)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # passed, and every page's footer read "reviewed 2026-11-21T09:30:00+00:00"
     "last-reviewed-with-time.yaml": (
-        "content/site.yaml:7:1: error: last_reviewed: expected a date (YYYY-MM-DD)\n1 error, "
-        "0 warnings; quotes, references and duplicates not checked: fix the settings and "
-        "taxonomy first\n"
+        "content/site.yaml:7:1: error: last_reviewed: expected a date (YYYY-MM-DD)\n3 claims, 1 "
+        "source: 1 error, 0 warnings\n"
     ),
     # passed, into every page's <html lang="English">, by which screen readers choose a voice
     "language-not-a-tag.yaml": (
         "content/site.yaml:6:1: error: language: 'English' is not a language tag (write a tag "
-        "such as en, or en-GB)"
-        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "such as en, or en-GB)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # YAML reads `no` (Norwegian) as false: "required setting is missing or not text"
     "language-read-as-no.yaml": (
-        "content/site.yaml:6:1: error: language: expected text, found no (put it in quotes)"
-        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "content/site.yaml:6:1: error: language: expected text, found no (put it in quotes)\n3 "
+        "claims, 1 source: 1 error, 0 warnings\n"
     ),
     # "required setting is missing or not text", with no word of what it is
     "title-missing.yaml": (
-        "content/site.yaml:1:1: error: title: required setting is missing (add 'title:' with "
-        "the site's name)"
-        "\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "content/site.yaml:1:1: error: title: required setting is missing (add 'title:' with the "
+        "site's name)\n3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # eight settings "missing" at 1:1 as well, when the list also held a key given twice
     "a-list.yaml": (
         "content/site.yaml:1:1: error: expected a mapping of fields, found a list (write one "
-        "'field: value' per line, see docs/registry-format.md)\n1 error, 0 warnings; quotes, "
-        "references and duplicates not checked: fix the settings and taxonomy first\n"
+        "'field: value' per line, see docs/registry-format.md)\n3 claims, 1 source: 1 error, 0 "
+        "warnings; sources' coverage not checked: fix the settings first\n"
     ),
     # every page showed an empty disclaimer box
     "disclaimer-empty.yaml": (
-        "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n1 error, 0 "
-        "warnings; quotes, references and duplicates not checked: fix the settings and taxonomy "
-        "first\n"
+        "content/site.yaml:8:1: error: disclaimer: is empty (write the text)\n3 claims, 1 source: "
+        "1 error, 0 warnings\n"
     ),
     # `true` is read as YAML's yes, and the message said "found yes"
     "coverage-minimum-true.yaml": (
         "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
-        "found true (write a number such as 'coverage_minimum: 90', or remove the line for "
-        "90)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
-        "settings and taxonomy first\n"
+        "found true (write a number such as 'coverage_minimum: 90', or remove the line for 90)\n3 "
+        "claims, 1 source: 1 error, 0 warnings; sources' coverage not checked: fix the settings "
+        "first\n"
     ),
     # every one of the 300 digits was printed
     "coverage-minimum-long-number.yaml": (
         "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
         "found 99999999999999999999999999999999999999999999999999999999999… (300 characters) "
-        "(write a number such as 'coverage_minimum: 90', or remove the line for 90)\n1 error, 0 "
-        "warnings; quotes, references and duplicates not checked: fix the settings and "
-        "taxonomy first\n"
+        "(write a number such as 'coverage_minimum: 90', or remove the line for 90)\n3 claims, 1 "
+        "source: 1 error, 0 warnings; sources' coverage not checked: fix the settings first\n"
     ),
     # the hint spoke of a claim
     "python-name-tag.yaml": (
         "content/site.yaml:2:10: error: tagline: the YAML tag '!!python/name:os.system' is not "
-        "allowed (remove the tag, and write plain text, a number, a date or a list)\n1 error, 0 "
-        "warnings; quotes, references and duplicates not checked: fix the settings and "
-        "taxonomy first\n"
+        "allowed (remove the tag, and write plain text, a number, a date or a list)\n3 claims, 1 "
+        "source: 1 error, 0 warnings\n"
     ),
     # told to put a list in quotes
     "language-a-list.yaml": (
-        "content/site.yaml:6:1: error: language: expected text, found a list (write it as "
-        "text)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
-        "settings and taxonomy first\n"
+        "content/site.yaml:6:1: error: language: expected text, found a list (write it as text)\n"
+        "3 claims, 1 source: 1 error, 0 warnings\n"
     ),
     # told to put nothing in quotes
     "language-empty.yaml": (
-        "content/site.yaml:6:1: error: language: is empty (write the text)\n1 error, 0 "
-        "warnings; quotes, references and duplicates not checked: fix the settings and "
-        "taxonomy first\n"
+        "content/site.yaml:6:1: error: language: is empty (write the text)\n3 claims, 1 source: 1 "
+        "error, 0 warnings\n"
     ),
 }
 
@@ -162,62 +147,61 @@ SETTINGS: dict[str, str] = {
 TAXONOMY: dict[str, str] = {
     # passed `check`, then stopped `build` with a SystemError from markupsafe
     "doses.short-not-text.yaml": (
-        "content/taxonomy/doses.yaml:8:3: error: [1].short: expected text, found list (put "
-        "text in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: "
-        "fix the settings and taxonomy first\n"
+        "content/taxonomy/doses.yaml:8:3: error: [1].short: expected text, found list (put text "
+        "in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "taxonomy first\n"
     ),
     # an id names a page: this one was written outside mechanisms/
     "mechanisms.id-not-valid.yaml": (
         "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: '../dopamine' is not a valid id "
-        "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
-        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n1 "
+        "error, 0 warnings; quotes, references and duplicates not checked: fix the taxonomy "
+        "first\n"
     ),
     # passed `check`; `build` stopped with "File name too long", naming no file
     "mechanisms.id-too-long.yaml": (
-        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: is 117 characters long (shorten "
-        "it to at most 100 characters)\n1 error, 0 warnings; quotes, references and "
-        "duplicates not checked: fix the settings and taxonomy first\n"
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: is 117 characters long (shorten it "
+        "to at most 100 characters)\n1 error, 0 warnings; quotes, references and duplicates not "
+        "checked: fix the taxonomy first\n"
     ),
     # passed `check`; `build` failed with "two pages at one path", naming no file
     "mechanisms.id-repeated.yaml": (
-        "content/taxonomy/mechanisms.yaml:11:3: error: [2].id: 'dopamine' is already the id "
-        "of the entry at line 7 (give each entry its own id)\n1 error, 0 warnings; quotes, "
-        "references and duplicates not checked: fix the settings and taxonomy first\n"
+        "content/taxonomy/mechanisms.yaml:11:3: error: [2].id: 'dopamine' is already the id of "
+        "the entry at line 7 (give each entry its own id)\n1 error, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the taxonomy first\n"
     ),
     # the unknown field was said alone, at the entry's first line and with no hint, and the
     # entry dropped: every claim filed under 'dopamine' was "not a known mechanism" too
     "mechanisms.every-problem-in-one-pass.yaml": (
-        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: 'Dopamine' is not a valid id "
-        "(use lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
+        "content/taxonomy/mechanisms.yaml:7:3: error: [1].id: 'Dopamine' is not a valid id (use "
+        "lowercase letters, digits and single hyphens, e.g. 'ldn-endorphin-rebound')\n"
         "content/taxonomy/mechanisms.yaml:8:3: error: [1].grup: unknown field (did you mean "
-        "'group'?)\n2 errors, 0 warnings; quotes, references and duplicates not checked: fix "
-        "the settings and taxonomy first\n"
+        "'group'?)\n2 errors, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "taxonomy first\n"
     ),
     # the entry was dropped with no word of the misspelt field, and the claim filed under it
     # was "not a known mechanism" too (a wrong reading: the claim is right); then it was said
     # twice, also as "[1]: each entry needs id, label and definition as text"
     "mechanisms.label-misspelt.yaml": (
         "content/taxonomy/mechanisms.yaml:9:3: error: [1].lable: unknown field (did you mean "
-        "'label'?)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix "
-        "the settings and taxonomy first\n"
+        "'label'?)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "taxonomy first\n"
     ),
     # each of these was "[1]: each entry needs id, label and definition as text", at the
     # entry, whatever the field and whatever was wrong with it ('label: ""' passed)
     "doses.definition-missing.yaml": (
-        "content/taxonomy/doses.yaml:6:3: error: [1].definition: required field is missing "
-        "(add 'definition:' with text: what it means, in a sentence)\n1 error, 0 warnings; "
-        "quotes, references and duplicates not checked: fix the settings and taxonomy first\n"
+        "content/taxonomy/doses.yaml:6:3: error: [1].definition: required field is missing (add "
+        "'definition:' with text: what it means, in a sentence)\n1 error, 0 warnings; quotes, "
+        "references and duplicates not checked: fix the taxonomy first\n"
     ),
     "stances.label-empty.yaml": (
-        "content/taxonomy/stances.yaml:5:3: error: [1].label: is empty (write the text)\n"
-        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the settings "
-        "and taxonomy first\n"
+        "content/taxonomy/stances.yaml:5:3: error: [1].label: is empty (write the text)\n1 error, "
+        "0 warnings; quotes, references and duplicates not checked: fix the taxonomy first\n"
     ),
     "strengths.id-not-text.yaml": (
-        "content/taxonomy/strengths.yaml:11:3: error: [1].id: expected text, found list (put "
-        "text in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: "
-        "fix the settings and taxonomy first\n"
+        "content/taxonomy/strengths.yaml:11:3: error: [1].id: expected text, found list (put text "
+        "in quotes)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
+        "taxonomy first\n"
     ),
     # a dose's `rank` (a strength's field) was taken and did nothing; an unknown field's
     # hint listed all ten fields of every file, the three given here among them
@@ -247,10 +231,10 @@ TAXONOMY: dict[str, str] = {
     ),
     # `check` said "0 errors"; `build` stopped with a traceback (KeyError: 'standard')
     "doses.column-missing.yaml": (
-        "content/taxonomy/doses.yaml:1:1: error: no entry has the id 'standard', one of the "
-        "map's dose columns (add an entry with 'id: standard', its label, short and "
-        "definition)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix "
-        "the settings and taxonomy first\n"
+        "content/taxonomy/doses.yaml:1:1: error: no entry has the id 'standard', one of the map's "
+        "dose columns (add an entry with 'id: standard', its label, short and definition)\n1 "
+        "error, 0 warnings; quotes, references and duplicates not checked: fix the taxonomy "
+        "first\n"
     ),
     # passed: the two levels were one in the map's mix and the browse filter's order, and
     # their badges alike without colour
@@ -275,9 +259,9 @@ TAXONOMY: dict[str, str] = {
     ),
     # `check` said "0 errors"; `build` said "fix the errors above" and listed none
     "stances.no-entries.yaml": (
-        "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least "
-        "one)\n1 error, 0 warnings; quotes, references and duplicates not checked: fix the "
-        "settings and taxonomy first\n"
+        "content/taxonomy/stances.yaml:1:1: error: the file lists no entries (add at least one)\n"
+        "1 error, 0 warnings; quotes, references and duplicates not checked: fix the taxonomy "
+        "first\n"
     ),
 }
 
@@ -447,6 +431,48 @@ def refused(root: Path) -> str:
     run = check(root)
     assert (run.returncode, run.stderr) == (1, ""), run
     return run.stdout
+
+
+def test_settings_with_errors_do_not_hide_the_claims_problems(
+    tmp_path: Path, run_build: RunBuild
+) -> None:
+    """The claims were left unjudged until the settings were fixed, so an editor met
+    their problems one run later. Only the coverage check reads a setting: without a
+    minimum that can be read, it is said not checked rather than judged on a guess. And
+    the settings' stand-in never reaches a page: a settings error stops the build."""
+    root = project(tmp_path)
+    settings = root / "content" / "site.yaml"
+    rewrite(settings, "title:", "titel:")
+    rewrite(
+        root / "claims" / "base-claim.yaml", "competes with opioids", "competes with all opioids"
+    )
+    quote = (
+        "claims/base-claim.yaml:9:5: error: evidence[0].quote: the quote differs from the "
+        'source (94% match); the source says: "It is an opioid antagonist that competes with '
+        "opioids like heroin —\" (paste the source's exact words)\n"
+    )
+    misspelt = "content/site.yaml:1:1: error: titel: unknown setting (did you mean 'title'?)\n"
+    coverage = (
+        "content/sources/test-source.md: warning: coverage: 67% of substantive sentences are "
+        "anchored by a quote, under the 90% minimum (1 uncovered) (list them with 'python "
+        "build.py coverage test-source')\n"
+    )
+    assert refused(root) == f"{quote}{misspelt}{coverage}3 claims, 1 source: 2 errors, 1 warning\n"
+
+    settings.write_text(settings.read_text() + "coverage_minimum: lots\n")
+    minimum = (
+        "content/site.yaml:12:1: error: coverage_minimum: expected a percentage from 0 to 100, "
+        "found 'lots' (write a number such as 'coverage_minimum: 90', or remove the line for 90)\n"
+    )
+    assert refused(root) == (
+        f"{quote}{misspelt}{minimum}3 claims, 1 source: 3 errors, 0 warnings; sources' "
+        "coverage not checked: fix the settings first\n"
+    )
+
+    built = run_build(root, tmp_path / "site")
+    assert built.code == 1
+    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
+    assert not built.site.exists()
 
 
 def test_a_renamed_source_keeps_its_id_for_the_claims_that_cite_it(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from .inputs import (
     scan_inputs,
 )
 from .output import OutputError, Staging
-from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem
+from .problems import EXIT_OK, EXIT_PROBLEMS, Checked, Problem, Severity
 from .stages import Stages
 
 if TYPE_CHECKING:  # imported when there is work to do, or likely to be (see `_build`)
@@ -201,17 +201,18 @@ def _checked_plan(
     base_url: str | None,
 ) -> tuple[Checked, Plan | None]:
     """Load, anchor, check and analyse: the plan of the site, or None when the registry
-    has errors (or its settings or taxonomy are unreadable)."""
+    has errors (or its taxonomy cannot be used)."""
     from . import jobs
-    from .pipeline import BESIDE_FROM, anchor_project, run_all_checks
+    from .pipeline import BESIDE_FROM, anchor_project, run_all_checks, unjudged
 
     plan = None
     with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
         context = _published_at(anchored.context, base_url)
-        if context is not None and len(context.registry.claims) >= BESIDE_FROM:
+        loaded_clean = not any(p.severity is Severity.ERROR for p in anchored.problems)
+        if context is not None and loaded_clean and len(context.registry.claims) >= BESIDE_FROM:
             # Checks on another core while this one analyses, on the guess that they find
-            # no error; a second child cannot wait for the first, so the duplicate search
-            # is collected here first.
+            # no error (loading found none: its settings may be a stand-in); a second child
+            # cannot wait for the first, so the duplicate search is collected here first.
             duplicates = anchored.duplicates()
             alone = replace(anchored, duplicates=lambda: duplicates)
             with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
@@ -221,7 +222,7 @@ def _checked_plan(
         else:
             with stages("check"):
                 problems = run_all_checks(root, anchored)
-    checked = Checked(context, problems)
+    checked = Checked(context, problems, unjudged=unjudged(context))
     if checked.errors or context is None:
         return checked, None
     if plan is None:

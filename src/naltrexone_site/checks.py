@@ -445,6 +445,8 @@ def check_overviews(ctx: Context) -> Iterator[Problem]:
 
 def check_coverage(ctx: Context) -> Iterator[Problem]:
     minimum = ctx.registry.settings.coverage_minimum
+    if minimum is None:  # the settings' error says why; the summary, that this is unjudged
+        return
     for source in ctx.registry.sources:
         cov = ctx.coverage[source.id]
         if cov.percent < minimum:

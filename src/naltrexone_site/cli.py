@@ -182,12 +182,9 @@ def summary(checked: Checked) -> str:
     counts = files_read(ctx) if ctx else checked.counts
     counted = f"{plural(counts[0], 'claim')}, {plural(counts[1], 'source')}: " if counts else ""
     line = f"{counted}{plural(checked.errors, 'error')}, {plural(checked.warnings, 'warning')}"
-    if counts is None:  # no registry: the claims were read, but nothing judged against it
-        line += f"; {NOT_JUDGED}"
+    if checked.unjudged:  # read, but not judged: said rather than left unsaid
+        line += f"; {checked.unjudged}"
     return line
-
-
-NOT_JUDGED = "quotes, references and duplicates not checked: fix the settings and taxonomy first"
 
 
 def files_read(ctx: Context) -> tuple[int, int]:
@@ -219,14 +216,14 @@ def checked_project(root: Path) -> Checked:
     inputs = scan_inputs(root)
     inputs[":code"] = (int(cache.code_fingerprint(), 16),)
     last = cache.load(root, "check")
-    if isinstance(last, tuple) and len(last) == 3 and last[0] == inputs:
-        return Checked(None, last[1], last[2])
+    if isinstance(last, tuple) and len(last) == 4 and last[0] == inputs:
+        return Checked(None, last[1], last[2], last[3])
     from .pipeline import check_project  # imported only when there is work to do
 
     checked = check_project(root, None, inputs)
     ctx = checked.context
     counts = files_read(ctx) if ctx else None
-    cache.save(root, "check", (inputs, checked.problems, counts))
+    cache.save(root, "check", (inputs, checked.problems, counts, checked.unjudged))
     cache.held(checked)  # see __main__.entry
     return checked
 

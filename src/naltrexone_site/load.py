@@ -138,9 +138,9 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
     problems += _misnamed([n for n in scanned if n not in read])
     digests: dict[str, bytes] = {}
     claims = load_claims(root, names, problems, scanned, digests)
-    registry = None
-    if settings and taxonomy:
-        registry = Registry(settings, taxonomy, sources, claims, overviews)
+    # The claims are judged whatever the settings (see Settings.stand_in); against the
+    # taxonomy only if it can be used
+    registry = Registry(settings, taxonomy, sources, claims, overviews) if taxonomy else None
     return Loaded(
         registry,
         problems,
@@ -500,7 +500,8 @@ def _not_a_mapping(name: str, parsed: Parsed) -> Problem:
     )
 
 
-def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
+def _load_settings(root: Path, problems: list[Problem]) -> Settings:
+    """The settings, or a stand-in where they have errors (each one in `problems`)."""
     path = root / "content" / "site.yaml"
     text = _read(root, path, SOURCE_LIMIT, problems) if path.exists() else None
     if text is None:
@@ -508,15 +509,15 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
             problems.append(
                 error(Location(rel(root, path)), "", "the site settings file is missing")
             )
-        return None
+        return Settings.stand_in(None)
     name = rel(root, path)
     parsed = parse_yaml(text, name)
     problems += parsed.problems
     if parsed.data is None and parsed.problems:  # not read at all: a syntax error
-        return None
+        return Settings.stand_in(None)
     if not isinstance(parsed.data, dict):  # not eight settings "missing"
         problems.append(_not_a_mapping(name, parsed))
-        return None
+        return Settings.stand_in(None)
     # Read as far as its fields allow, as a claim is: a key given twice keeps its first
     # value, and hid every other problem of the file until it was fixed.
     found: list[Problem] = []
@@ -525,7 +526,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     return settings
 
 
-def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> Settings | None:
+def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> Settings:
     data: dict[str, Any] = parsed.data
 
     def at(key: str) -> Location:
@@ -608,9 +609,9 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
                 "write a number such as 'coverage_minimum: 90', or remove the line for 90",
             )
         )
-        return None
+        return Settings.stand_in(None)
     if missing or not is_date(reviewed):
-        return None
+        return Settings.stand_in(int(minimum))
     return Settings(
         **{k: data[k] for k in _SETTINGS_REQUIRED},
         last_reviewed=reviewed,

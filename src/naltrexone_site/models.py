@@ -135,7 +135,17 @@ class Settings:
     language: str
     last_reviewed: date
     disclaimer: str
-    coverage_minimum: int = 90  # per cent of a source's substantive sentences
+    # per cent of a source's substantive sentences; None where the settings say none that
+    # can be read (see stand_in)
+    coverage_minimum: int | None = 90
+
+    @classmethod
+    def stand_in(cls, coverage_minimum: int | None) -> Settings:
+        """What the claims are judged against when the settings file has errors: the
+        checks read only the coverage minimum (None: the sources' coverage is not judged,
+        rather than against a guess). The rest never reaches a page: a settings error is
+        an error, and an error stops the build."""
+        return cls("", "", "", "", "", "", date.min, "", coverage_minimum)
 
 
 @dataclass(frozen=True)

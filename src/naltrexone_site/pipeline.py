@@ -38,13 +38,23 @@ def check_project(
         anchor_project(root, stages, scanned) as anchored,
         stages("check"),
     ):
-        return Checked(anchored.context, run_all_checks(root, anchored))
+        problems = run_all_checks(root, anchored)
+        return Checked(anchored.context, problems, unjudged=unjudged(anchored.context))
+
+
+def unjudged(context: Context | None) -> str:
+    """What the checks could not judge, for the count line; "" when nothing."""
+    if context is None:
+        return "quotes, references and duplicates not checked: fix the taxonomy first"
+    if context.registry.settings.coverage_minimum is None:
+        return "sources' coverage not checked: fix the settings first"
+    return ""
 
 
 @dataclass(frozen=True)
 class Anchored:
     """The registry loaded and its quotes anchored: what the checks and the analysis both
-    start from. `context` is None when settings or taxonomy are unreadable."""
+    start from. `context` is None when the taxonomy cannot be used."""
 
     context: Context | None
     problems: list[Problem]  # loading's
@@ -60,7 +70,7 @@ def anchor_project(
     with stages("load"):
         loaded = load_registry(root, scanned)
     registry = loaded.registry
-    if registry is None:  # settings or taxonomy unreadable: nothing else can be judged
+    if registry is None:  # the taxonomy unusable: no claim can be judged against it
         yield Anchored(None, loaded.problems, list)
         return
 

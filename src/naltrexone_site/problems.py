@@ -84,6 +84,7 @@ class Checked:
     context: Context | None
     problems: tuple[Problem, ...]
     counts: tuple[int, int] | None = None  # (claims, sources), when there is no context
+    unjudged: str = ""  # what could not be checked, and why: said in the count line
 
     @property
     def errors(self) -> int:
