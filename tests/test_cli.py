@@ -204,19 +204,38 @@ def test_a_relative_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.Mo
     assert folder is not None and folder.is_relative_to(tmp_path / "xdg")
 
 
+def run_into(stdout: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """The program with its output into `stdout`."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_output_that_cannot_be_written_is_one_line_naming_the_reason() -> None:
-    """`check | head -1`: the reader had gone, and the line read "error:: Broken pipe"
-    (the place, empty for standard output, was still followed by its colon)."""
+    with open("/dev/full", "wb") as full:  # every write: "No space left on device"
+        run = run_into(full.fileno(), "--root", str(FIXTURES / "project"), "check")
+    assert (run.returncode, run.stderr) == (1, "error: No space left on device\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--root", str(FIXTURES / "project"), "check"),  # written as the program ends
+        ("--root", str(REPO), "coverage", "mood-article", "--all"),  # 18 KB: written on the way
+    ],
+)
+def test_a_reader_gone_stops_the_program_quietly(args: tuple[str, ...]) -> None:
+    """`check | head -1`: the reader had all it wanted and had gone, and the program
+    said "error: Broken pipe" (first "error:: Broken pipe") and exited 1. It now stops as
+    cat, grep or git do, stopped by SIGPIPE: nothing said, and 128 + 13."""
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the first line is written
     try:
-        run = subprocess.run(
-            [sys.executable, str(REPO / "build.py"), "--root", str(FIXTURES / "project"), "check"],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        run = run_into(write, *args)
     finally:
         os.close(write)
-    assert (run.returncode, run.stderr) == (1, "error: Broken pipe\n")
+    assert (run.returncode, run.stderr) == (141, "")

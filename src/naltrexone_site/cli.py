@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
+import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -28,13 +30,30 @@ def entry() -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _run(argv)
+        code = _run(argv)
+        sys.stdout.flush()  # here, where a reader gone is told from a fault
+        return code
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM or SIGHUP (see interrupt.py)
         return interrupt.report(stop)
     except OSError as exc:  # a disk or permission problem, not a fault in the registry
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            # `check | head`: the reader has all it wants. Stop quietly, as a program
+            # stopped by SIGPIPE does (cat, grep, git), not with "error: Broken pipe"; the
+            # output still held goes nowhere, rather than fail again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + signal.SIGPIPE
         where = f" {exc.filename}:" if exc.filename else ""  # none for stdout: "error::" was
         print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
         return EXIT_PROBLEMS
+
+
+def _reader_gone() -> bool:
+    """Whether the output goes into a pipe that nothing reads any more (a broken pipe
+    between a build and its own workers is a fault, and said). Such a pipe polls as an
+    error."""
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), select.POLLOUT)
+    return any(event & select.POLLERR for _, event in poller.poll(0))
 
 
 def _run(argv: Sequence[str] | None) -> int:
