@@ -3,6 +3,7 @@ shows its problems, reloads open pages, and stops cleanly. Loopback traffic only
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -180,6 +181,48 @@ def test_an_unexpected_build_failure_is_reported_not_fatal(
         "error: the build failed: RuntimeError: a bug in the renderer"
     ]
     assert "Naltrexone is an opioid antagonist." in fetch(running.url + "claims/base-claim.html")[1]
+
+
+def test_a_site_write_that_fails_later_keeps_the_last_good_site_and_says_why(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk full or a permission lost after the first build: the last good site stays
+    served, and the banner said "a file cannot be read" of a file being written."""
+    out = running.preview.out
+
+    def full(root: Path, into: Path) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device", str(into / "index.html"))
+
+    monkeypatch.setattr(serve_module, "build", full)
+    edit(running.preview.root / "claims" / "base-claim.yaml", "antagonist", "blocker")
+    wait_for(lambda: reload_status(running.url)["generation"] == 2, "the failed rebuild")
+    status = reload_status(running.url)
+    assert status["problems"] == [f"error: {out / 'index.html'}: No space left on device"]
+    assert status["summary"] == "the site cannot be written"
+    assert "Naltrexone is an opioid antagonist." in fetch(running.url + "claims/base-claim.html")[1]
+
+
+def test_a_site_that_cannot_be_written_at_all_stops_the_preview(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out` under a file: it served "No site yet ... fix and save" for ever, though no
+    save could help. It stops, as `build` does."""
+    root = make_project(tmp_path / "project")
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    out = tmp_path / "notes.txt" / "site"
+    assert main(["--root", str(root), "serve", "--port", "0", "--out", str(out)]) == 1
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (
+        f"error: cannot write the site into '{out}': '{tmp_path / 'notes.txt'}' is a file, "
+        "not a folder"
+    )
+    assert re.fullmatch(
+        r"\[\d\d:\d\d:\d\d\] not rebuilt: the site cannot be written; no site to serve yet",
+        said[1],
+    )
+    assert said[2:] == [
+        "error: nothing to serve: the site cannot be written (choose another --out)"
+    ]
 
 
 def held_questions(monkeypatch: pytest.MonkeyPatch, preview: Preview) -> threading.Semaphore:

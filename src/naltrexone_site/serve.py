@@ -94,21 +94,26 @@ def _watcher(folders: list[Path]) -> RustNotify:
         raise WatchError(f"cannot watch the inputs: {exc} ({WATCH_HINT})") from None
 
 
+UNWRITABLE = "the site cannot be written"
+
+
 def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
     """Build once: (site replaced?, problem lines, summary line). Never raises on bad input."""
     started = time.perf_counter()
     try:
         outcome = build(root, out)
     except OutputError as exc:
-        return False, (f"error: {exc}",), "the site cannot be written"
+        return False, (f"error: {exc}",), UNWRITABLE
     except Exception as exc:  # a bug must not stop the preview; show it and keep serving
         failed = template_failure(root, exc)  # first: a missing template is an OSError too
         if failed is not None:
             broken = isinstance(exc, TemplateSyntaxError)
             return False, (failed,), "a template is broken" if broken else "a template failed"
         if isinstance(exc, OSError):
-            line = f"error: {named(exc, out)}: {exc.strerror}"
-            return False, (line,), "a file cannot be read"
+            where = named(exc, out)
+            line = f"error: {where}: {exc.strerror}"
+            writing = Path(where).is_relative_to(out)  # out itself, or a file in it
+            return False, (line,), UNWRITABLE if writing else "a file cannot be read"
         return False, (f"error: the build failed: {type(exc).__name__}: {exc}",), "build failed"
     lines = tuple(str(p) for p in outcome.checked.problems)
     text = summary(outcome.checked)
@@ -166,12 +171,17 @@ class Preview:
         a host mistyped cost a whole build first. The inputs are watched from before the
         first build, so what is saved during it is built after it; a page asked for during
         it waits for it. A folder of BUILT_FROM made later is watched from the preview's
-        next start."""
+        next start. Raises OutputError where the first build cannot write the site at all
+        (`--out` under a file, or a folder that is not a site): no later one could."""
         self.watched = tuple(name for name in BUILT_FROM if (self.root / name).is_dir())
         self._notify = _watcher([self.root / name for name in self.watched])
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
-        self.rebuild()
+        if not self.rebuild().ok and self.status.summary == UNWRITABLE and not self.has_site():
+            # every build would fail alike, and the page would say "fix and save"
+            self._server.server_close()  # not yet serving: `shutdown` would wait for ever
+            self._server = None
+            raise OutputError(f"nothing to serve: {UNWRITABLE} (choose another --out)")
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         bound_port = self._server.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
@@ -245,6 +255,9 @@ def serve(root: Path, out: Path | None, host: str, port: int, report: Report = p
     try:
         try:
             url = preview.start(host, port)
+        except OutputError as exc:  # said by the build, then here
+            report(f"error: {exc}")
+            return 1
         except OSError as exc:
             busy = exc.errno == errno.EADDRINUSE  # else the address: a typo, or not this machine's
             hint = "try --port 0" if busy else "check --host: 127.0.0.1 is this machine"
