@@ -112,7 +112,7 @@ def attempt(root: Path, out: Path) -> tuple[bool, tuple[str, ...], str]:
         if isinstance(exc, OSError):
             where = named(exc, out)
             line = f"error: {where}: {exc.strerror}"
-            writing = Path(where).is_relative_to(out)  # out itself, or a file in it
+            writing = Path(where).is_relative_to(os.path.abspath(out))  # out, or in it
             return False, (line,), UNWRITABLE if writing else "a file cannot be read"
         return False, (f"error: the build failed: {type(exc).__name__}: {exc}",), "build failed"
     lines = tuple(str(p) for p in outcome.checked.problems)
