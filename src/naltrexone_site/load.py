@@ -546,8 +546,11 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
         else:
             hint = f"remove it; the settings: {', '.join(_SETTINGS_KNOWN)}"
         problems.append(error(at(key), key, "unknown setting", hint))
-    missing = [k for k in _SETTINGS_TEXT if not isinstance(data.get(k), str) or not data[k].strip()]
-    for key in missing:
+    # the settings that cannot be used as given: no text, then a text of the wrong form
+    unusable = [
+        k for k in _SETTINGS_TEXT if not isinstance(data.get(k), str) or not data[k].strip()
+    ]
+    for key in unusable:
         if key in meant:
             continue  # absent, and the misspelt key above is this one
         value = data.get(key)
@@ -569,7 +572,7 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
                 "write a tag such as en, or en-GB",
             )
         )
-        missing.append("language")
+        unusable.append("language")
     for key in ("base_url", "repository_url"):  # in every page's links: only web addresses
         address = data.get(key)
         if isinstance(address, str) and address.strip() and site_address(address) is None:
@@ -584,7 +587,7 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
                     else "write the address in full, starting with https://",
                 )
             )
-            missing.append(key)
+            unusable.append(key)
     branch = data.get("branch")
     if isinstance(branch, str) and branch.strip() and not BRANCH_RE.fullmatch(branch):
         problems.append(
@@ -595,7 +598,7 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
                 "write the name of the repository's branch, such as main",
             )
         )
-        missing.append("branch")
+        unusable.append("branch")
     reviewed = data.get("last_reviewed")
     if not is_date(reviewed):
         problems.append(error(at("last_reviewed"), "last_reviewed", "expected a date (YYYY-MM-DD)"))
@@ -610,7 +613,7 @@ def _settings(name: str, text: str, parsed: Parsed, problems: list[Problem]) -> 
             )
         )
         return Settings.stand_in(None)
-    if missing or not is_date(reviewed):
+    if unusable or not is_date(reviewed):
         return Settings.stand_in(int(minimum))
     return Settings(
         **{k: data[k] for k in _SETTINGS_REQUIRED},

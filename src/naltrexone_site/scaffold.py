@@ -20,7 +20,7 @@ from .load import load_registry
 from .models import Claim, Evidence, Registry, Taxonomy
 from .pipeline import check_project
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Problem
-from .schema import ID_HINT, ID_RE, LONG_ID_HINT, MAX_ID, nearest
+from .schema import ID_HINT, ID_RE, LONG_ID_HINT, MAX_ID, NO_SOURCE_HINT, nearest
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/claim.schema.json"
 
@@ -129,8 +129,8 @@ def _unknown(option: str, value: str, what: str, choices: list[str]) -> str:
         hint = f"did you mean '{guess}'?"
     elif choices:
         hint = f"choose one of: {', '.join(sorted(choices))}"
-    else:  # only sources can be none: the taxonomy's files must list entries
-        hint = f"there is no {what} yet: add its article to content/sources/ first"
+    else:
+        hint = NO_SOURCE_HINT
     return f"error: {option}: '{value}' is not a known {what} ({hint})"
 
 

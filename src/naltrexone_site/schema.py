@@ -173,6 +173,11 @@ def nearest(word: str, choices: list[str], cutoff: float = 60) -> str | None:
     return match[0] if match else None
 
 
+# The hint where a source is named and there is none: only sources can be none (every
+# taxonomy file must list entries)
+NO_SOURCE_HINT = "there is no source yet: add its article to content/sources/ first"
+
+
 def _did_you_mean(name: str) -> str:
     return f"did you mean '{name}'?"
 
@@ -185,8 +190,8 @@ def unknown_value(
     guess = nearest(value, options)
     if guess:
         hint = _did_you_mean(guess)
-    elif not options:  # only sources can be none: every taxonomy file must list entries
-        hint = "there is no source yet: add its article to content/sources/ first"
+    elif not options:
+        hint = NO_SOURCE_HINT
     elif len(options) <= 8:
         hint = f"choose one of: {', '.join(options)}"
     else:

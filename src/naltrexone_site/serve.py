@@ -177,7 +177,7 @@ class Preview:
         self._notify = _watcher([self.root / name for name in self.watched])
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
-        if not self.rebuild().ok and self.status.summary == UNWRITABLE and not self.has_site():
+        if self.rebuild().summary == UNWRITABLE and not self.has_site():
             # every build would fail alike, and the page would say "fix and save"
             self._server.server_close()  # not yet serving: `shutdown` would wait for ever
             self._server = None
