@@ -475,6 +475,38 @@ def test_settings_with_errors_do_not_hide_the_claims_problems(
     assert not built.site.exists()
 
 
+def test_a_value_of_the_wrong_type_hides_none_of_the_claims_other_problems(
+    tmp_path: Path, run_build: RunBuild
+) -> None:
+    """A field of the wrong type left its claim unmade: its quote was not looked for, so
+    the editor met a changed word one run later, and its source was said to be under its
+    coverage minimum for want of a quote that is there. The claim is now made with a
+    stand-in for the value, judged in its other fields, and still never built."""
+    root = project(tmp_path)
+    claim = root / "claims" / "base-claim.yaml"
+    rewrite(claim, "kind: pharmacology", "kind: [pharmacology]")
+    kind = "claims/base-claim.yaml:3:1: error: kind: expected an id, found a list\n"
+    assert refused(root) == f"{kind}3 claims, 1 source: 1 error, 0 warnings\n"
+
+    rewrite(claim, "competes with opioids", "competes with all opioids")
+    quote = (
+        "claims/base-claim.yaml:9:5: error: evidence[0].quote: the quote differs from the "
+        'source (94% match); the source says: "It is an opioid antagonist that competes with '
+        "opioids like heroin —\" (paste the source's exact words)\n"
+    )
+    coverage = (  # now so: the quote is not the source's
+        "content/sources/test-source.md: warning: coverage: 67% of substantive sentences are "
+        "anchored by a quote, under the 90% minimum (1 uncovered) (list them with 'python "
+        "build.py coverage test-source')\n"
+    )
+    assert refused(root) == f"{kind}{quote}{coverage}3 claims, 1 source: 2 errors, 1 warning\n"
+
+    built = run_build(root, tmp_path / "site")
+    assert built.code == 1
+    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
+    assert not built.site.exists()
+
+
 def test_a_renamed_source_keeps_its_id_for_the_claims_that_cite_it(tmp_path: Path) -> None:
     """Only the mismatch is said: the claims still cite the id the file gives."""
     root = project(tmp_path)

@@ -225,6 +225,18 @@ EXPECTED: dict[str, tuple[int, str]] = {
         1,
         "claims/wrong-type.yaml:2:1: error: statement: expected text, found a list (put the value in quotes)\nclaims/wrong-type.yaml:7:1: error: evidence: expected a list of evidence items, found a mapping (start each item with '- ', as in '- source: ...')\nclaims/wrong-type.yaml:11:1: error: reviewed: expected a date, found text (write 2026-11-21)\n4 claims, 1 source: 3 errors, 0 warnings\n",
     ),
+    # the claim made despite its values of the wrong type: its other fields judged, and
+    # no warning while it has stand-ins ('clinical' without a cited trial, as `cites` is one)
+    "wrong-type-hides-nothing.yaml": (
+        1,
+        "claims/wrong-type-hides-nothing.yaml:3:1: error: kind: expected an id, found a list\nclaims/wrong-type-hides-nothing.yaml:4:31: error: mechanism: 'dopamin' is not a known mechanism (did you mean 'dopamine'?)\nclaims/wrong-type-hides-nothing.yaml:5:1: error: dose: expected an id, found a list\nclaims/wrong-type-hides-nothing.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: \"It is an opioid antagonist that competes with opioids like heroin\" (paste the source's exact words)\nclaims/wrong-type-hides-nothing.yaml:11:5: error: evidence[0].cites: expected a list of whole numbers from 1 (write [1, 3])\nclaims/wrong-type-hides-nothing.yaml:12:5: error: evidence[1]: expected a mapping with source, quote and stance, found text\n4 claims, 1 source: 6 errors, 0 warnings\n",
+    ),
+    # an id of the wrong type: the file's name stands in for it, and the claim takes no
+    # part in the duplicate search (its statement is base-claim's)
+    "wrong-type-id.yaml": (
+        1,
+        "claims/wrong-type-id.yaml:1:1: error: id: expected an id, found a number\nclaims/wrong-type-id.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: \"It is an opioid antagonist that competes with opioids like heroin\" (paste the source's exact words)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+    ),
     "yaml-syntax-error.yaml": (
         1,
         "claims/yaml-syntax-error.yaml:2:12: error: YAML syntax error: the quotation mark opened here is not closed (close it on this line)\n4 claims, 1 source: 1 error, 0 warnings\n",

@@ -15,8 +15,15 @@ from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SEARCHED_UP_TO, SourceText, nor
 from .cache import Memo
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
-from .problems import Location, Problem, error, warning
-from .schema import CLAIM_FIELDS, EVIDENCE_FIELDS, file_name_hint, file_stem, unknown_value
+from .problems import Location, Problem, Severity, error, warning
+from .schema import (
+    CLAIM_FIELDS,
+    EVIDENCE_FIELDS,
+    file_name_hint,
+    file_stem,
+    unknown_value,
+    within,
+)
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,31 @@ def run_checks(
     """Every check. With a memo (cache.py), a claim's own problems are reused from
     earlier builds while what they depend on is unchanged. `duplicates`: the duplicate
     search's problems, when it was started earlier (see `check_duplicates`)."""
-    return [
+    found = [
         *check_ids(ctx),
         *check_claims(ctx, memo),
         *check_sources(ctx),
         *check_overviews(ctx),
         *check_coverage(ctx),
         *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
+    ]
+    return judged(found, ctx.registry.claims)
+
+
+def judged(problems: list[Problem], claims: Iterable[Claim]) -> list[Problem]:
+    """The problems but, in the file of a claim made with stand-ins (see load), those of
+    the stood-in fields, said already, and every warning: such a file has errors, and the
+    other fields' errors are what its editor needs in the same pass; a warning may come
+    of a stand-in (an empty `cites` leaves a 'clinical' grade without its trial), and
+    waits until the file is mended."""
+    stood = {claim.path: claim.stood_in for claim in claims if claim.stood_in}
+    if not stood:
+        return problems
+    return [
+        p
+        for p in problems
+        if (units := stood.get(p.location.path)) is None
+        or (p.severity is Severity.ERROR and not within(p.field, units))
     ]
 
 
@@ -384,8 +409,9 @@ def _grades(claim: Claim, lookups: Mapping[str, Mapping[str, Any]]) -> Iterator[
 def check_duplicates(claims: Iterable[Claim], root: Path | None = None) -> Iterator[Problem]:
     """Near-duplicate statements (see duplicates.py); with `root`, the last search is
     updated rather than done again. It needs the claims only: the costliest check, it
-    can run beside anchoring and the other checks (`parallel.Beside`)."""
-    claims = sorted(claims, key=lambda c: c.id)
+    can run beside anchoring and the other checks (`parallel.Beside`). A claim made with
+    stand-ins takes no part: its statement or id may be one (see `judged`)."""
+    claims = sorted((c for c in claims if not c.stood_in), key=lambda c: c.id)
     keyed = {f"{c.id}\x00{c.path}": c for c in claims}  # in id order; unique even if ids are not
     found = near_duplicates({key: c.statement for key, c in keyed.items()}, root)
     for a, b, score in found:

@@ -39,12 +39,16 @@ from .schema import (
     Field,
     as_ids,
     file_name_hint,
+    file_stem,
     is_date,
     nearest,
     said_once,
     site_address,
+    stood_in,
     unknown_fields,
     unknown_value,
+    usable,
+    valid_id,
     validate,
 )
 from .yamlio import Parsed, as_written, decode, parse_yaml, split_front_matter
@@ -339,12 +343,18 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, parsed))
         return None, problems
-    # A file with errors never reaches a page, but its claim is made wherever its fields
-    # allow, so that the checks of its references report the rest in the same pass: a
-    # duplicate key hid a misspelt mechanism until it was fixed, and then an unknown
-    # field did.
-    if not _readable(data, CLAIM_FIELDS, name, parsed, problems):
-        return None, problems
+    # A file with errors never reaches a page, but its claim is made all the same, so
+    # that the checks report its other fields' problems in the same pass: a duplicate key
+    # hid a misspelt mechanism until it was fixed, then an unknown field did, then a
+    # value of the wrong type hid a quote that differs from its source. A value that
+    # cannot be used is stood in for by an empty one (the id by the file's name, which
+    # other claims name it by, where that is an id), and nothing more is said of it (see
+    # checks.judged).
+    broken = stood_in(_validated(data, CLAIM_FIELDS, name, parsed, problems))
+    if broken:
+        data = usable(data, CLAIM_FIELDS, broken)
+        if "id" in broken and valid_id(file_stem(name)):
+            data["id"] = file_stem(name)
     claim = Claim(
         id=data["id"],
         statement=data["statement"],
@@ -363,6 +373,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
         reviewed=data.get("reviewed"),
         path=name,
         positions=FieldPositions.of(parsed.positions),
+        stood_in=tuple(sorted(broken)),
     )
     return claim, problems
 
@@ -411,9 +422,21 @@ def _readable(
     """Adds the fields' problems; true when a record can be made of them all the same:
     a key given twice keeps its first value, which is checked as any, and an unknown
     field is left out."""
+    return all(p.message == UNKNOWN for p in _validated(data, fields, name, parsed, problems))
+
+
+def _validated(
+    data: dict[str, Any],
+    fields: tuple[Field, ...],
+    name: str,
+    parsed: Parsed,
+    problems: list[Problem],
+) -> list[Problem]:
+    """Adds the fields' problems, each said once; returns every one found, by which the
+    caller decides what can be made of the record."""
     found = list(validate(data, fields, name, parsed.positions))
     problems += said_once(_unrefused(found, parsed))
-    return all(p.message == UNKNOWN for p in found)
+    return found
 
 
 def _unrefused(found: list[Problem], parsed: Parsed) -> list[Problem]:

@@ -197,6 +197,8 @@ class Claim:
     reviewed: date | None = None
     path: str = ""
     positions: Positions = field(default_factory=dict, compare=False, repr=False)
+    # Fields whose values are stand-ins, in a file with errors (see load._claim_from_text)
+    stood_in: tuple[str, ...] = ()
 
     def at(self, field_path: str = "") -> Location:
         return locate(self.path, self.positions, field_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeGuard
@@ -278,6 +278,67 @@ def said_once(problems: list[Problem]) -> list[Problem]:
         or (p.location.path, _parent(p.field), _did_you_mean(p.field.rpartition(".")[2]))
         not in taken
     ]
+
+
+def stood_in(problems: Iterable[Problem]) -> frozenset[str]:
+    """The values that `usable` stands in for, by the fields of a record's problems (an
+    unknown field is left out, which costs nothing): an item stands for its list
+    (`mechanism[1]` for `mechanism`), but an evidence item's fields each for itself, as
+    every passage is judged apart."""
+    units = set()
+    for p in problems:
+        if p.message == UNKNOWN:
+            continue
+        head, dot, tail = p.field.partition(".")  # 'evidence[0]', '.', 'cites[1]'
+        if dot:
+            units.add(f"{head}.{tail.partition('[')[0]}")
+        else:
+            units.add(head if head.startswith("evidence[") else head.partition("[")[0])
+    return frozenset(units)
+
+
+# What stands in for a value that cannot be used: its type's empty value
+_EMPTY: dict[str, Any] = {
+    "id": "",
+    "text": "",
+    "markdown": "",
+    "date": None,
+    "bool": False,
+    "ids": [],
+    "texts": [],
+    "numbers": [],
+    "evidence": [],
+}
+
+
+def usable(
+    data: Mapping[str, Any], fields: tuple[Field, ...], broken: Collection[str], prefix: str = ""
+) -> dict[str, Any]:
+    """The record's fields with each value `broken` names (see `stood_in`) replaced by
+    its type's empty value, or None where the field may be empty: a record that can be
+    made, though it must never reach a page (each stand-in is for a value with an error).
+    The other values are as given: `validate` found them of their type."""
+    made: dict[str, Any] = {}
+    for spec in fields:
+        key = prefix + spec.name
+        if key in broken:
+            made[spec.name] = None if spec.nullable else _EMPTY[spec.type]
+        elif spec.name in data:
+            value = data[spec.name]
+            if spec.type == "evidence":
+                value = [
+                    {f.name: _EMPTY[f.type] for f in EVIDENCE_FIELDS}
+                    if f"{key}[{i}]" in broken
+                    else usable(item, EVIDENCE_FIELDS, broken, f"{key}[{i}].")
+                    for i, item in enumerate(value)
+                ]
+            made[spec.name] = value
+    return made
+
+
+def within(field: str, units: Collection[str]) -> bool:
+    """Whether a problem's field is one of `units` or part of one."""
+    return any(field == u or field.startswith((u + ".", u + "[")) for u in units)
 
 
 def _parent(field: str) -> str:
