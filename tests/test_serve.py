@@ -30,6 +30,7 @@ from preview_support import FIXTURE, REPO, WAIT, Running, make_project, preview_
 from naltrexone_site import cache
 from naltrexone_site import serve as serve_module
 from naltrexone_site.cli import main
+from naltrexone_site.inputs import BUILT_FROM
 from naltrexone_site.problems import Location, error
 from naltrexone_site.serve import Preview, Status, inject
 
@@ -648,17 +649,48 @@ def test_where_the_system_sends_no_notices_the_watcher_looks_instead(
         assert "blocks opioid receptors." in fetch(running.url + "claims/base-claim.html")[1]
 
 
-def test_only_the_folders_there_at_the_start_are_watched_and_said_to_be(
-    tmp_path: Path,
-) -> None:
+WATCHING_ALL = "(a folder removed or made: watching content/, claims/, templates/, schema/)"
+
+
+def test_a_folder_removed_and_made_again_is_watched_again(running: Running) -> None:
+    """inotify watches a folder, not its name: claims/ removed and made again (a script's
+    `rm -rf`, a checkout that empties it) was watched no more, and every later save in it
+    went unbuilt, the preview serving the old pages."""
+    root = running.preview.root
+    claims = root / "claims"
+    kept = root.parent / "claims-kept"
+    shutil.copytree(claims, kept)
+    shutil.rmtree(claims)
+    kept.rename(claims)
+    said = f"changed: claims/ {WATCHING_ALL}"
+
+    def rebuilt() -> bool:
+        lines = running.lines
+        return said in lines and any("] built:" in x for x in lines[lines.index(said) :])
+
+    wait_for(rebuilt, "the folder watched again, and a build")
+    edit(claims / "base-claim.yaml", "is an opioid antagonist.", "blocks opioid receptors.")
+    wait_for(
+        lambda: "blocks opioid receptors." in fetch(running.url + "claims/base-claim.html")[1],
+        "the edit in the folder made again built",
+    )
+
+
+def test_a_folder_made_after_the_start_is_watched_from_then_on(tmp_path: Path) -> None:
+    """It was watched only from the preview's next start, and said so in CONTRIBUTING."""
     root = make_project(tmp_path / "project")
-    shutil.rmtree(root / "schema")
-    preview = Preview(root, tmp_path / "out", report=lambda line: None)
-    try:
-        preview.start("127.0.0.1", 0)
-        assert preview.watched == ("content", "claims", "templates")
-    finally:
-        preview.close()
+    kept = tmp_path / "schema-kept"
+    (root / "schema").rename(kept)
+    with preview_of(root, tmp_path / "out") as running:
+        assert running.preview.watched == ("content", "claims", "templates")
+        assert not any(line.startswith("changed: ") for line in running.lines)
+        kept.rename(root / "schema")
+        wait_for(lambda: running.preview.watched == BUILT_FROM, "schema/ watched")
+        said = f"changed: schema/ {WATCHING_ALL}"
+        wait_for(lambda: said in running.lines, "the change said")
+        schema = root / "schema" / "claim.schema.json"
+        schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        assert changes_built(running, 2)[1] == "changed: schema/claim.schema.json"
 
 
 def test_serve_turns_the_cycle_collector_back_on(tmp_path: Path) -> None:

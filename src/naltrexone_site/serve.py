@@ -28,10 +28,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from stat import S_ISDIR
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -94,6 +96,44 @@ def _watcher(folders: list[Path]) -> RustNotify:
         raise WatchError(f"cannot watch the inputs: {exc} ({WATCH_HINT})") from None
 
 
+# Seconds between looks at which folders of BUILT_FROM there are: inotify watches a
+# folder, not its name, so one removed and made again (a script's `rm -rf claims`, a
+# checkout that empties it) was watched no more, and one made after the start never was.
+LOOK_S = 0.5
+
+
+Folders = tuple[tuple[str, int, int], ...]  # (name, device, inode) of each
+
+
+def _folders(root: Path) -> Folders:
+    """The folders of BUILT_FROM there are, each with its device and inode."""
+    found = []
+    for name in BUILT_FROM:
+        with suppress(OSError):
+            stat = (root / name).stat()
+            if S_ISDIR(stat.st_mode):
+                found.append((name, stat.st_dev, stat.st_ino))
+    return tuple(found)
+
+
+class _Asked:
+    """What the watcher asks, at each step, whether to stop watching: when the preview
+    closes, or when the folders of BUILT_FROM are not those it watches (a look every
+    LOOK_S: four stats)."""
+
+    def __init__(self, root: Path, stop: threading.Event, folders: Folders):
+        self.root, self.stop, self.folders = root, stop, folders
+        self._next = time.monotonic() + LOOK_S
+
+    def is_set(self) -> bool:
+        if self.stop.is_set():
+            return True
+        if time.monotonic() < self._next:
+            return False
+        self._next = time.monotonic() + LOOK_S
+        return _folders(self.root) != self.folders
+
+
 UNWRITABLE = "the site cannot be written"
 
 
@@ -135,6 +175,7 @@ class Preview:
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _notify: RustNotify | None = None  # from `start` to the end of `watch`
+    _asked: _Asked | None = None  # what `_notify` asks whether to stop
     _watching: bool = False
 
     def rebuild(self) -> Status:
@@ -170,11 +211,9 @@ class Preview:
         URL; raises WatchError, or OSError for the port, before building: a port taken or
         a host mistyped cost a whole build first. The inputs are watched from before the
         first build, so what is saved during it is built after it; a page asked for during
-        it waits for it. A folder of BUILT_FROM made later is watched from the preview's
-        next start. Raises OutputError where the first build cannot write the site at all
-        (`--out` under a file, or a folder that is not a site): no later one could."""
-        self.watched = tuple(name for name in BUILT_FROM if (self.root / name).is_dir())
-        self._notify = _watcher([self.root / name for name in self.watched])
+        it waits for it. Raises OutputError where the first build cannot write the site
+        at all (`--out` under a file, or a folder that is not a site): no later one could."""
+        self._watch_folders()
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
         if self.rebuild().summary == UNWRITABLE and not self.has_site():
@@ -186,21 +225,41 @@ class Preview:
         bound_port = self._server.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
 
+    def _watch_folders(self) -> None:
+        """Watch the folders of BUILT_FROM there are now (in place of any watched before)."""
+        self._close_watcher()
+        while True:
+            folders = _folders(self.root)
+            try:
+                self._notify = _watcher([self.root / name for name, _, _ in folders])
+                break
+            except WatchError:
+                if _folders(self.root) == folders:
+                    raise
+                # one was removed or made meanwhile (`rm -rf` under way): look again
+        self.watched = tuple(name for name, _, _ in folders)
+        self._asked = _Asked(self.root, self._stop, folders)
+
     def watch(self) -> None:
         """Rebuild after each batch of changes until `close`; what changes during a build
-        is kept by the watcher and built right after it. Raises WatchError if the system
-        stops reporting changes, KeyboardInterrupt on Ctrl-C."""
+        is kept by the watcher and built right after it. A folder of BUILT_FROM removed,
+        made or made again is watched as it is now, and built. Raises WatchError if the
+        system stops reporting changes, KeyboardInterrupt on Ctrl-C."""
         with self._built:
-            notify = self._notify
-            if notify is None or self._stop.is_set():
+            if self._notify is None or self._stop.is_set():
                 return
             self._watching = True
         try:
             while True:
+                notify, asked = self._notify, self._asked
+                assert notify is not None and asked is not None
                 try:
-                    found = notify.watch(DEBOUNCE_MS, QUIET_MS, 0, self._stop)  # 0: no timeout
+                    found = notify.watch(DEBOUNCE_MS, QUIET_MS, 0, asked)  # 0: no timeout
                 except RuntimeError as exc:
                     raise WatchError(f"the watcher stopped: {exc} ({WATCH_HINT})") from None
+                if found == "stop" and not self._stop.is_set():
+                    self._rewatch(asked.folders)
+                    continue
                 if found == "stop":
                     return
                 if found == "signal":  # what watchfiles.watch does with it too
@@ -211,6 +270,20 @@ class Preview:
             with self._built:
                 self._watching = False
                 self._close_watcher()
+
+    def _rewatch(self, before: Folders) -> None:
+        """Watch the folders as they are now, then build: what the watcher held when it
+        stopped is dropped, and read by this build."""
+        with self._built:
+            if self._stop.is_set():
+                return
+            self._watch_folders()
+        now = self._asked.folders if self._asked is not None else ()
+        moved = sorted({name for name, _, _ in set(before) ^ set(now)})
+        watching = ", ".join(n + "/" for n in self.watched) or "nothing"
+        changed = ", ".join(n + "/" for n in moved)
+        self.report(f"changed: {changed} (a folder removed or made: watching {watching})")
+        self.rebuild()
 
     def _rebuild_for(self, found: set[tuple[int, str]]) -> None:
         """Say what changed and build, unless all of it was editors' scratch files."""
