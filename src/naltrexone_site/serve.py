@@ -225,8 +225,9 @@ class Preview:
         bound_port = self._server.server_address[1]
         return f"http://{f'[{host}]' if ':' in host else host}:{bound_port}/"
 
-    def _watch_folders(self) -> None:
-        """Watch the folders of BUILT_FROM there are now (in place of any watched before)."""
+    def _watch_folders(self) -> Folders:
+        """Watch the folders of BUILT_FROM there are now (in place of any watched before);
+        returns them."""
         self._close_watcher()
         while True:
             folders = _folders(self.root)
@@ -239,6 +240,7 @@ class Preview:
                 # one was removed or made meanwhile (`rm -rf` under way): look again
         self.watched = tuple(name for name, _, _ in folders)
         self._asked = _Asked(self.root, self._stop, folders)
+        return folders
 
     def watch(self) -> None:
         """Rebuild after each batch of changes until `close`; what changes during a build
@@ -277,8 +279,7 @@ class Preview:
         with self._built:
             if self._stop.is_set():
                 return
-            self._watch_folders()
-        now = self._asked.folders if self._asked is not None else ()
+            now = self._watch_folders()
         moved = sorted({name for name, _, _ in set(before) ^ set(now)})
         watching = ", ".join(n + "/" for n in self.watched) or "nothing"
         changed = ", ".join(n + "/" for n in moved)
