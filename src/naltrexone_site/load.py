@@ -407,22 +407,11 @@ def _front_matter(
         problems.append(_not_a_mapping(name, parsed))
         return None
     # as a claim's: a source made despite a key given twice has its quotes checked too
-    if not _readable(parsed.data, fields, name, parsed, problems):
+    # (an unknown field is left out); one with a value it cannot use is not made
+    found = _validated(parsed.data, fields, name, parsed, problems)
+    if any(p.message != UNKNOWN for p in found):
         return None
     return parsed.data, body, body_line, parsed.positions
-
-
-def _readable(
-    data: dict[str, Any],
-    fields: tuple[Field, ...],
-    name: str,
-    parsed: Parsed,
-    problems: list[Problem],
-) -> bool:
-    """Adds the fields' problems; true when a record can be made of them all the same:
-    a key given twice keeps its first value, which is checked as any, and an unknown
-    field is left out."""
-    return all(p.message == UNKNOWN for p in _validated(data, fields, name, parsed, problems))
 
 
 def _validated(

@@ -170,13 +170,17 @@ class Preview:
     out: Path
     report: Report = print
     status: Status = field(default_factory=Status)
-    watched: tuple[str, ...] = ()  # the folders of BUILT_FROM that are watched
     _built: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _notify: RustNotify | None = None  # from `start` to the end of `watch`
     _asked: _Asked | None = None  # what `_notify` asks whether to stop
     _watching: bool = False
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The folders of BUILT_FROM that are watched."""
+        return tuple(name for name, _, _ in self._asked.folders) if self._asked else ()
 
     def rebuild(self) -> Status:
         """Build and report."""
@@ -238,7 +242,6 @@ class Preview:
                 if _folders(self.root) == folders:
                     raise
                 # one was removed or made meanwhile (`rm -rf` under way): look again
-        self.watched = tuple(name for name, _, _ in folders)
         self._asked = _Asked(self.root, self._stop, folders)
         return folders
 
