@@ -400,3 +400,45 @@ def test_serve_stops_on_sigterm_and_sighup_as_on_ctrl_c(
     finally:
         process.kill()
         process.communicate()
+
+
+def test_an_interrupt_at_any_line_of_a_cache_save_leaves_no_part_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C between the temporary file's creation and the `try` that removes it left
+    it in the cache (the signal test above met one in CI). Here the interrupt is raised at
+    each line of `cache.save` in turn, where a signal's handler would raise it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NALTREXONE_SITE_CACHE", raising=False)
+    root = tmp_path / "project"
+    root.mkdir()
+    code = cache.save.__code__
+
+    def interrupting(at: int) -> Callable[..., object]:
+        seen = 0
+
+        def local(frame: object, event: str, arg: object) -> object:
+            nonlocal seen
+            if event == "line":
+                seen += 1
+                if seen == at:
+                    raise KeyboardInterrupt
+            return local
+
+        return lambda frame, event, arg: local if frame.f_code is code else None
+
+    at, interrupted = 0, True
+    while interrupted:
+        at += 1
+        sys.settrace(interrupting(at))
+        try:
+            cache.save(root, "entry", {"a": 1})
+            interrupted = False  # past the last line: saved whole
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        left = [p.name for p in (tmp_path / "cache").rglob("*.tmp")]
+        assert left == [], f"interrupted at line event {at} of cache.save"
+    assert at > 5  # every line of it was tried
+    assert cache.load(root, "entry") == {"a": 1}

@@ -16,7 +16,6 @@ import marshal
 import os
 import pickle
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
@@ -120,17 +119,21 @@ def save(root: Path, name: str, value: Any) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _sweep(folder, code_fingerprint())
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as handle:
-            try:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                handle.close()
-                os.replace(handle.name, folder / f"{name}-{code_fingerprint()}.pickle")
-            except BaseException:  # a full disk, Ctrl-C or a signal: leave no part of it
-                with contextlib.suppress(OSError):
-                    os.unlink(handle.name)
-                raise
     except OSError:
         return
+    # Named before it is made, so that whenever a full disk, Ctrl-C or a signal stops the
+    # save, the `except` knows what to remove: a temporary file made before its `try`
+    # was left behind by a Ctrl-C landing in between.
+    part = folder / f"{name}-{os.urandom(6).hex()}.tmp"
+    try:
+        with open(part, "xb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, folder / f"{name}-{code_fingerprint()}.pickle")
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        if not isinstance(exc, OSError):
+            raise
 
 
 @cache
