@@ -338,6 +338,15 @@ SOURCES: dict[str, str] = {
         "file name 'Test-Source.md' ('test-source.md' is that source: delete this file if "
         "it is a copy, or rename this file)\n3 claims, 2 sources: 1 error, 1 warning\n"
     ),
+    # a value of the wrong type left the source unmade: the quotes from it were not
+    # looked for, and one that no longer matched its text came one run later
+    "test-source.wrong-type-hides-nothing.md": (
+        "claims/base-claim.yaml:9:5: error: evidence[0].quote: the quote differs from the "
+        'source (92% match); the source says: "It is an opioid antagonist that competes with '
+        "drugs like heroin\" (paste the source's exact words)\n"
+        "content/sources/test-source.md:5:1: error: published: expected a date, found text "
+        "(write 2026-11-21)\n3 claims, 1 source: 2 errors, 0 warnings\n"
+    ),
     "test-source.every-problem-in-one-pass.md": (
         "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
         "found text\ncontent/sources/test-source.md:9:1: error: cites_literature: duplicate "
@@ -500,6 +509,62 @@ def test_a_value_of_the_wrong_type_hides_none_of_the_claims_other_problems(
         "build.py coverage test-source')\n"
     )
     assert refused(root) == f"{kind}{quote}{coverage}3 claims, 1 source: 2 errors, 1 warning\n"
+
+    built = run_build(root, tmp_path / "site")
+    assert built.code == 1
+    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
+    assert not built.site.exists()
+
+
+def test_a_value_of_the_wrong_type_hides_none_of_a_sources_or_overviews_other_problems(
+    tmp_path: Path, run_build: RunBuild
+) -> None:
+    """A source with a value of the wrong type was left unmade, as claims were: the quotes
+    from it were not looked for, and an overview's broken link waited in the same way.
+    Each is now made with stand-ins and judged in the same pass; what the stand-ins would
+    say wrongly (an empty reference list, cited by number; the coverage an empty
+    boilerplate gives) is not said; and nothing is built."""
+    root = project(tmp_path)
+    source = root / "content" / "sources" / "test-source.md"
+    rewrite(source, "cites_literature: false", "cites_literature: maybe")
+    rewrite(source, "references:\n", 'references: "Doe 2020"\nrefs:\n')
+    rewrite(source, "boilerplate:\n", "boilerplate: Thanks for reading.\nformerly:\n")
+    claim = root / "claims" / "base-claim.yaml"
+    rewrite(claim, "competes with opioids", "competes with all opioids")
+    rewrite(claim, "stance: supports", "stance: supports\n    cites: [1]")
+    (root / "content" / "mechanisms" / "opioid-receptors.md").write_text(
+        "---\nid: [opioid-receptors]\nreviewed: 2026-11-21\n---\n"
+        "See [the claim](claim:base-clam).\n",
+        encoding="utf-8",
+    )
+    assert refused(root) == (
+        "claims/base-claim.yaml:9:5: error: evidence[0].quote: the quote differs from the "
+        'source (94% match); the source says: "It is an opioid antagonist that competes with '
+        "opioids like heroin —\" (paste the source's exact words)\n"
+        "content/mechanisms/opioid-receptors.md:2:1: error: id: expected an id, found a list\n"
+        "content/mechanisms/opioid-receptors.md:5:17: error: body: 'base-clam' is not a known "
+        "claim (did you mean 'base-claim'?)\n"
+        "content/sources/test-source.md:8:1: error: cites_literature: expected true or false, "
+        "found text\n"
+        "content/sources/test-source.md:9:1: error: references: expected a list of text items, "
+        "found text\n"
+        "content/sources/test-source.md:10:1: error: refs: unknown field (did you mean "
+        "'references'?)\n"
+        "content/sources/test-source.md:14:1: error: boilerplate: expected a list of text "
+        "items, found text\n"
+        "content/sources/test-source.md:15:1: error: formerly: unknown field (every known "
+        "field is given already: delete it)\n"
+        "3 claims, 1 source: 8 errors, 0 warnings\n"
+    )
+    # the source's coverage is not given on a stand-in: its errors are said instead
+    listed = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "coverage"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 1
+    assert listed.stdout.endswith("not listed (see the errors above): test-source\n")
 
     built = run_build(root, tmp_path / "site")
     assert built.code == 1

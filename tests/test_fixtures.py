@@ -235,7 +235,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     # part in the duplicate search (its statement is base-claim's)
     "wrong-type-id.yaml": (
         1,
-        "claims/wrong-type-id.yaml:1:1: error: id: expected an id, found a number\nclaims/wrong-type-id.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: \"It is an opioid antagonist that competes with opioids like heroin\" (paste the source's exact words)\n4 claims, 1 source: 2 errors, 0 warnings\n",
+        'claims/wrong-type-id.yaml:1:1: error: id: expected an id, found a number\nclaims/wrong-type-id.yaml:9:5: error: evidence[0].quote: the quote differs from the source (95% match); the source says: "It is an opioid antagonist that competes with opioids like heroin" (paste the source\'s exact words)\n4 claims, 1 source: 2 errors, 0 warnings\n',
     ),
     "yaml-syntax-error.yaml": (
         1,

@@ -57,16 +57,22 @@ def run_checks(
         *check_coverage(ctx),
         *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
     ]
-    return judged(found, ctx.registry.claims)
+    return judged(found, ctx.registry)
 
 
-def judged(problems: list[Problem], claims: Iterable[Claim]) -> list[Problem]:
-    """The problems but, in the file of a claim made with stand-ins (see load), those of
-    the stood-in fields, said already, and every warning: such a file has errors, and the
-    other fields' errors are what its editor needs in the same pass; a warning may come
-    of a stand-in (an empty `cites` leaves a 'clinical' grade without its trial), and
+def judged(problems: list[Problem], registry: Registry) -> list[Problem]:
+    """The problems but, in the file of a claim, source or overview made with stand-ins
+    (see load), those of the stood-in fields, said already, and every warning: such a
+    file has errors, and the other fields' errors are what its editor needs in the same
+    pass; a warning may come of a stand-in (an empty `cites` leaves a 'clinical' grade
+    without its trial, an empty `boilerplate` a source under its coverage minimum), and
     waits until the file is mended."""
-    stood = {claim.path: claim.stood_in for claim in claims if claim.stood_in}
+    stood = {
+        record.path: record.stood_in
+        for records in (registry.claims, registry.sources, registry.overviews)
+        for record in records
+        if record.stood_in
+    }
     if not stood:
         return problems
     return [
@@ -237,6 +243,8 @@ def _references(claim: Claim, known: _Known) -> Iterator[Problem]:
                 key = f"evidence[{i}].{name}"
                 yield unknown_value(claim.at(key), key, value, _WHAT[ref], choices)
         source = known.sources.get(item.source) if item.cites else None
+        if source is not None and "references" in source.stood_in:
+            continue  # the source's list cannot be read: its own error says so
         for n in item.cites:
             if source is not None and n > len(source.references):
                 yield error(

@@ -256,10 +256,12 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         print_problems(checked.problems)
         print(summary(checked))
         return EXIT_PROBLEMS
-    # A source that cannot be read has no coverage: say so, rather than leave it out of
-    # the list (and exit 0) or call it unknown. (One read despite an error, a key given
-    # twice, has its coverage.)
-    made = {source.path for source in ctx.registry.sources}
+    # A source that cannot be read, or is made with stand-ins (an empty `boilerplate`
+    # would count its boilerplate in), has no coverage: say so, rather than leave it out
+    # of the list (and exit 0) or call it unknown. (One read despite an error, a key
+    # given twice, has its coverage.)
+    made = {source.path for source in ctx.registry.sources if not source.stood_in}
+    judged = {source.id for source in ctx.registry.sources if source.path in made}
     unread = [
         p
         for p in checked.problems
@@ -275,6 +277,8 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         return EXIT_PROBLEMS
     if source_id is None:
         for sid, cov in sorted(ctx.coverage.items()):
+            if sid not in judged:
+                continue
             print(
                 f"{sid}: {cov.percent:.1f}% ({sum(cov.covered)} of {len(cov.sentences)} "
                 f"sentences anchored; {cov.excluded} excluded as boilerplate)"

@@ -35,7 +35,6 @@ from .schema import (
     MAX_ID,
     OVERVIEW_FIELDS,
     SOURCE_FIELDS,
-    UNKNOWN,
     Field,
     as_ids,
     file_name_hint,
@@ -343,18 +342,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
     if not isinstance(data, dict):
         problems.append(_not_a_mapping(name, parsed))
         return None, problems
-    # A file with errors never reaches a page, but its claim is made all the same, so
-    # that the checks report its other fields' problems in the same pass: a duplicate key
-    # hid a misspelt mechanism until it was fixed, then an unknown field did, then a
-    # value of the wrong type hid a quote that differs from its source. A value that
-    # cannot be used is stood in for by an empty one (the id by the file's name, which
-    # other claims name it by, where that is an id), and nothing more is said of it (see
-    # checks.judged).
-    broken = stood_in(_validated(data, CLAIM_FIELDS, name, parsed, problems))
-    if broken:
-        data = usable(data, CLAIM_FIELDS, broken)
-        if "id" in broken and valid_id(file_stem(name)):
-            data["id"] = file_stem(name)
+    data, broken = _made(data, CLAIM_FIELDS, name, parsed, problems)
     claim = Claim(
         id=data["id"],
         statement=data["statement"],
@@ -380,7 +368,7 @@ def _claim_from_text(name: str, text: str, problems: list[Problem]) -> Parse:
 
 def _front_matter(
     root: Path, path: Path, fields: tuple[Field, ...], problems: list[Problem]
-) -> tuple[dict[str, Any], str, int, dict[str, tuple[int, int]]] | None:
+) -> tuple[dict[str, Any], str, int, dict[str, tuple[int, int]], frozenset[str]] | None:
     name = rel(root, path)
     text = _read(root, path, SOURCE_LIMIT, problems)
     if text is None:
@@ -406,12 +394,31 @@ def _front_matter(
     if not isinstance(parsed.data, dict):  # `null` too: a file said nothing of was dropped
         problems.append(_not_a_mapping(name, parsed))
         return None
-    # as a claim's: a source made despite a key given twice has its quotes checked too
-    # (an unknown field is left out); one with a value it cannot use is not made
-    found = _validated(parsed.data, fields, name, parsed, problems)
-    if any(p.message != UNKNOWN for p in found):
-        return None
-    return parsed.data, body, body_line, parsed.positions
+    data, broken = _made(parsed.data, fields, name, parsed, problems)
+    return data, body, body_line, parsed.positions, broken
+
+
+def _made(
+    data: dict[str, Any],
+    fields: tuple[Field, ...],
+    name: str,
+    parsed: Parsed,
+    problems: list[Problem],
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The record's values, validated, and the fields stood in for. A file with errors
+    never reaches a page, but its claim, source or overview is made all the same, so that
+    the checks report its other problems in the same pass: a duplicate key hid a
+    misspelt mechanism until it was fixed, then an unknown field did, then a value of
+    the wrong type hid a quote that differs from its source (in a claim, or in the
+    source it quotes). A value that cannot be used is stood in for by an empty one (the
+    id by the file's name, which other files name it by, where that is an id), and
+    nothing more is said of it (see checks.judged)."""
+    broken = stood_in(_validated(data, fields, name, parsed, problems))
+    if broken:
+        data = usable(data, fields, broken)
+        if "id" in broken and valid_id(file_stem(name)):
+            data["id"] = file_stem(name)
+    return data, broken
 
 
 def _validated(
@@ -438,7 +445,7 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
     loaded = _front_matter(root, path, SOURCE_FIELDS, problems)
     if loaded is None:
         return None
-    data, body, body_line, positions = loaded
+    data, body, body_line, positions, broken = loaded
     return Source(
         id=data["id"],
         title=data["title"],
@@ -456,6 +463,7 @@ def _load_source(root: Path, path: Path, problems: list[Problem]) -> Source | No
         path=rel(root, path),
         body_line=body_line,
         positions=positions,
+        stood_in=tuple(sorted(broken)),
     )
 
 
@@ -496,8 +504,11 @@ def _load_overview(root: Path, path: Path, problems: list[Problem]) -> Overview 
     loaded = _front_matter(root, path, OVERVIEW_FIELDS, problems)
     if loaded is None:
         return None
-    data, body, body_line, positions = loaded
-    return Overview(data["id"], body, data.get("reviewed"), rel(root, path), body_line, positions)
+    data, body, body_line, positions, broken = loaded
+    name = rel(root, path)
+    return Overview(
+        data["id"], body, data.get("reviewed"), name, body_line, positions, tuple(sorted(broken))
+    )
 
 
 def _not_a_mapping(name: str, parsed: Parsed) -> Problem:

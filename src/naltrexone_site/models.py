@@ -166,6 +166,8 @@ class Source:
     path: str
     body_line: int  # line of the file on which the body starts
     positions: Positions = field(default_factory=dict, compare=False, repr=False)
+    # Fields whose values are stand-ins, in a file with errors (see load._front_matter)
+    stood_in: tuple[str, ...] = ()
 
     def at(self, field_path: str = "") -> Location:
         return locate(self.path, self.positions, field_path)
@@ -214,6 +216,7 @@ class Overview:
     path: str
     body_line: int
     positions: Positions = field(default_factory=dict, compare=False, repr=False)
+    stood_in: tuple[str, ...] = ()  # as a source's
 
     def at(self, field_path: str = "") -> Location:
         return locate(self.path, self.positions, field_path)

@@ -100,7 +100,7 @@ def _argument_errors(
 ) -> tuple[str, ...]:
     taxonomy = registry.taxonomy
     errors: list[str] = []
-    sources = [s.id for s in registry.sources]
+    sources = [s.id for s in registry.sources if not s.stood_in]  # else its errors first
     if request.source not in sources:
         broken = [str(p) for p in problems if p.location.path == _source_path(request)]
         if broken:
