@@ -182,8 +182,9 @@ class Preview:
         """The folders of BUILT_FROM that are watched."""
         return tuple(name for name, _, _ in self._asked.folders) if self._asked else ()
 
-    def rebuild(self) -> Status:
-        """Build and report."""
+    def rebuild(self, first: bool = False) -> Status:
+        """Build and report. The `first` build that cannot write the site at all stops
+        the preview (see `start`): its error is said, but not "no site to serve yet"."""
         ok, lines, text = attempt(self.root, self.out)
         with self._built:
             self.status = Status(self.status.generation + 1, ok, lines, text)
@@ -192,10 +193,14 @@ class Preview:
             self.report(line)
         if ok:
             self.report(f"[{time.strftime('%H:%M:%S')}] built: {text}")
-        else:
+        elif not (first and self._unservable()):
             kept = "still serving the last good site" if self.has_site() else "no site to serve yet"
             self.report(f"[{time.strftime('%H:%M:%S')}] not rebuilt: {text}; {kept}")
         return self.status
+
+    def _unservable(self) -> bool:
+        """No site, and the last build could not write one."""
+        return self.status.summary == UNWRITABLE and not self.has_site()
 
     def has_site(self) -> bool:
         return (self.out / "index.html").is_file()
@@ -220,8 +225,8 @@ class Preview:
         self._watch_folders()
         server = _Server6 if ":" in host else _Server
         self._server = server((host, port), partial(_Handler, preview=self))
-        if self.rebuild().summary == UNWRITABLE and not self.has_site():
-            # every build would fail alike, and the page would say "fix and save"
+        self.rebuild(first=True)
+        if self._unservable():  # every build would fail alike, and the page say "fix and save"
             self._server.server_close()  # not yet serving: `shutdown` would wait for ever
             self._server = None
             raise OutputError(f"nothing to serve: {UNWRITABLE} (choose another --out)")
