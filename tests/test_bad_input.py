@@ -572,6 +572,23 @@ def test_a_value_of_the_wrong_type_hides_none_of_a_sources_or_overviews_other_pr
     assert not built.site.exists()
 
 
+def test_a_source_whose_id_is_stood_in_for_is_not_told_to_rename_its_file(
+    tmp_path: Path,
+) -> None:
+    """With a file name that is no id, a list for an id stood in as "", and the source
+    was told "'' does not match the file name 'My source.md' (rename the file to '.md')"."""
+    root = project(tmp_path)
+    sources = root / "content" / "sources"
+    text = (sources / "test-source.md").read_text(encoding="utf-8")
+    (sources / "My source.md").write_text(text.replace("id: test-source", "id: [x]"))
+    (sources / "other.md").write_text(text.replace("id: test-source", "id: [other]"))
+    assert refused(root) == (
+        "content/sources/My source.md:2:1: error: id: expected an id, found a list\n"
+        "content/sources/other.md:2:1: error: id: expected an id, found a list\n"
+        "3 claims, 3 sources: 2 errors, 0 warnings\n"
+    )
+
+
 def test_a_renamed_source_keeps_its_id_for_the_claims_that_cite_it(tmp_path: Path) -> None:
     """Only the mismatch is said: the claims still cite the id the file gives."""
     root = project(tmp_path)

@@ -485,15 +485,16 @@ def _one_per_id(
     for source in sources:
         stem = Path(source.path).stem
         if source.id != stem:
-            hint = file_name_hint(source.id, stem, ".md", "source", gives)
-            problems.append(
-                error(
-                    source.at("id"),
-                    "id",
-                    f"'{source.id}' does not match the file name '{stem}.md'",
-                    hint,
+            if "id" not in source.stood_in:  # else its id is no id, and its error says so
+                hint = file_name_hint(source.id, stem, ".md", "source", gives)
+                problems.append(
+                    error(
+                        source.at("id"),
+                        "id",
+                        f"'{source.id}' does not match the file name '{stem}.md'",
+                        hint,
+                    )
                 )
-            )
             if keeper[source.id] is not source:
                 source = replace(source, id=stem)
         made.append(source)
