@@ -260,8 +260,8 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
     # would count its boilerplate in), has no coverage: say so, rather than leave it out
     # of the list (and exit 0) or call it unknown. (One read despite an error, a key
     # given twice, has its coverage.)
-    made = {source.path for source in ctx.registry.sources if not source.stood_in}
-    judged = {source.id for source in ctx.registry.sources if source.path in made}
+    judged = [source for source in ctx.registry.sources if not source.stood_in]
+    made, listed = {s.path for s in judged}, {s.id for s in judged}
     unread = [
         p
         for p in checked.problems
@@ -277,7 +277,7 @@ def _coverage(root: Path, source_id: str | None, show_all: bool) -> int:
         return EXIT_PROBLEMS
     if source_id is None:
         for sid, cov in sorted(ctx.coverage.items()):
-            if sid not in judged:
+            if sid not in listed:
                 continue
             print(
                 f"{sid}: {cov.percent:.1f}% ({sum(cov.covered)} of {len(cov.sentences)} "
