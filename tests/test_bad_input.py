@@ -442,6 +442,14 @@ def refused(root: Path) -> str:
     return run.stdout
 
 
+def not_built(root: Path, out: Path, run_build: RunBuild) -> None:
+    """`build` stopped at the registry's errors and wrote nothing."""
+    built = run_build(root, out)
+    assert built.code == 1
+    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
+    assert not built.site.exists()
+
+
 def test_settings_with_errors_do_not_hide_the_claims_problems(
     tmp_path: Path, run_build: RunBuild
 ) -> None:
@@ -478,10 +486,7 @@ def test_settings_with_errors_do_not_hide_the_claims_problems(
         "coverage not checked: fix the settings first\n"
     )
 
-    built = run_build(root, tmp_path / "site")
-    assert built.code == 1
-    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
-    assert not built.site.exists()
+    not_built(root, tmp_path / "site", run_build)
 
 
 def test_a_value_of_the_wrong_type_hides_none_of_the_claims_other_problems(
@@ -510,10 +515,7 @@ def test_a_value_of_the_wrong_type_hides_none_of_the_claims_other_problems(
     )
     assert refused(root) == f"{kind}{quote}{coverage}3 claims, 1 source: 2 errors, 1 warning\n"
 
-    built = run_build(root, tmp_path / "site")
-    assert built.code == 1
-    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
-    assert not built.site.exists()
+    not_built(root, tmp_path / "site", run_build)
 
 
 def test_a_value_of_the_wrong_type_hides_none_of_a_sources_or_overviews_other_problems(
@@ -566,10 +568,7 @@ def test_a_value_of_the_wrong_type_hides_none_of_a_sources_or_overviews_other_pr
     assert listed.returncode == 1
     assert listed.stdout.endswith("not listed (see the errors above): test-source\n")
 
-    built = run_build(root, tmp_path / "site")
-    assert built.code == 1
-    assert built.out.endswith(f"not built: fix the errors above; {built.site} was left as it was\n")
-    assert not built.site.exists()
+    not_built(root, tmp_path / "site", run_build)
 
 
 def test_a_source_whose_id_is_stood_in_for_is_not_told_to_rename_its_file(

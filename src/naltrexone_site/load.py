@@ -412,27 +412,16 @@ def _made(
     the wrong type hid a quote that differs from its source (in a claim, or in the
     source it quotes). A value that cannot be used is stood in for by an empty one (the
     id by the file's name, which other files name it by, where that is an id), and
-    nothing more is said of it (see checks.judged)."""
-    broken = stood_in(_validated(data, fields, name, parsed, problems))
+    nothing more is said of it (see checks.judged). The fields' problems are added to
+    `problems`, each said once."""
+    found = list(validate(data, fields, name, parsed.positions))
+    problems += said_once(_unrefused(found, parsed))
+    broken = stood_in(found)
     if broken:
         data = usable(data, fields, broken)
         if "id" in broken and valid_id(file_stem(name)):
             data["id"] = file_stem(name)
     return data, broken
-
-
-def _validated(
-    data: dict[str, Any],
-    fields: tuple[Field, ...],
-    name: str,
-    parsed: Parsed,
-    problems: list[Problem],
-) -> list[Problem]:
-    """Adds the fields' problems, each said once; returns every one found, by which the
-    caller decides what can be made of the record."""
-    found = list(validate(data, fields, name, parsed.positions))
-    problems += said_once(_unrefused(found, parsed))
-    return found
 
 
 def _unrefused(found: list[Problem], parsed: Parsed) -> list[Problem]:
