@@ -937,6 +937,67 @@ def test_a_claim_page_has_badges_relations_note_and_json_ld(
         assert f'<h2 id="dose-{dose}">' in mechanism
 
 
+def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """A list showed dose and strength but not whether a claim rests on a vendor's page
+    or an SEO article; the kinds were on the claim page only. Each kind shows once, in
+    the taxonomy's order; a source that only disputes or qualifies the claim is not one
+    it rests on."""
+    both = claim_yaml(
+        "both-articles",
+        "Naltrexone lowers dopamine release at the standard dose.",
+        quote="At the standard dose naltrexone lowers dopamine release.",
+        source="other-article",
+        mechanism="dopamine",
+        dose="standard",
+        extra=(
+            "  - source: demo-article\n"
+            '    quote: "At the standard dose it stops opioids from producing a high."\n'
+            "    stance: supports\n"
+            "  - source: other-article\n"
+            '    quote: "At low dose naltrexone raises dopamine release."\n'
+            "    stance: supports\n"
+        ),
+    )
+    unsupported = claim_yaml(
+        "only-disputed",
+        "Naltrexone raises endorphin levels at every dose.",
+        quote="Naltrexone does not raise endorphin levels at any dose.",
+        source="other-article",
+        mechanism="endorphin-rebound",
+    ).replace("stance: supports", "stance: disputes")
+    files = {"claims/both-articles.yaml": both, "claims/only-disputed.yaml": unsupported}
+    run = run_build(make_site(files))
+    assert run.code == 0, run.out + run.err
+    expected = {
+        "both-articles": ["SEO content", "Health blog"],  # the taxonomy's order
+        "only-disputed": [],
+        "ldn-endorphins": ["Health blog"],  # the other article disputes it
+        "std-dopamine-down": ["SEO content"],
+        "blocks-receptors": ["Health blog"],
+    }
+    badge = re.compile(
+        r'<a class="badge kind" href="(?:\.\./)?methodology\.html#kind-([a-z-]+)">'
+        r'<span class="vh">Source: </span>([^<]+)</a>'
+    )
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for page in html_pages(run.site).values():
+        for item in re.findall(r'<li class="claim-item">.*?</a></span>', page, flags=re.S):
+            link = re.search(r'href="[^"]*claims/([^"/]+)\.html"', item)
+            assert link, item
+            claim_id = link.group(1)
+            found = badge.findall(item)
+            assert all(kind == label.lower().replace(" ", "-") for kind, label in found), item
+            seen.setdefault(claim_id, set()).add(tuple(label for _, label in found))
+    for claim_id, kinds in expected.items():
+        assert seen[claim_id] == {tuple(kinds)}, claim_id
+    legend = (run.site / "methodology.html").read_text(encoding="utf-8")
+    assert "it carries the kind of each source that supports it" in legend
+    conflicts = (run.site / "conflicts.html").read_text(encoding="utf-8")
+    assert '<span class="vh">Source: </span>SEO content</a>' in conflicts
+
+
 def test_downloads_hold_every_claim_with_its_derived_marks(
     make_site: MakeSite, run_build: RunBuild
 ) -> None:

@@ -67,6 +67,8 @@ def reference_rows(site: Any, claim: Claim, codes: exports.SearchCodes) -> expor
         sorted({codes.sources[e.source] for e in claim.evidence}),
         int(site.marks[claim.id].contested),
         " ".join((claim.id, *claim.conditions)),
+        int(site.marks[claim.id].overstated),
+        sorted({codes.kinds[e.source] for e in claim.evidence if e.stance == "supports"}),
     ]
     return line, buffer.getvalue(), json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
@@ -114,7 +116,9 @@ def test_downloads_of_any_text_are_json_dumps_and_csv_writer(
         marks={"c": marks},
         registry=SimpleNamespace(settings=SimpleNamespace(base_url=base)),
     )
-    codes = exports.SearchCodes({mechanism: 0, "m": 1}, {"low": 0}, {"s": 2}, {source: 3, "s2": 4})
+    codes = exports.SearchCodes(
+        {mechanism: 0, "m": 1}, {"low": 0}, {"s": 2}, {source: 3, "s2": 4}, {source: 1, "s2": 0}
+    )
     rows = exports.claim_rows(site, claim, codes)  # type: ignore[arg-type]
     assert rows == reference_rows(site, claim, codes)
 

@@ -125,13 +125,16 @@ def claim_rows(site: Site, claim: Claim, index: SearchCodes) -> Rows:
             url,
         ]
     )
-    # [id, statement, mechanisms, dose, strength, sources, contested, more text], compact
+    # [id, statement, mechanisms, dose, strength, sources, contested, more text,
+    # overstated, kinds of the supporting sources], compact
     mechanisms = ",".join([str(index.mechanisms[m]) for m in dict.fromkeys(claim.mechanism)])
     sources = ",".join(map(str, sorted({index.sources[e.source] for e in claim.evidence})))
+    supporting = {index.kinds[e.source] for e in claim.evidence if e.stance == "supports"}
     entry = (
         f"[{_STR(claim.id)},{_STR(plain(claim.statement))},[{mechanisms}],"
         f"{index.doses[claim.dose]},{index.strengths[claim.strength]},[{sources}],"
-        f"{int(marks.contested)},{_STR(' '.join((claim.id, *claim.conditions)))}]"
+        f"{int(marks.contested)},{_STR(' '.join((claim.id, *claim.conditions)))},"
+        f"{int(marks.overstated)},[{','.join(map(str, sorted(supporting)))}]]"
     )
     return line, row, entry
 
@@ -206,15 +209,18 @@ class SearchCodes:
     doses: Mapping[str, int]
     strengths: Mapping[str, int]
     sources: Mapping[str, int]
+    kinds: Mapping[str, int]  # source id -> its kind's position
 
     @classmethod
     def of(cls, site: Site) -> SearchCodes:
         taxonomy = site.registry.taxonomy
+        kinds = {t.id: i for i, t in enumerate(taxonomy.source_kinds)}
         return cls(
             {t.id: i for i, t in enumerate(taxonomy.mechanisms)},
             {t.id: i for i, t in enumerate(taxonomy.doses)},
             {t.id: i for i, t in enumerate(taxonomy.strengths)},
             {sid: i for i, sid in enumerate(site.sources)},
+            {sid: kinds[source.kind] for sid, source in site.sources.items()},
         )
 
 
@@ -226,7 +232,9 @@ def _search_index_frame(site: Site) -> tuple[str, str]:
         "doses": [[t.id, t.short or t.label, t.label] for t in taxonomy.doses],
         "strengths": [[t.id, t.letter, t.label] for t in taxonomy.strengths],
         "sources": [[s.id, s.title] for s in site.sources.values()],
-        # id, statement, mechanisms, dose, strength, sources, contested, more searchable text
+        "kinds": [[t.id, t.label] for t in taxonomy.source_kinds],
+        # id, statement, mechanisms, dose, strength, sources, contested, more searchable
+        # text, overstated, kinds of the supporting sources
         "claims": [],
     }
     head = json.dumps(data, ensure_ascii=False, separators=(",", ":"))

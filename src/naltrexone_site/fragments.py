@@ -47,8 +47,10 @@ class Fragments:
         # A claim's statement as link text. Whole list items are not kept: one per claim
         # and root took 14 MB at 10,000 claims (140 MB at 100,000) to save 40 ms.
         self._titles: dict[str, str] = {}
-        self._badges: dict[tuple[str, str, bool, bool, str], str] = {}
+        self._badges: dict[tuple[str, str, bool, bool, tuple[str, ...], str], str] = {}
         self._pieces: dict[tuple[str, str, str], Markup] = {}
+        # taxonomy order, so that a claim's source badges come in the legend's order
+        self._kind_rank = {kind: n for n, kind in enumerate(terms["source_kinds"])}
 
     @staticmethod
     def _badge(root: str, anchor: str, classes: str, inner: str) -> Markup:
@@ -56,30 +58,32 @@ class Fragments:
             f'<a class="badge {classes}" href="{root}methodology.html#{anchor}">{inner}</a>'
         )
 
-    def dose(self, dose: str, root: str) -> Markup:
-        key = ("dose", dose, root)
+    def _term(self, family: str, term_id: str, root: str) -> Markup:
+        """The badge of a taxonomy term, made once per (family, term, root)."""
+        key = (family, term_id, root)
         found = self._pieces.get(key)
         if found is None:
-            t = self.terms["doses"][dose]
-            inner = f'<span class="vh">Dose: </span>{esc(t.short or t.label)}'
-            found = self._pieces[key] = self._badge(
-                root, f"dose-{t.id}", f"dose dose-{t.id}", inner
-            )
+            names, make = _TERM_BADGES[family]
+            t = self.terms[names][term_id]
+            anchor, classes, inner = make(t)
+            found = self._pieces[key] = self._badge(root, anchor, classes, inner)
         return found
 
+    def dose(self, dose: str, root: str) -> Markup:
+        return self._term("dose", dose, root)
+
     def strength(self, strength: str, root: str) -> Markup:
-        key = ("strength", strength, root)
-        found = self._pieces.get(key)
-        if found is None:
-            t = self.terms["strengths"][strength]
-            inner = (
-                f'<span class="letter" aria-hidden="true">{esc(t.letter)}</span>'
-                f'<span class="vh">Strength: </span> {esc(t.label)}'
-            )
-            found = self._pieces[key] = self._badge(
-                root, f"strength-{t.id}", f"strength st-{t.id}", inner
-            )
-        return found
+        return self._term("strength", strength, root)
+
+    def kind(self, kind: str, root: str) -> Markup:
+        return self._term("kind", kind, root)
+
+    def said_by(self, kind: str, root: str) -> Markup:
+        """`kind` in a claim's badges: the kind of a source that supports the claim."""
+        return self._term("said_by", kind, root)
+
+    def stance(self, stance: str, root: str) -> Markup:
+        return self._term("stance", stance, root)
 
     def corroboration(self, n: int, root: str) -> Markup:
         inner = f"{n} supporting source{'s' if n != 1 else ''}"
@@ -93,40 +97,35 @@ class Fragments:
         inner = '<span class="sym" aria-hidden="true">^</span> Overstated'
         return self._badge(root, "overstated", "overstated", inner)
 
-    def kind(self, kind: str, root: str) -> Markup:
-        key = ("kind", kind, root)
-        found = self._pieces.get(key)
-        if found is None:
-            t = self.terms["source_kinds"][kind]
-            found = self._pieces[key] = self._badge(root, f"kind-{t.id}", "kind", esc(t.label))
-        return found
-
-    def stance(self, stance: str, root: str) -> Markup:
-        key = ("stance", stance, root)
-        found = self._pieces.get(key)
-        if found is None:
-            t = self.terms["stances"][stance]
-            found = self._pieces[key] = self._badge(
-                root, f"stance-{t.id}", f"stance stance-{t.id}", esc(t.label)
-            )
-        return found
-
     def badges(self, claim: Claim, root: str) -> Markup:
-        """Dose, strength, and contested or overstated when they apply."""
+        """Dose, strength, the kind of each source that supports the claim (in a list,
+        whether a claim rests on a vendor's page or an SEO article is part of what it is
+        worth), then contested or overstated when they apply."""
         return Markup(self._badges_of(claim, root))
 
     def _badges_of(self, claim: Claim, root: str) -> str:
         marks = self.marks[claim.id]
-        key = (claim.dose, claim.strength, marks.contested, marks.overstated, root)
+        kinds = self._kinds(claim)
+        key = (claim.dose, claim.strength, marks.contested, marks.overstated, kinds, root)
         found = self._badges.get(key)
         if found is None:
             parts = [self.dose(claim.dose, root), self.strength(claim.strength, root)]
+            parts += [self.said_by(kind, root) for kind in kinds]
             if marks.contested:
                 parts.append(self.contested(root))
             if marks.overstated:
                 parts.append(self.overstated(root))
             found = self._badges[key] = f'<span class="badges">{" ".join(parts)}</span>'
         return found
+
+    def _kinds(self, claim: Claim) -> tuple[str, ...]:
+        """The kinds of the sources that support the claim, each once, in taxonomy order."""
+        sources, evidence = self.sources, claim.evidence
+        if len(evidence) == 1:  # most claims: no set, no sort
+            item = evidence[0]
+            return (sources[item.source].kind,) if item.stance == "supports" else ()
+        found = {sources[e.source].kind for e in evidence if e.stance == "supports"}
+        return tuple(sorted(found, key=self._kind_rank.__getitem__))
 
     def item(self, claim: Claim, root: str) -> Markup:
         """A claim in a list: its statement as a link to its page, then its badges."""
@@ -204,3 +203,36 @@ class Fragments:
             f'<ul class="quotes">\n{quotes}</ul>\n'
             "</div>"
         )
+
+
+# Each family of term badge: its taxonomy list, and the term's anchor in the legend, the
+# badge's classes and its inner HTML. A visually hidden prefix says what a badge in a
+# claim's row of badges is about.
+_TERM_BADGES: dict[str, tuple[str, Callable[[Term], tuple[str, str, str]]]] = {
+    "dose": (
+        "doses",
+        lambda t: (
+            f"dose-{t.id}",
+            f"dose dose-{t.id}",
+            f'<span class="vh">Dose: </span>{esc(t.short or t.label)}',
+        ),
+    ),
+    "strength": (
+        "strengths",
+        lambda t: (
+            f"strength-{t.id}",
+            f"strength st-{t.id}",
+            f'<span class="letter" aria-hidden="true">{esc(t.letter)}</span>'
+            f'<span class="vh">Strength: </span> {esc(t.label)}',
+        ),
+    ),
+    "kind": ("source_kinds", lambda t: (f"kind-{t.id}", "kind", esc(t.label))),
+    "said_by": (
+        "source_kinds",
+        lambda t: (f"kind-{t.id}", "kind", f'<span class="vh">Source: </span>{esc(t.label)}'),
+    ),
+    "stance": (
+        "stances",
+        lambda t: (f"stance-{t.id}", f"stance stance-{t.id}", esc(t.label)),
+    ),
+}

@@ -8,7 +8,7 @@
  * more than double the index. The index is search-index.js, a script that sets a global
  * (not a JSON file fetched at run time), so search also works when opened from file://.
  *
- * A large registry's index is megabytes (17 MB at 100,000 claims). Its browse pages name it
+ * A large registry's index is megabytes (18.5 MB at 100,000 claims). Its browse pages name it
  * in the form's data-index instead, and it is loaded on the form's first use, or at once
  * when the address carries a search: a reader who only pages through the list never
  * downloads it. A small index comes with the page, so search answers the first keystroke.
@@ -227,6 +227,17 @@
     return a;
   }
 
+  // A mark such as contested: its symbol, hidden from screen readers, then its name.
+  function flag(name, symbol, text) {
+    var a = badge(name, name, " " + text, "");
+    var sym = document.createElement("span");
+    sym.className = "sym";
+    sym.setAttribute("aria-hidden", "true");
+    sym.textContent = symbol;
+    a.insertBefore(sym, a.firstChild);
+    return a;
+  }
+
   function item(c) {
     var li = document.createElement("li");
     li.className = "claim-item";
@@ -249,9 +260,18 @@
     letter.textContent = strength[1];
     sb.insertBefore(letter, sb.firstChild);
     badges.appendChild(sb);
+    c[9].forEach(function (k) { // the kinds of the sources that support it
+      var kind = data.kinds[k];
+      badges.appendChild(document.createTextNode(" "));
+      badges.appendChild(badge("kind-" + kind[0], "kind", kind[1], "Source: "));
+    });
     if (c[6]) {
       badges.appendChild(document.createTextNode(" "));
-      badges.appendChild(badge("contested", "contested", "Contested", ""));
+      badges.appendChild(flag("contested", "!", "Contested"));
+    }
+    if (c[8]) {
+      badges.appendChild(document.createTextNode(" "));
+      badges.appendChild(flag("overstated", "^", "Overstated"));
     }
     li.appendChild(badges);
     return li;

@@ -242,6 +242,34 @@ def test_search_finds_what_a_reader_calls_otherwise(
         assert ldn | low <= found, (typed, sorted((ldn | low) - found))
 
 
+BADGES_JS = """() => Object.fromEntries([...document.querySelectorAll('main li.claim-item')]
+  .filter(li => li.checkVisibility())
+  .map(li => [li.querySelector('a.claim-link').getAttribute('href'),
+    [...li.querySelectorAll('.badges a.badge')].map(
+      a => [a.getAttribute('href'), a.className, a.textContent])]))"""
+
+
+def test_a_search_result_carries_the_badges_the_list_gives_the_claim(
+    page: Any, site_url: str, browse_rel: str
+) -> None:
+    """Results are built by search.js, the list by the build: a result showed dose,
+    strength and contested only, not the kinds of the sources that support the claim
+    nor the overstated mark."""
+    page.goto(url_of(site_url, browse_rel))
+    listed = page.evaluate(BADGES_JS)
+    assert listed, "the browse page lists no claims"
+    page.locator("main").get_by_role("searchbox").press_sequentially("naltrexone", delay=10)
+    settle(page, 100)
+    visible_claims(page)  # every 'more' page of results asked for
+    found = page.evaluate(BADGES_JS)
+    both = listed.keys() & found.keys()
+    assert len(both) >= len(listed) // 2, f"only {len(both)} of {len(listed)} listed claims found"
+    for href in sorted(both):
+        assert found[href] == listed[href], href
+    classes = {badge[1] for href in both for badge in found[href]}
+    assert {"badge kind", "badge contested", "badge overstated"} <= classes
+
+
 def test_without_javascript_the_complete_list_shows(
     new_context: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]]
 ) -> None:
