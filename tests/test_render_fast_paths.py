@@ -68,7 +68,13 @@ def reference_rows(site: Any, claim: Claim, codes: exports.SearchCodes) -> expor
         int(site.marks[claim.id].contested),
         " ".join((claim.id, *claim.conditions)),
         int(site.marks[claim.id].overstated),
-        sorted({codes.kinds[e.source] for e in claim.evidence if e.stance == "supports"}),
+        sorted(
+            {
+                codes.kinds[site.sources[e.source].kind]
+                for e in claim.evidence
+                if e.stance == "supports"
+            }
+        ),
     ]
     return line, buffer.getvalue(), json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
@@ -115,9 +121,10 @@ def test_downloads_of_any_text_are_json_dumps_and_csv_writer(
     site = SimpleNamespace(
         marks={"c": marks},
         registry=SimpleNamespace(settings=SimpleNamespace(base_url=base)),
+        sources={source: SimpleNamespace(kind="k1"), "s2": SimpleNamespace(kind="k0")},
     )
     codes = exports.SearchCodes(
-        {mechanism: 0, "m": 1}, {"low": 0}, {"s": 2}, {source: 3, "s2": 4}, {source: 1, "s2": 0}
+        {mechanism: 0, "m": 1}, {"low": 0}, {"s": 2}, {source: 3, "s2": 4}, {"k0": 0, "k1": 1}
     )
     rows = exports.claim_rows(site, claim, codes)  # type: ignore[arg-type]
     assert rows == reference_rows(site, claim, codes)

@@ -114,6 +114,20 @@ def corroboration(claim: Claim) -> int:
     return len({e.source for e in claim.evidence if e.stance == "supports"})
 
 
+def supporting_kinds(
+    claim: Claim, sources: Mapping[str, Source], rank: Mapping[str, int]
+) -> tuple[str, ...]:
+    """The kinds of the sources that support the claim, each once, in the order of `rank`
+    (kind -> its position in the taxonomy): what a claim rests on, which its badges and
+    search results show. A source that only disputes or qualifies it is not one."""
+    evidence = claim.evidence
+    if len(evidence) == 1:  # most claims: no set, no sort (a call for every list item)
+        item = evidence[0]
+        return (sources[item.source].kind,) if item.stance == "supports" else ()
+    found = {sources[e.source].kind for e in evidence if e.stance == "supports"}
+    return tuple(sorted(found, key=rank.__getitem__))
+
+
 def contradictions(claims: Iterable[Claim]) -> dict[str, tuple[str, ...]]:
     """Contradiction links made symmetric: naming it on one side is enough."""
     return symmetric(claims, "contradicts")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .analysis import supporting_kinds
 from .markup import plain
 from .models import Claim, Evidence
 from .pages import Site
@@ -129,12 +130,14 @@ def claim_rows(site: Site, claim: Claim, index: SearchCodes) -> Rows:
     # overstated, kinds of the supporting sources], compact
     mechanisms = ",".join([str(index.mechanisms[m]) for m in dict.fromkeys(claim.mechanism)])
     sources = ",".join(map(str, sorted({index.sources[e.source] for e in claim.evidence})))
-    supporting = {index.kinds[e.source] for e in claim.evidence if e.stance == "supports"}
+    kinds = ",".join(
+        [str(index.kinds[k]) for k in supporting_kinds(claim, site.sources, index.kinds)]
+    )
     entry = (
         f"[{_STR(claim.id)},{_STR(plain(claim.statement))},[{mechanisms}],"
         f"{index.doses[claim.dose]},{index.strengths[claim.strength]},[{sources}],"
         f"{int(marks.contested)},{_STR(' '.join((claim.id, *claim.conditions)))},"
-        f"{int(marks.overstated)},[{','.join(map(str, sorted(supporting)))}]]"
+        f"{int(marks.overstated)},[{kinds}]]"
     )
     return line, row, entry
 
@@ -209,18 +212,17 @@ class SearchCodes:
     doses: Mapping[str, int]
     strengths: Mapping[str, int]
     sources: Mapping[str, int]
-    kinds: Mapping[str, int]  # source id -> its kind's position
+    kinds: Mapping[str, int]  # source kinds
 
     @classmethod
     def of(cls, site: Site) -> SearchCodes:
         taxonomy = site.registry.taxonomy
-        kinds = {t.id: i for i, t in enumerate(taxonomy.source_kinds)}
         return cls(
             {t.id: i for i, t in enumerate(taxonomy.mechanisms)},
             {t.id: i for i, t in enumerate(taxonomy.doses)},
             {t.id: i for i, t in enumerate(taxonomy.strengths)},
             {sid: i for i, sid in enumerate(site.sources)},
-            {sid: kinds[source.kind] for sid, source in site.sources.items()},
+            {t.id: i for i, t in enumerate(taxonomy.source_kinds)},
         )
 
 

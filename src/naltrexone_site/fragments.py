@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from markupsafe import Markup, escape
 
+from .analysis import supporting_kinds
 from .markup import plain
 from .models import Claim, Source, Term
 from .pages import Marks, SourceClaim
@@ -49,7 +50,7 @@ class Fragments:
         self._titles: dict[str, str] = {}
         self._badges: dict[tuple[str, str, bool, bool, tuple[str, ...], str], str] = {}
         self._pieces: dict[tuple[str, str, str], Markup] = {}
-        # taxonomy order, so that a claim's source badges come in the legend's order
+        # source kind -> its place in the taxonomy, the order of a claim's source badges
         self._kind_rank = {kind: n for n, kind in enumerate(terms["source_kinds"])}
 
     @staticmethod
@@ -105,7 +106,7 @@ class Fragments:
 
     def _badges_of(self, claim: Claim, root: str) -> str:
         marks = self.marks[claim.id]
-        kinds = self._kinds(claim)
+        kinds = supporting_kinds(claim, self.sources, self._kind_rank)
         key = (claim.dose, claim.strength, marks.contested, marks.overstated, kinds, root)
         found = self._badges.get(key)
         if found is None:
@@ -117,15 +118,6 @@ class Fragments:
                 parts.append(self.overstated(root))
             found = self._badges[key] = f'<span class="badges">{" ".join(parts)}</span>'
         return found
-
-    def _kinds(self, claim: Claim) -> tuple[str, ...]:
-        """The kinds of the sources that support the claim, each once, in taxonomy order."""
-        sources, evidence = self.sources, claim.evidence
-        if len(evidence) == 1:  # most claims: no set, no sort
-            item = evidence[0]
-            return (sources[item.source].kind,) if item.stance == "supports" else ()
-        found = {sources[e.source].kind for e in evidence if e.stance == "supports"}
-        return tuple(sorted(found, key=self._kind_rank.__getitem__))
 
     def item(self, claim: Claim, root: str) -> Markup:
         """A claim in a list: its statement as a link to its page, then its badges."""
