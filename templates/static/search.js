@@ -20,7 +20,7 @@
   "use strict";
 
   var PAGE = 100; // results shown at a time
-  var FILTERS = ["mechanism", "dose", "strength", "source"]; // the select boxes
+  var FILTERS = ["mechanism", "dose", "strength", "source", "kind"]; // the select boxes
   var form = document.getElementById("claim-search");
   var src = form && form.getAttribute("data-index"); // an index loaded on demand
   if (!form || !(window.NALTREXONE_SEARCH || src)) {
@@ -33,6 +33,7 @@
     dose: document.getElementById("f-dose"),
     strength: document.getElementById("f-strength"),
     source: document.getElementById("f-source"),
+    kind: document.getElementById("f-kind"),
     contested: document.getElementById("f-contested")
   };
   var status = document.getElementById("search-status");
@@ -65,7 +66,8 @@
     doseBoth = indexOf(data.doses, "both");
     doseStandard = indexOf(data.doses, "standard");
     doseLow = indexOf(data.doses, "low");
-    // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text];
+    // claim: [id, statement, mechanisms, dose, strength, sources, contested, more text,
+    // overstated, kinds of the supporting sources];
     // its mechanisms' names are searched too: "endorphin rebound" finds every claim filed
     // under it, whatever its statement says
     haystacks = data.claims.map(function (c) {
@@ -76,7 +78,8 @@
       mechanism: data.mechanisms,
       dose: data.doses,
       strength: data.strengths,
-      source: data.sources
+      source: data.sources,
+      kind: data.kinds
     };
   }
 
@@ -189,6 +192,7 @@
     var dose = selected("dose");
     var strength = selected("strength");
     var source = selected("source");
+    var kind = selected("kind");
     var contested = controls.contested.checked;
     matches = [];
     for (var i = 0; i < data.claims.length; i++) {
@@ -197,6 +201,7 @@
       if (!doseMatches(c[3], dose)) { continue; }
       if (strength >= 0 && c[4] !== strength) { continue; }
       if (source >= 0 && c[5].indexOf(source) < 0) { continue; }
+      if (kind >= 0 && c[9].indexOf(kind) < 0) { continue; } // a source of it supports c
       if (contested && !c[6]) { continue; }
       var text = haystacks[i];
       var ok = true;

@@ -1,6 +1,6 @@
 """The browse page as a reader uses it: typing in the search box and each filter
-(mechanism, dose, strength, source, contested) narrow the list to the claims that match;
-without JavaScript the complete list still shows.
+(mechanism, dose, strength, source, kind of source, contested) narrow the list to the
+claims that match; without JavaScript the complete list still shows.
 
 Controls are found by their accessible names, the way a screen reader user finds them.
 The expected claims come from the site's own download, claims.json.
@@ -25,7 +25,8 @@ FILTERS = {
     "mechanism": re.compile(r"mechanism|topic", re.I),
     "dose": re.compile(r"\bdose", re.I),
     "strength": re.compile(r"strength", re.I),
-    "source": re.compile(r"\bsource", re.I),
+    "source": re.compile(r"^\s*source", re.I),
+    "kind": re.compile(r"kind of source", re.I),
 }
 CLAIM_DIRS = KIND_WORDS["claim"]
 VISIBLE_CLAIM_IDS_JS = """(dirs) => {
@@ -48,6 +49,21 @@ def claims(built_site: Path) -> dict[str, dict[str, Any]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     records = data["claims"] if isinstance(data, dict) else data
     return {c["id"]: c for c in records}
+
+
+@pytest.fixture(scope="module")
+def source_kinds(built_site: Path) -> dict[str, str]:
+    """Each source's kind, from the badge beside its title on its own page (the listed
+    claims' badges start "Source: "); the download does not carry it."""
+    own = re.compile(r'class="badge kind" href="[^"]*#kind-([\w-]+)">(?!<span)')
+    kinds = {}
+    for page in sorted((built_site / "sources").glob("*.html")):
+        found = set(own.findall(page.read_text(encoding="utf-8")))
+        if found:  # a source's page, not its page of claims
+            assert len(found) == 1, f"{page.name} gives its source more than one kind: {found}"
+            kinds[page.stem] = found.pop()
+    assert kinds, "no source page shows its kind"
+    return kinds
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +93,7 @@ def visible_claims(page: Any) -> set[str]:
     return set(page.evaluate(VISIBLE_CLAIM_IDS_JS, list(CLAIM_DIRS)))
 
 
-def _matches(claim: dict[str, Any], name: str, value: str) -> bool:
+def _matches(claim: dict[str, Any], name: str, value: str, kinds: dict[str, str]) -> bool:
     if name == "mechanism":
         mech = claim.get("mechanism") or claim.get("mechanisms") or []
         return value in ([mech] if isinstance(mech, str) else mech)
@@ -87,6 +103,10 @@ def _matches(claim: dict[str, Any], name: str, value: str) -> bool:
         return claim["strength"] == value
     if name == "source":
         return any(e["source"] == value for e in claim["evidence"])
+    if name == "kind":  # a source of that kind supports it; disputing is not resting on
+        return any(
+            kinds[e["source"]] == value for e in claim["evidence"] if e["stance"] == "supports"
+        )
     raise AssertionError(name)
 
 
@@ -127,20 +147,27 @@ def test_search_box_narrows_the_list(
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_filter_narrows_the_list_to_matching_claims(
-    page: Any, site_url: str, browse_rel: str, claims: dict[str, dict[str, Any]], name: str
+    page: Any,
+    site_url: str,
+    browse_rel: str,
+    claims: dict[str, dict[str, Any]],
+    source_kinds: dict[str, str],
+    name: str,
 ) -> None:
     page.goto(url_of(site_url, browse_rel))
     select = page.locator("main").get_by_role("combobox", name=FILTERS[name])
     assert select.count() == 1, f"no (single) {name} filter labelled {FILTERS[name].pattern!r}"
     values = [v for v in select.first.evaluate("s => [...s.options].map(o => o.value)") if v]
     assert values, f"the {name} filter offers no choice"
+    if name == "kind":  # a kind no source has would only ever show nothing
+        assert set(values) == set(source_kinds.values()), "the kinds offered are not the sources'"
     problems: list[str] = []
     narrowed = 0
     for value in values:
         select.first.select_option(value)
         settle(page, 30)
         shown = visible_claims(page)
-        expected = {cid for cid, c in claims.items() if _matches(c, name, value)}
+        expected = {cid for cid, c in claims.items() if _matches(c, name, value, source_kinds)}
         if shown != expected:
             problems.append(
                 f"{name}={value}: {len(shown)} claims shown, {len(expected)} match; "
@@ -193,7 +220,7 @@ def test_filters_combine_with_search(
     settle(page, 100)
     both = visible_claims(page)
     assert both < low, "searching within the low-dose claims did not narrow them further"
-    assert all(_matches(claims[c], "dose", "low") for c in both)
+    assert all(_matches(claims[c], "dose", "low", {}) for c in both)
 
 
 def _search(page: Any, site_url: str, browse_rel: str, words: str) -> set[str]:
@@ -376,7 +403,7 @@ def test_an_address_with_a_search_loads_the_index_at_once(
     shown = visible_claims(page)
     assert shown, "the search in the address found nothing"
     for cid in shown:
-        assert _matches(claims[cid], "dose", "low")
+        assert _matches(claims[cid], "dose", "low", {})
         assert "dopamine" in (claims[cid]["statement"] + json.dumps(claims[cid])).lower()
 
 
