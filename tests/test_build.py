@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import DEMO_ARTICLE, REPO, MakeSite, RunBuild, claim_yaml, rewrite
+from conftest import DEMO_ARTICLE, OTHER_ARTICLE, REPO, MakeSite, RunBuild, claim_yaml, rewrite
 
 from naltrexone_site import output, render
 from naltrexone_site.models import Claim, Evidence
@@ -937,14 +937,10 @@ def test_a_claim_page_has_badges_relations_note_and_json_ld(
         assert f'<h2 id="dose-{dose}">' in mechanism
 
 
-def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
-    make_site: MakeSite, run_build: RunBuild
-) -> None:
-    """A list showed dose and strength but not whether a claim rests on a vendor's page
-    or an SEO article; the kinds were on the claim page only. Each kind shows once, in
-    the taxonomy's order; a source that only disputes or qualifies the claim is not one
-    it rests on."""
-    both = claim_yaml(
+# Two claims beside the small registry's: one two sources support (three items, both
+# kinds), one a source only disputes.
+SUPPORTED_TWICE_AND_DISPUTED = {
+    "claims/both-articles.yaml": claim_yaml(
         "both-articles",
         "Naltrexone lowers dopamine release at the standard dose.",
         quote="At the standard dose naltrexone lowers dopamine release.",
@@ -959,16 +955,25 @@ def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
             '    quote: "At low dose naltrexone raises dopamine release."\n'
             "    stance: supports\n"
         ),
-    )
-    unsupported = claim_yaml(
+    ),
+    "claims/only-disputed.yaml": claim_yaml(
         "only-disputed",
         "Naltrexone raises endorphin levels at every dose.",
         quote="Naltrexone does not raise endorphin levels at any dose.",
         source="other-article",
         mechanism="endorphin-rebound",
-    ).replace("stance: supports", "stance: disputes")
-    files = {"claims/both-articles.yaml": both, "claims/only-disputed.yaml": unsupported}
-    run = run_build(make_site(files))
+    ).replace("stance: supports", "stance: disputes"),
+}
+
+
+def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """A list showed dose and strength but not whether a claim rests on a vendor's page
+    or an SEO article; the kinds were on the claim page only. Each kind shows once, in
+    the taxonomy's order; a source that only disputes or qualifies the claim is not one
+    it rests on."""
+    run = run_build(make_site(SUPPORTED_TWICE_AND_DISPUTED))
     assert run.code == 0, run.out + run.err
     expected = {
         "both-articles": ["SEO content", "Health blog"],  # the taxonomy's order
@@ -996,6 +1001,83 @@ def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
     assert "it carries the kind of each source that supports it" in legend
     conflicts = (run.site / "conflicts.html").read_text(encoding="utf-8")
     assert '<span class="vh">Source: </span>SEO content</a>' in conflicts
+
+
+def test_sources_say_how_many_claims_rest_on_each_alone(
+    make_site: MakeSite, run_build: RunBuild
+) -> None:
+    """A source's "46 claims drawn from it" did not say how many the map would lose
+    without it: those it supports and no other source does. A source that only disputes a
+    claim does not count; a claim two sources support counts for neither. An edit that
+    gives a claim a second source changes both pages on the next (warm) build."""
+    unquoted = OTHER_ARTICLE.replace("id: other-article", "id: unquoted-article")
+    root = make_site(
+        {**SUPPORTED_TWICE_AND_DISPUTED, "content/sources/unquoted-article.md": unquoted}
+    )
+
+    def said(site: Path) -> dict[str, tuple[int, int]]:
+        """Per source, (resting on it alone, drawn from it), from its page; checked
+        against the list of sources."""
+        listing = (site / "sources.html").read_text(encoding="utf-8")
+        found = {}
+        for source in ("demo-article", "other-article"):
+            page = (site / "sources" / f"{source}.html").read_text(encoding="utf-8")
+            fact = re.search(
+                r"<dt>Claims resting on it alone</dt><dd>(\d+) of the (\d+) claims? drawn "
+                r"from it: no other source supports (?:it|them) \(<a href=\"\.\./methodology\.html"
+                r"#resting-alone\">what this counts</a>\)\.</dd>",
+                page,
+            )
+            assert fact, f"{source}.html does not say how many claims rest on it alone"
+            alone, total = int(fact[1]), int(fact[2])
+            assert f"{total} claims drawn from it, {alone} resting on it alone;" in listing
+            found[source] = (alone, total)
+        return found
+
+    def expected(site: Path) -> dict[str, tuple[int, int]]:
+        """The same, worked out from the claims download."""
+        records = json.loads((site / "claims.json").read_text("utf-8"))
+        counts = {}
+        for source in ("demo-article", "other-article"):
+            drawn = [r for r in records if any(e["source"] == source for e in r["evidence"])]
+            alone = [
+                r
+                for r in drawn
+                if {e["source"] for e in r["evidence"] if e["stance"] == "supports"} == {source}
+            ]
+            counts[source] = (len(alone), len(drawn))
+        return counts
+
+    run = run_build(root)
+    assert run.code == 0, run.out + run.err
+    page = (run.site / "sources" / "unquoted-article.html").read_text(encoding="utf-8")
+    assert "<dd>None: no claim is drawn from it yet (<a " in page
+    listing = (run.site / "sources.html").read_text(encoding="utf-8")
+    assert "0 claims drawn from it; " in listing  # not "0 of the 0"
+    counts = said(run.site)
+    assert counts == expected(run.site)
+    # demo-article: all but both-articles (ldn-endorphins is only disputed by the other);
+    # other-article: not both-articles, only-disputed or ldn-endorphins
+    assert counts == {"demo-article": (6, 7), "other-article": (3, 6)}
+
+    # blocks-receptors, until now on demo-article alone, gains other-article's support
+    path = root / "claims" / "blocks-receptors.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "evidence:\n",
+            "evidence:\n  - source: other-article\n"
+            '    quote: "At low dose naltrexone raises dopamine release."\n'
+            "    stance: supports\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    run = run_build(root)
+    assert run.code == 0, run.out + run.err
+    counts = said(run.site)
+    assert counts == expected(run.site)
+    assert counts == {"demo-article": (5, 7), "other-article": (3, 7)}
 
 
 def test_downloads_hold_every_claim_with_its_derived_marks(

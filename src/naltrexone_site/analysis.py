@@ -128,6 +128,26 @@ def supporting_kinds(
     return tuple(sorted(found, key=rank.__getitem__))
 
 
+def resting_alone(claims: Iterable[Claim]) -> dict[str, int]:
+    """Per source, how many claims it supports that no other source supports: what the
+    map would lose without it. (A source that only disputes a claim is not one it rests
+    on, as in `supporting_kinds`.)"""
+    counts: dict[str, int] = {}
+    for claim in claims:
+        evidence = claim.evidence
+        if len(evidence) == 1:  # most claims: no set
+            if evidence[0].stance != "supports":
+                continue
+            source = evidence[0].source
+        else:
+            found = {e.source for e in evidence if e.stance == "supports"}
+            if len(found) != 1:
+                continue
+            (source,) = found
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
 def contradictions(claims: Iterable[Claim]) -> dict[str, tuple[str, ...]]:
     """Contradiction links made symmetric: naming it on one side is enough."""
     return symmetric(claims, "contradicts")

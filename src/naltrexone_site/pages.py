@@ -21,6 +21,7 @@ from .analysis import (
     contradictions,
     corroboration,
     flat_evidence,
+    resting_alone,
     symmetric,
 )
 from .anchoring import Anchor, SourceText
@@ -178,6 +179,7 @@ class Site:
     contradictions: tuple[Contradiction, ...]
     disputes: tuple[Dispute, ...]
     by_source: Mapping[str, tuple[SourceClaim, ...]]
+    alone: Mapping[str, int]  # source id -> claims resting on it alone (analysis.resting_alone)
     history: History = field(default_factory=dict)  # claim id -> commits, newest first
 
 
@@ -210,6 +212,7 @@ def analyse(ctx: Context, history: History | None = None) -> Site:
         contradictions=contradiction_pairs(claims, marks),
         disputes=disputes(claims.values()),
         by_source=by_source,
+        alone=resting_alone(claims.values()),
         history=history or {},
     )
 

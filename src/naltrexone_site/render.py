@@ -334,6 +334,7 @@ class Renderer:
                     "coverage": self.site.coverage[source.id],
                     "found": pages[0].items,
                     "total": len(found),
+                    "alone": self.site.alone.get(source.id, 0),
                     "more": pages[1].path if len(pages) > 1 else "",
                     "targets": Passages(source.id),
                     "start": 1,
@@ -354,6 +355,7 @@ class Renderer:
                 {
                     "listed": page.items,
                     "claim_counts": {s.id: len(site.by_source.get(s.id, ())) for s in page.items},
+                    "alone": {s.id: site.alone.get(s.id, 0) for s in page.items},
                     "coverage": {s.id: site.coverage[s.id] for s in page.items},
                     "pager": page.pager,
                 },
