@@ -109,38 +109,42 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
+def supporting_sources(claim: Claim) -> set[str]:
+    """The distinct sources that support the claim: what it rests on. A source that only
+    disputes or qualifies it is not one."""
+    return {e.source for e in claim.evidence if e.stance == "supports"}
+
+
 def corroboration(claim: Claim) -> int:
     """How many distinct sources support the claim."""
-    return len({e.source for e in claim.evidence if e.stance == "supports"})
+    return len(supporting_sources(claim))
 
 
 def supporting_kinds(
     claim: Claim, sources: Mapping[str, Source], rank: Mapping[str, int]
 ) -> tuple[str, ...]:
     """The kinds of the sources that support the claim, each once, in the order of `rank`
-    (kind -> its position in the taxonomy): what a claim rests on, which its badges and
-    search results show. A source that only disputes or qualifies it is not one."""
+    (kind -> its position in the taxonomy), which its badges and search results show."""
     evidence = claim.evidence
     if len(evidence) == 1:  # most claims: no set, no sort (a call for every list item)
         item = evidence[0]
         return (sources[item.source].kind,) if item.stance == "supports" else ()
-    found = {sources[e.source].kind for e in evidence if e.stance == "supports"}
+    found = {sources[source].kind for source in supporting_sources(claim)}
     return tuple(sorted(found, key=rank.__getitem__))
 
 
 def resting_alone(claims: Iterable[Claim]) -> dict[str, int]:
     """Per source, how many claims it supports that no other source supports: what the
-    map would lose without it. (A source that only disputes a claim is not one it rests
-    on, as in `supporting_kinds`.)"""
+    map would lose without it."""
     counts: dict[str, int] = {}
     for claim in claims:
         evidence = claim.evidence
-        if len(evidence) == 1:  # most claims: no set
+        if len(evidence) == 1:  # most claims: no set (as in supporting_sources)
             if evidence[0].stance != "supports":
                 continue
             source = evidence[0].source
         else:
-            found = {e.source for e in evidence if e.stance == "supports"}
+            found = supporting_sources(claim)
             if len(found) != 1:
                 continue
             (source,) = found

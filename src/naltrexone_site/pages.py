@@ -22,6 +22,7 @@ from .analysis import (
     corroboration,
     flat_evidence,
     resting_alone,
+    supporting_sources,
     symmetric,
 )
 from .anchoring import Anchor, SourceText
@@ -133,10 +134,7 @@ class Contradiction:
         """The one source that both claims come from, or "": an article that says both
         (often with a difference it explains, such as the dose) is not two sources
         disagreeing, and the page says so, without calling it at odds with itself."""
-        first, second = (
-            {e.source for e in c.evidence if e.stance == "supports"}
-            for c in (self.first, self.second)
-        )
+        first, second = supporting_sources(self.first), supporting_sources(self.second)
         return next(iter(first)) if len(first) == 1 and first == second else ""
 
 
