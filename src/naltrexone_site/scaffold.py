@@ -20,7 +20,7 @@ from .load import load_registry
 from .models import Claim, Evidence, Registry, Taxonomy
 from .pipeline import check_project
 from .problems import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Problem
-from .schema import ID_HINT, ID_RE, LONG_ID_HINT, MAX_ID, NO_SOURCE_HINT, nearest
+from .schema import ID_HINT, ID_RE, LONG_ID_HINT, MAX_ID, unknown_hint
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/claim.schema.json"
 
@@ -124,13 +124,9 @@ def _argument_errors(
 
 
 def _unknown(option: str, value: str, what: str, choices: list[str]) -> str:
-    guess = nearest(value, choices) if choices else None
-    if guess:
-        hint = f"did you mean '{guess}'?"
-    elif choices:
-        hint = f"choose one of: {', '.join(sorted(choices))}"
-    else:
-        hint = NO_SOURCE_HINT
+    """An option's unknown value: every choice listed, as the command line has no list
+    to point to."""
+    hint = unknown_hint(value, choices, what)
     return f"error: {option}: '{value}' is not a known {what} ({hint})"
 
 

@@ -186,17 +186,23 @@ def unknown_value(
     where: Location, field: str, value: str, what: str, choices: Iterable[str]
 ) -> Problem:
     """A reference to something that does not exist, with the nearest as its hint."""
-    options = sorted(choices)
-    guess = nearest(value, options)
-    if guess:
-        hint = _did_you_mean(guess)
-    elif not options:
-        hint = NO_SOURCE_HINT
-    elif len(options) <= 8:
-        hint = f"choose one of: {', '.join(options)}"
-    else:
-        hint = f"see the list of {what}s"
+    hint = unknown_hint(value, sorted(choices), what, listed_up_to=8)
     return error(where, field, f"'{brief(value)}' is not a known {what}", hint)
+
+
+def unknown_hint(value: str, choices: list[str], what: str, listed_up_to: int | None = None) -> str:
+    """What to write instead of an unknown `value`: the nearest choice (the first of
+    equals in the order given), else the choices, sorted (up to `listed_up_to` of them,
+    if given; past that, a pointer to their list)."""
+    guess = nearest(value, choices)
+    options = sorted(choices)
+    if guess:
+        return _did_you_mean(guess)
+    if not options:
+        return NO_SOURCE_HINT
+    if listed_up_to is None or len(options) <= listed_up_to:
+        return f"choose one of: {', '.join(options)}"
+    return f"see the list of {what}s"
 
 
 UNKNOWN = "unknown field"  # the message of the one field problem that leaves the rest readable

@@ -232,15 +232,20 @@
     return a;
   }
 
-  // A mark such as contested: its symbol, hidden from screen readers, then its name.
-  function flag(name, symbol, text) {
-    var a = badge(name, name, " " + text, "");
-    var sym = document.createElement("span");
-    sym.className = "sym";
-    sym.setAttribute("aria-hidden", "true");
-    sym.textContent = symbol;
-    a.insertBefore(sym, a.firstChild);
+  // A sign seen but not read by screen readers (a strength's letter, a mark's symbol),
+  // put first in the badge `a`.
+  function signed(a, className, sign) {
+    var span = document.createElement("span");
+    span.className = className;
+    span.setAttribute("aria-hidden", "true");
+    span.textContent = sign;
+    a.insertBefore(span, a.firstChild);
     return a;
+  }
+
+  // A mark such as contested: its symbol, then its name.
+  function flag(name, symbol, text) {
+    return signed(badge(name, name, " " + text, ""), "sym", symbol);
   }
 
   function item(c) {
@@ -259,12 +264,7 @@
     badges.appendChild(document.createTextNode(" "));
     var strength = data.strengths[c[4]];
     var sb = badge("strength-" + strength[0], "strength st-" + strength[0], " " + strength[2], "Strength: ");
-    var letter = document.createElement("span");
-    letter.className = "letter";
-    letter.setAttribute("aria-hidden", "true");
-    letter.textContent = strength[1];
-    sb.insertBefore(letter, sb.firstChild);
-    badges.appendChild(sb);
+    badges.appendChild(signed(sb, "letter", strength[1]));
     c[9].forEach(function (k) { // the kinds of the sources that support it
       var kind = data.kinds[k];
       badges.appendChild(document.createTextNode(" "));
