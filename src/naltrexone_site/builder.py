@@ -213,8 +213,10 @@ def _checked_plan(
             # Checks on another core while this one analyses, on the guess that they find
             # no error (loading found none: its settings may be a stand-in); a second child
             # cannot wait for the first, so the duplicate search is collected here first.
-            duplicates = anchored.duplicates()
-            alone = replace(anchored, duplicates=lambda: duplicates)
+            alone = anchored
+            if anchored.beside:
+                duplicates = anchored.duplicates()
+                alone = replace(anchored, duplicates=lambda: duplicates)
             with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
                 plan = _guessed_plan(root, context, known, build_key, stages, ahead)
                 with stages("check"):

@@ -227,6 +227,11 @@ def save_shards(
         write()
 
 
+def save_beside(root: Path, name: str, value: Any) -> None:
+    """`save` in a child process, while this one goes on (see `written`)."""
+    _writers.append(parallel.Beside(lambda: save(root, name, value)))
+
+
 # Children writing cache entries (parallel.Beside: without a second core, or where a
 # child fails, the entries are written here when waited for), waited for by `written`.
 _writers: list[parallel.Beside[None]] = []

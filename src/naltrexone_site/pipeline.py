@@ -2,19 +2,22 @@
 
 Each stage reuses what an earlier build computed for inputs that did not change (see
 cache.py): parsed claim files, source texts prepared for matching, each claim's anchors
-and problems, each source's coverage. The results are the same as computing everything
-again; a test builds with a cold and a warm cache and compares.
+and problems, each source's coverage; and when only claim files changed, the whole
+registry as the last build loaded and anchored it, patched (snapshot.py). The results are
+the same as computing everything again; a test builds with a cold and a warm cache and
+compares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
-from . import cache, parallel
+from . import cache, parallel, snapshot
 from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence, lead_in
 from .anchoring import Anchor, SourceText, normalize
 from .cache import stable
@@ -59,6 +62,7 @@ class Anchored:
     context: Context | None
     problems: list[Problem]  # loading's
     duplicates: Callable[[], list[Problem]]  # the duplicate search, maybe running beside
+    beside: bool = True  # whether it may be: else the checks' child is to search
 
 
 @contextmanager
@@ -68,6 +72,13 @@ def anchor_project(
     """Load and anchor, with the duplicate search started beside anchoring on another
     core (it needs only the claims); leaving the block stops it if nobody asked."""
     with stages("load"):
+        kept = snapshot.patched(root, scanned)
+        if kept is not None:  # the last build's, patched for the claim files changed since
+            context, problems = kept
+            claims = context.registry.claims
+            # searched by the checks, beside the analysis: nothing here to hide it behind
+            yield Anchored(context, problems, lambda: list(check_duplicates(claims, root)), False)
+            return
         loaded = load_registry(root, scanned)
     registry = loaded.registry
     if registry is None:  # the taxonomy unusable: no claim can be judged against it
@@ -95,6 +106,8 @@ def anchor_project(
                 loaded.digests,
                 flat,
             )
+            if scanned is not None:
+                snapshot.save(root, scanned, context, loaded.problems, texts.digests)
         yield Anchored(context, loaded.problems, duplicates.result)
 
 
@@ -185,7 +198,7 @@ def anchor_claims(
             known[claim.path] = hit[0]
 
     def locate(share: Sequence[Claim]) -> list[Facts]:
-        return [_locate(claim, texts.texts) for claim in share]
+        return [claim_facts(claim, texts.texts) for claim in share]
 
     weights = [len(claim.evidence) for claim in todo]
     count = parallel.workers() if sum(weights) >= PARALLEL_FROM else 1
@@ -196,16 +209,20 @@ def anchor_claims(
             memo.put(claim.path, depends[claim.path], anchors)
     memo.save()
     anchored = tuple(
-        _evidence((claim, index, item, _anchor(anchor) if anchor else None))
-        for claim in claims
-        for index, (item, anchor) in enumerate(
-            zip(claim.evidence, known[claim.path][0], strict=True)
-        )
+        chain.from_iterable(anchor_items(claim, known[claim.path][0]) for claim in claims)
     )
     return anchored, {path: flat for path, (_, flat) in known.items()}
 
 
-def _locate(claim: Claim, texts: Mapping[str, SourceText]) -> Facts:
+def anchor_items(claim: Claim, anchors: Anchors) -> tuple[AnchoredEvidence, ...]:
+    """One claim's evidence, each item with its anchor."""
+    return tuple(
+        _evidence((claim, index, item, _anchor(anchor) if anchor else None))
+        for index, (item, anchor) in enumerate(zip(claim.evidence, anchors, strict=True))
+    )
+
+
+def claim_facts(claim: Claim, texts: Mapping[str, SourceText]) -> Facts:
     """Both facts read every quote: each is normalised once, for both. A quote from a
     list item is read with the sentence that introduces the list."""
     quotes = [normalize(item.quote) for item in claim.evidence]
@@ -219,17 +236,25 @@ def _locate(claim: Claim, texts: Mapping[str, SourceText]) -> Facts:
     return tuple(located), flat_evidence(claim, quotes, intros)
 
 
+def quoted_spans(
+    anchored: Iterable[AnchoredEvidence], only: Container[str] | None = None
+) -> dict[str, list[tuple[int, int]]]:
+    """The exact spans quoted from each source (or from those in `only`), repeats too."""
+    quoted: dict[str, list[tuple[int, int]]] = {}
+    for item in anchored:
+        a = item.anchor
+        if a is not None and a.exact and (only is None or item.evidence.source in only):
+            spans = quoted.setdefault(item.evidence.source, [])
+            spans.append((a.start, a.end))
+            spans.extend(a.repeats)
+    return quoted
+
+
 def source_coverage(
     root: Path, sources: Iterable[Source], texts: Texts, anchored: Iterable[AnchoredEvidence]
 ) -> dict[str, Coverage]:
     """Each source's coverage, reused while its body, boilerplate and quoted spans are."""
-    quoted: dict[str, list[tuple[int, int]]] = {}  # exact spans by source, repeats too
-    for item in anchored:
-        a = item.anchor
-        if a is not None and a.exact:
-            spans = quoted.setdefault(item.evidence.source, [])
-            spans.append((a.start, a.end))
-            spans.extend(a.repeats)
+    quoted = quoted_spans(anchored)
     cached = cache.load(root, "coverage")
     if not isinstance(cached, dict):
         cached = {}
