@@ -227,9 +227,10 @@ def save_shards(
         write()
 
 
-def save_beside(root: Path, name: str, value: Any) -> None:
-    """`save` in a child process, while this one goes on (see `written`)."""
-    _writers.append(parallel.Beside(lambda: save(root, name, value)))
+def save_beside(root: Path, name: str, make: Callable[[], Any]) -> None:
+    """`save` of what `make` gives, both in a child process while this one goes on (see
+    `written`)."""
+    _writers.append(parallel.Beside(lambda: save(root, name, make())))
 
 
 # Children writing cache entries (parallel.Beside: without a second core, or where a

@@ -312,10 +312,13 @@ Read = tuple[bytes, Parse | None] | str
 def _read_all(base: str, tasks: list[Task]) -> list[Read]:
     """Reading is shared out too: at 10,000 files it takes as long as parsing."""
     count = parallel.workers() if len(tasks) >= PARALLEL_FROM else 1
-    return parallel.fork_pieces(partial(_read_share, base), tasks, [t[1] for t in tasks], count)
+    return parallel.fork_pieces(
+        partial(read_claim_files, base), tasks, [t[1] for t in tasks], count
+    )
 
 
-def _read_share(base: str, tasks: list[Task]) -> list[Read]:
+def read_claim_files(base: str, tasks: list[Task]) -> list[Read]:
+    """Each file's bytes read and digested, and parsed unless they are the known ones."""
     found: list[Read] = []
     for name, size, known in tasks:
         try:

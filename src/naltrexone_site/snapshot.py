@@ -28,7 +28,7 @@ from pathlib import Path
 from . import cache
 from .analysis import AnchoredEvidence, Coverage, coverage
 from .checks import Context
-from .inputs import StatKey, digest, read_regular
+from .inputs import StatKey
 from .models import Claim
 from .problems import Problem
 
@@ -75,31 +75,35 @@ def save(
     problems: Iterable[Problem],
     text_digests: Mapping[str, bytes],
 ) -> None:
-    """Keep `context` as the new base, in a child process when large (see
-    cache.written: the build waits for it before it returns)."""
-    claims: dict[str, Claim | None] = dict.fromkeys(sorted(context.digests))
-    for claim in context.registry.claims:
-        claims[claim.path] = claim
-    anchored: dict[str, list[AnchoredEvidence]] = {}
-    for item in context.anchored:
-        anchored.setdefault(item.claim.path, []).append(item)
-    by_file: dict[str, list[Problem]] = {}
-    for problem in problems:
-        by_file.setdefault(problem.location.path, []).append(problem)
-    base = Base(
-        os.urandom(8),
-        inputs,
-        replace(context, registry=replace(context.registry, claims=()), anchored=()),
-        claims,
-        {path: tuple(items) for path, items in anchored.items()},
-        {path: tuple(found) for path, found in by_file.items()},
-        dict(text_digests),
-    )
-    cache.save(root, CHANGES, None)  # before the base: never a base with others' changes
-    if len(claims) >= WRITE_BESIDE_FROM:
+    """Keep `context` as the new base: made and written by a child process when large
+    (see cache.written: the build waits for it before it returns)."""
+
+    def base() -> Base:
+        claims: dict[str, Claim | None] = dict.fromkeys(sorted(context.digests))
+        for claim in context.registry.claims:
+            claims[claim.path] = claim
+        anchored: dict[str, list[AnchoredEvidence]] = {}
+        for item in context.anchored:
+            anchored.setdefault(item.claim.path, []).append(item)
+        by_file: dict[str, list[Problem]] = {}
+        for problem in problems:
+            by_file.setdefault(problem.location.path, []).append(problem)
+        return Base(
+            os.urandom(8),
+            inputs,
+            replace(context, registry=replace(context.registry, claims=()), anchored=()),
+            claims,
+            {path: tuple(items) for path, items in anchored.items()},
+            {path: tuple(found) for path, found in by_file.items()},
+            dict(text_digests),
+        )
+
+    # The last base's changes removed: its stamp would refuse them, but only once loaded
+    cache.save(root, CHANGES, None)
+    if len(context.digests) >= WRITE_BESIDE_FROM:
         cache.save_beside(root, BASE, base)
     else:
-        cache.save(root, BASE, base)
+        cache.save(root, BASE, base())
 
 
 def patched(root: Path, scanned: dict[str, StatKey] | None) -> tuple[Context, list[Problem]] | None:
@@ -118,7 +122,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> tuple[Context, li
     changed = [path for path, key in scanned.items() if inputs[path] != key]
     if not all(path in base.claims for path in changed):
         return None  # a source, the taxonomy, the settings: load everything
-    from .load import parse_claim
+    from .load import read_claim_files
     from .pipeline import anchor_items, claim_facts, quoted_spans
 
     ctx = base.context
@@ -127,16 +131,16 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> tuple[Context, li
         _apply(base, path, entry)
     touched: set[str] = set()  # sources whose quoted spans may have changed
     for path in changed:
-        try:
-            raw = read_regular(os.path.join(root, path), scanned[path][2])
-        except OSError:
-            return None  # said by the full load, with the file's name
+        # parsed unless the bytes are those the base or the changes read
+        (done,) = read_claim_files(str(root), [(path, scanned[path][2], ctx.digests.get(path))])
+        if isinstance(done, str):
+            return None  # not read: said by the full load, with the file's name
         changes.inputs[path] = scanned[path]
-        read = digest(raw)
-        if read == ctx.digests.get(path):  # the bytes the base or the changes read
+        read, parse = done
+        if parse is None:
             continue
         before = base.claims[path]
-        claim, found = parse_claim(path, raw)
+        claim, found = parse
         items: tuple[AnchoredEvidence, ...] = ()
         flat: tuple[int, ...] = ()
         if claim is not None:
