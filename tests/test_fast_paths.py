@@ -4,7 +4,8 @@ The YAML subset reader against PyYAML's composer, the quick schema check against
 worded problems, the whitespace map of SourceText against a word-by-word map, the
 block-level search for sentence ids against rendering the body, `esc` against
 markupsafe, the incremental duplicate search against a fresh one, compact field
-positions against a dict, and derived marks against their definitions.
+positions against a dict, derived marks against their definitions, and the claims each
+source page lists against theirs.
 """
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from naltrexone_site import duplicates, markup, schema, yamlfast, yamlio
-from naltrexone_site.analysis import contradictions, corroboration, is_contested, symmetric
+from naltrexone_site.analysis import (
+    AnchoredEvidence,
+    contradictions,
+    corroboration,
+    is_contested,
+    symmetric,
+)
 from naltrexone_site.anchoring import (
     _CHARS,
     _DROPPED,
     _MARKDOWN,
     _SPACES,
+    Anchor,
     SourceText,
     _blank_markers,
     _fold,
@@ -42,7 +50,7 @@ from naltrexone_site.anchoring import (
 )
 from naltrexone_site.fragments import esc
 from naltrexone_site.models import Claim, Evidence, FieldPositions
-from naltrexone_site.pages import derive_marks
+from naltrexone_site.pages import claims_by_source, derive_marks
 
 # ------------------------------------------------------------------------ YAML subset
 
@@ -568,3 +576,54 @@ def test_marks_match_their_definitions(
         assert marks.related == tuple(
             r for r in related_both.get(claim.id, ()) if r not in marks.contradictions
         )
+
+
+# ------------------------------------------------------------------ claims by source
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(  # claims: each item's source and where its quote starts (None: not found)
+        st.lists(st.tuples(st.sampled_from("ab"), st.none() | st.integers(0, 6)), max_size=4),
+        max_size=7,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_claims_by_source_lists_them_as_defined(
+    drawn: list[list[tuple[str, int | None]]], shuffle: random.Random
+) -> None:
+    """One sort of every item: the same lists as the definition, where each claim's items
+    are sorted by (start, index) and the claims by (their first item's start, id), with
+    ties (two claims quoting one place, one claim quoting it twice) in both."""
+    claims = [
+        Claim(f"c{i}", "A statement.", "mechanism", ("immune",), "low", "established",
+              tuple(Evidence(f"source-{s}", f"Quote {n}.", "supports") for n, (s, _) in
+                    enumerate(items)))
+        for i, items in enumerate(drawn)
+    ]  # fmt: skip
+    anchored = [
+        AnchoredEvidence(claim, n, item, None if at is None else Anchor(at, at + 3, 100.0, True))
+        for claim, items in zip(claims, drawn, strict=True)
+        for n, (item, (_, at)) in enumerate(zip(claim.evidence, items, strict=True))
+    ]
+    shuffle.shuffle(anchored)  # the order they come in does not matter
+    expected: dict[str, list[tuple[Claim, list[tuple[int, Evidence, Anchor]]]]] = {}
+    for claim in claims:
+        for source in sorted({e.source for e in claim.evidence}):
+            items = sorted(
+                (
+                    (a.index, a.evidence, a.anchor)
+                    for a in anchored
+                    if a.claim is claim and a.evidence.source == source and a.anchor
+                ),
+                key=lambda item: (item[2].start, item[0]),
+            )
+            if items:
+                expected.setdefault(source, []).append((claim, items))
+    for listed in expected.values():
+        listed.sort(key=lambda entry: (entry[1][0][2].start, entry[0].id))
+    found = claims_by_source(anchored)
+    assert list(found) == sorted(expected)
+    assert {
+        source: [(e.claim, list(e.items)) for e in entries] for source, entries in found.items()
+    } == expected
