@@ -322,14 +322,18 @@ def test_a_second_signal_stops_a_program_whose_cleanup_does_not_end() -> None:
 def test_a_cache_entry_interrupted_midway_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def cut_short(value: object, handle: object, protocol: int) -> None:
-        handle.write(b"half of it")  # type: ignore[attr-defined]
-        raise KeyboardInterrupt
+    class CutShort:
+        def __init__(self, handle: object, protocol: int) -> None:
+            self.handle = handle
+
+        def dump(self, value: object) -> None:
+            self.handle.write(b"half of it")  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
 
     root = tmp_path / "project"
     folder = cache.cache_dir(root)
     assert folder is not None
-    monkeypatch.setattr(pickle, "dump", cut_short)
+    monkeypatch.setattr(pickle, "Pickler", CutShort)
     with pytest.raises(KeyboardInterrupt):
         cache.save(root, "entry", {"a": 1})
     assert list(folder.iterdir()) == []

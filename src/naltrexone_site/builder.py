@@ -39,6 +39,7 @@ from .stages import Stages
 if TYPE_CHECKING:  # imported when there is work to do, or likely to be (see `_build`)
     from .checks import Context
     from .jobs import Ahead, Plan
+    from .snapshot import Earlier
 
 HERE = Path(__file__).resolve().parent  # this package's code, as tracebacks name it
 PATCH_SHARE = 4  # replace files in place when at most 1/4 of the site changes
@@ -208,6 +209,7 @@ def _checked_plan(
     plan = None
     with anchor_project(root, stages, inputs) as anchored:  # load, anchor every quote
         context = _published_at(anchored.context, base_url)
+        earlier = anchored.earlier
         loaded_clean = not any(p.severity is Severity.ERROR for p in anchored.problems)
         if context is not None and loaded_clean and len(context.registry.claims) >= BESIDE_FROM:
             # Checks on another core while this one analyses, on the guess that they find
@@ -218,18 +220,19 @@ def _checked_plan(
                 duplicates = anchored.duplicates()
                 alone = replace(anchored, duplicates=lambda: duplicates)
             with parallel.Beside(lambda: run_all_checks(root, alone)) as checking:
-                plan = _guessed_plan(root, context, known, build_key, stages, ahead)
+                plan = _guessed_plan(root, context, known, build_key, stages, ahead, earlier)
                 with stages("check"):
                     problems = checking.result()
         else:
             with stages("check"):
                 problems = run_all_checks(root, anchored)
-    checked = Checked(context, problems, unjudged=unjudged(context))
-    if checked.errors or context is None:
-        return checked, None
-    if plan is None:
-        with stages("analyse"):
-            plan = jobs.plan(root, context, known, build_key, ahead)
+        checked = Checked(context, problems, unjudged=unjudged(context))
+        if checked.errors or context is None:
+            return checked, None
+        if plan is None:
+            with stages("analyse"):
+                plan = jobs.plan(root, context, known, build_key, ahead, earlier)
+        anchored.keep_with(plan.analysed)  # the registry kept with its analysis
     return checked, plan
 
 
@@ -292,6 +295,7 @@ def _guessed_plan(
     build: bytes | None,
     stages: Stages,
     ahead: Ahead,
+    earlier: Earlier | None,
 ) -> Plan | None:
     """The analysis, started before the checks have said the registry is sound: None
     where bad data broke it (the checks then say what is wrong; were they to find
@@ -300,7 +304,7 @@ def _guessed_plan(
 
     with stages("analyse"):
         try:
-            return jobs.plan(root, context, known, build, ahead)
+            return jobs.plan(root, context, known, build, ahead, earlier)
         except Exception:
             return None
 

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from . import parallel
 from .inputs import stat_key
@@ -96,23 +96,57 @@ def folder(root: Path, name: str) -> Path | None:
 
 def load(root: Path, name: str) -> Any:
     """The object stored under `name` by the same code, or None."""
+    first, rest = load_parts(root, name)
+    rest.close()
+    return first
+
+
+def load_parts(root: Path, name: str) -> tuple[Any, Parts]:
+    """The first object stored under `name` (see `save`), or None; and the parts after
+    it, loaded when asked. They share one pickle's memo, so a later part may refer to
+    what the first holds, without a copy; and the first is had without paying for them."""
     folder = cache_dir(root)
     if folder is None:
-        return None
+        return None, Parts(None)
     path = folder / f"{name}-{code_fingerprint()}.pickle"
     try:
         if path.stat().st_uid != os.getuid():
-            return None  # only ever unpickle what this user wrote
-        with path.open("rb") as handle, no_gc():
-            return pickle.load(handle)
-    except Exception:  # damaged, cut short or foreign: a cache miss
-        # (unpickling damaged bytes raises almost anything: ModuleNotFoundError,
-        # OverflowError, MemoryError, KeyError; a cache must never stop a build)
-        return None
+            return None, Parts(None)  # only ever unpickle what this user wrote
+        parts = Parts(path.open("rb"))
+    except OSError:
+        return None, Parts(None)
+    return parts.next(), parts
 
 
-def save(root: Path, name: str, value: Any) -> None:
-    """Store atomically; a cache that cannot be written is only a slower next build."""
+class Parts:
+    """The parts of a cache entry after those loaded (see `load_parts`)."""
+
+    def __init__(self, handle: BinaryIO | None) -> None:
+        self._handle = handle
+        self._unpickler = pickle.Unpickler(handle) if handle is not None else None
+
+    def next(self) -> Any:
+        """The next part, or None (none left, or damaged: then none after it either)."""
+        if self._unpickler is None:
+            return None
+        try:
+            with no_gc():
+                return self._unpickler.load()
+        except Exception:  # damaged, cut short or foreign: a cache miss
+            # (unpickling damaged bytes raises almost anything: ModuleNotFoundError,
+            # OverflowError, MemoryError, KeyError; a cache must never stop a build)
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = self._unpickler = None
+
+
+def save(root: Path, name: str, value: Any, *more: Any) -> None:
+    """Store atomically; a cache that cannot be written is only a slower next build.
+    `more`: parts to store after `value`, loaded only when asked (see `load_parts`)."""
     folder = cache_dir(root)
     if folder is None:
         return
@@ -127,7 +161,9 @@ def save(root: Path, name: str, value: Any) -> None:
     part = folder / f"{name}-{os.urandom(6).hex()}.tmp"
     try:
         with open(part, "xb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+            for piece in (value, *more):
+                pickler.dump(piece)
         os.replace(part, folder / f"{name}-{code_fingerprint()}.pickle")
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -227,10 +263,10 @@ def save_shards(
         write()
 
 
-def save_beside(root: Path, name: str, make: Callable[[], Any]) -> None:
-    """`save` of what `make` gives, both in a child process while this one goes on (see
-    `written`)."""
-    _writers.append(parallel.Beside(lambda: save(root, name, make())))
+def save_beside(root: Path, name: str, make: Callable[[], tuple[Any, ...]]) -> None:
+    """`save` of the parts `make` gives, both in a child process while this one goes on
+    (see `written`)."""
+    _writers.append(parallel.Beside(lambda: save(root, name, *make())))
 
 
 # Children writing cache entries (parallel.Beside: without a second core, or where a

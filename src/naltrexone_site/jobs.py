@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cache, exports, parallel, render
+from . import cache, exports, parallel, render, sitepatch
 from .checks import Context
 from .history import claim_history
 from .inputs import SCHEMAS, TEMPLATES
@@ -20,6 +20,8 @@ from .output import Content, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec, claim_path, claim_spec
+from .sitepatch import Analysed
+from .snapshot import Earlier
 
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves
@@ -54,6 +56,7 @@ class Plan:
     claims: int
     sources: int
     prepare: Callable[[], None]  # what every job needs, done once before work is split
+    analysed: Analysed  # kept for the next build to patch (snapshot.py)
 
 
 def plan(
@@ -62,15 +65,21 @@ def plan(
     known_paths: set[str] | None,
     build: bytes | None = None,
     ahead: Ahead | None = None,
+    earlier: Earlier | None = None,
 ) -> Plan:
     """Analyse the checked registry and list the site's files. `known_paths`: the paths
     of the last build, already checked for clashes; `build`: the build key, when no file
     it depends on changed since it was worked out; `ahead` starts the downloads as soon
-    as they can be made."""
-    site = analyse(ctx, claim_history(root))  # group, derive marks and conflicts
+    as they can be made; `earlier`: an earlier analysis to patch (sitepatch.py)."""
+    history = claim_history(root)
+    analysed = sitepatch.patched(earlier, ctx, history) if earlier is not None else None
+    if analysed is None:
+        site = analyse(ctx, history)  # group, derive marks and conflicts
+        versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
+        analysed = Analysed(site, versions)
+    site, versions = analysed.site, analysed.versions
     if build is None:
         build = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
-    versions = claim_versions(site.claims.values(), site.marks, ctx.digests, site.history)
     downloads = _Downloads(root, site, versions, build).job()
     if ahead is not None:
         ahead.start(downloads, build)
@@ -85,7 +94,7 @@ def plan(
     removed = sorted(old.keys() - files.keys())
     # made before the work is split, so that no process makes them again
     prepare = partial(render.prepare, renderer.env)
-    return Plan(files, jobs, removed, build, len(site.claims), len(site.sources), prepare)
+    return Plan(files, jobs, removed, build, len(site.claims), len(site.sources), prepare, analysed)
 
 
 @dataclass(frozen=True, slots=True)  # one per page: no __dict__ each

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple, TypeVar
@@ -219,12 +219,15 @@ def analyse(ctx: Context, history: History | None = None) -> Site:
 
 
 def derive_marks(
-    claims: Iterable[Claim], known: Mapping[str, tuple[int, ...]] | None = None
+    claims: Iterable[Claim],
+    known: Mapping[str, tuple[int, ...]] | None = None,
+    links: tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]] | None = None,
 ) -> dict[str, Marks]:
-    """`known`: flat_evidence of each claim by path, when worked out already."""
+    """`known`: flat_evidence of each claim by path, when worked out already; `links`:
+    the contradictions and related claims of the whole registry, both ways (see
+    analysis.symmetric), when the marks of only some of its claims are wanted."""
     claims = list(claims)
-    contradicted = contradictions(claims)
-    related = symmetric(claims, "related")
+    contradicted, related = links or (contradictions(claims), symmetric(claims, "related"))
     marks = {}
     # One claim at a time, in a loop that calls no Python function for most claims (one
     # piece of evidence, no links): 2.5 against 5 us a claim.
@@ -261,10 +264,18 @@ def group_claims(
         for row in dict.fromkeys(claim.mechanism):
             for column in columns_of(claim.dose):
                 grouped[(row, column)].append(claim)
-    return {
-        key: tuple(sorted(found, key=lambda c: (ranks.get(c.strength, 99), c.id)))
-        for key, found in sorted(grouped.items())
-    }
+    order = group_order(ranks)
+    return {key: tuple(sorted(found, key=order)) for key, found in sorted(grouped.items())}
+
+
+def group_keys(claim: Claim) -> set[tuple[str, str]]:
+    """The (row, column) groups a claim is in (as group_claims puts it)."""
+    return {(row, column) for row in claim.mechanism for column in columns_of(claim.dose)}
+
+
+def group_order(ranks: Mapping[str, int]) -> Callable[[Claim], tuple[int, str]]:
+    """The order within a group: strongest first, then by id."""
+    return lambda c: (ranks.get(c.strength, 99), c.id)
 
 
 def ordered_rows(mechanisms: Sequence[Term]) -> tuple[Term, ...]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cache, parallel, snapshot
 from .analysis import AnchoredEvidence, Coverage, coverage, flat_evidence, lead_in
@@ -27,6 +28,10 @@ from .load import load_registry
 from .models import Claim, Source
 from .problems import Checked, Problem
 from .stages import Stages
+
+if TYPE_CHECKING:
+    from .sitepatch import Analysed
+    from .snapshot import Earlier
 
 
 def check_project(
@@ -54,7 +59,7 @@ def unjudged(context: Context | None) -> str:
     return ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Anchored:
     """The registry loaded and its quotes anchored: what the checks and the analysis both
     start from. `context` is None when the taxonomy cannot be used."""
@@ -63,6 +68,17 @@ class Anchored:
     problems: list[Problem]  # loading's
     duplicates: Callable[[], list[Problem]]  # the duplicate search, maybe running beside
     beside: bool = True  # whether it may be: else the checks' child is to search
+    earlier: Earlier | None = None  # an earlier build's analysis, to patch (sitepatch.py)
+    # Keeps the registry (snapshot.py) with the build's analysis; called with None on
+    # leaving anchor_project's block, if nobody called it
+    keep: Callable[[Analysed | None], None] | None = None
+    kept: bool = False
+
+    def keep_with(self, analysed: Analysed | None) -> None:
+        """Keep the registry for the next build, with the site analysed from it."""
+        if self.keep is not None and not self.kept:
+            self.kept = True
+            self.keep(analysed)
 
 
 @contextmanager
@@ -70,14 +86,24 @@ def anchor_project(
     root: Path, stages: Stages, scanned: dict[str, StatKey] | None = None
 ) -> Iterator[Anchored]:
     """Load and anchor, with the duplicate search started beside anchoring on another
-    core (it needs only the claims); leaving the block stops it if nobody asked."""
+    core (it needs only the claims); leaving the block stops it if nobody asked, and
+    keeps the registry for the next build (snapshot.py), without an analysis unless the
+    block gave one to `Anchored.keep_with`."""
     with stages("load"):
         kept = snapshot.patched(root, scanned)
         if kept is not None:  # the last build's, patched for the claim files changed since
-            context, problems = kept
-            claims = context.registry.claims
+            claims = kept.context.registry.claims
             # searched by the checks, beside the analysis: nothing here to hide it behind
-            yield Anchored(context, problems, lambda: list(check_duplicates(claims, root)), False)
+            patched = Anchored(
+                kept.context,
+                kept.problems,
+                lambda: list(check_duplicates(claims, root)),
+                False,
+                kept.earlier,
+                kept.keep,
+            )
+            yield patched
+            patched.keep_with(None)
             return
         loaded = load_registry(root, scanned)
     registry = loaded.registry
@@ -106,9 +132,15 @@ def anchor_project(
                 loaded.digests,
                 flat,
             )
-            if scanned is not None:
-                snapshot.save(root, scanned, context, loaded.problems, texts.digests)
-        yield Anchored(context, loaded.problems, duplicates.result)
+        keep = None
+        if scanned is not None:
+            keep = partial(snapshot.save, root, scanned, context, loaded.problems, texts.digests)
+            if len(registry.claims) > snapshot.ANALYSED_UP_TO:  # kept now (see there)
+                keep(None)
+                keep = None
+        result = Anchored(context, loaded.problems, duplicates.result, keep=keep)
+        yield result
+        result.keep_with(None)
 
 
 def run_all_checks(root: Path, anchored: Anchored) -> tuple[Problem, ...]:
