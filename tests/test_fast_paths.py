@@ -458,8 +458,12 @@ def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path) -> None
     for step in range(120):
         roll = rng.random()
         key = rng.choice(sorted(statements))
-        if roll < 0.5:
+        if roll < 0.4:
             statements[key] = rng.choice(list(statements.values())) + rng.choice(["", " again"])
+        elif roll < 0.5:  # the same words, written otherwise: scored as they were
+            statements[key] = rng.choice([str.upper, lambda t: t.replace(" ", "  ")])(
+                statements[key]
+            )
         elif roll < 0.75:
             statements[key] = statement()
         elif roll < 0.88 and len(statements) > 250:

@@ -52,7 +52,7 @@ class Search:
     """Everything the last search worked out, by claim id."""
 
     common: int = 0
-    statements: dict[str, str] = field(default_factory=dict)  # lower case, single-spaced
+    statements: dict[str, str] = field(default_factory=dict)  # as given
     words: dict[str, frozenset[str]] = field(default_factory=dict)
     frequency: Counter[str] = field(default_factory=Counter)  # statements using each word
     selected: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the rarest words
@@ -65,21 +65,21 @@ def near_duplicates(
     """(first, second, score) for every pair of statements at or above the threshold, by
     their keys in `statements`, first < second; with `root`, the last search is updated
     rather than done again."""
-    norm = {cid: " ".join(text.lower().split()) for cid, text in statements.items()}
-    common = min(max(50, len(norm) // 100), COMMON_MAX)
+    common = min(max(50, len(statements) // 100), COMMON_MAX)
     previous = cache.load(root, "duplicates") if root is not None else None
     changed: set[str] = set()
     if isinstance(previous, Search) and previous.common == common:
-        changed = {c for c, s in norm.items() if previous.statements.get(c) != s}
-        changed |= previous.statements.keys() - norm.keys()
+        # by the statements as given: normalising every one took 14 ms at 10,000 claims
+        changed = {c for c, s in statements.items() if previous.statements.get(c) != s}
+        changed |= previous.statements.keys() - statements.keys()
     if (
         not isinstance(previous, Search)
         or previous.common != common
-        or len(changed) * 20 > len(norm)
+        or len(changed) * 20 > len(statements)
     ):
-        search = _search(norm, common)
+        search = _search(statements, common)
     else:
-        search = _update(previous, norm, changed)
+        search = _update(previous, statements, changed)
     if root is not None and search is not previous:
         cache.save(root, "duplicates", search)
     return sorted((a, b, score) for (a, b), score in search.hits.items())
@@ -91,8 +91,13 @@ def _select(words: Iterable[str], frequency: Mapping[str, int], common: int) -> 
     return tuple(sorted(rare, key=lambda w: (frequency[w], w))[:3])
 
 
-def _search(norm: Mapping[str, str], common: int) -> Search:
-    words = {cid: content_words(text) for cid, text in norm.items()}
+def _normal(statement: str) -> str:
+    """What is scored: lower case, single-spaced."""
+    return " ".join(statement.lower().split())
+
+
+def _search(statements: Mapping[str, str], common: int) -> Search:
+    words = {cid: content_words(text) for cid, text in statements.items()}
     frequency = Counter(chain.from_iterable(words.values()))
     # _select for every claim at once: a word's rank in the order (frequency, word) sorts
     # in C, and the words used by at most `common` statements are those ranked below `rare`
@@ -103,7 +108,7 @@ def _search(norm: Mapping[str, str], common: int) -> Search:
     for cid, ws in words.items():
         top = sorted(ws, key=rank.__getitem__)[:3]
         selected[cid] = tuple([w for w in top if rank[w] < rare] or top)
-    search = Search(common, dict(norm), words, frequency, selected)
+    search = Search(common, dict(statements), words, frequency, selected)
     # the pairs that share a selected word, by position in key order: for each claim,
     # the later claims in its words' buckets
     keys = sorted(selected)
@@ -115,50 +120,57 @@ def _search(norm: Mapping[str, str], common: int) -> Search:
     for bucket in buckets.values():
         for n, i in enumerate(bucket[:-1]):
             later[i].update(bucket[n + 1 :])
+    norm = {cid: _normal(text) for cid, text in statements.items()}
     search.hits = _score_later(keys, later, norm)
     return search
 
 
-def _update(previous: Search, norm: Mapping[str, str], changed: set[str]) -> Search:
+def _update(previous: Search, statements: Mapping[str, str], changed: set[str]) -> Search:
     """The previous search with the changed claims' statements replaced."""
     words, frequency = dict(previous.words), Counter(previous.frequency)
     moved: set[str] = set()  # words whose frequency changed
     for cid in changed:
         old = previous.words.get(cid, frozenset())
-        new = content_words(norm[cid]) if cid in norm else frozenset()
+        new = content_words(statements[cid]) if cid in statements else frozenset()
         frequency.subtract(old)
         frequency.update(new)
         moved |= old ^ new
-        if cid in norm:
+        if cid in statements:
             words[cid] = new
         else:
             words.pop(cid, None)
     frequency = +frequency  # drop the words no statement uses any more
     selected = dict(previous.selected)
     for cid in list(selected):
-        if cid not in norm:
+        if cid not in statements:
             del selected[cid]
-    touched = set(changed & norm.keys())
+    touched = set(changed & statements.keys())
     for cid, ws in words.items():
         if cid in changed or not ws.isdisjoint(moved):
             choice = _select(ws, frequency, previous.common)
             if choice != selected.get(cid):
                 selected[cid] = choice
                 touched.add(cid)
+    wanted = {w for a in touched for w in selected[a]}
     buckets: dict[str, list[str]] = defaultdict(list)
     for cid, choice in selected.items():
         for w in choice:
-            buckets[w].append(cid)
+            if w in wanted:
+                buckets[w].append(cid)
     pairs = {
         (min(a, b), max(a, b)) for a in touched for w in selected[a] for b in buckets[w] if a != b
     }
     hits = {
         pair: score
         for pair, score in previous.hits.items()
-        if pair[0] not in touched and pair[1] not in touched and pair[0] in norm and pair[1] in norm
+        if pair[0] not in touched
+        and pair[1] not in touched
+        and pair[0] in statements
+        and pair[1] in statements
     }
+    norm = {cid: _normal(statements[cid]) for pair in pairs for cid in pair}
     hits.update(_score(pairs, norm))
-    return Search(previous.common, dict(norm), words, frequency, selected, hits)
+    return Search(previous.common, dict(statements), words, frequency, selected, hits)
 
 
 def _score(
