@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cache, exports, parallel, render, sitepatch
 from .checks import Context
@@ -21,7 +21,9 @@ from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec, claim_path, claim_spec
 from .sitepatch import Analysed
-from .snapshot import Earlier
+
+if TYPE_CHECKING:
+    from .snapshot import Earlier
 
 PARALLEL_FROM = 400  # files to make; below this, forking workers costs more than it saves
 FORK_COST = 1000  # in COSTS' units: below this, a job made beside the rest costs more than it saves

@@ -261,16 +261,18 @@ def group_claims(
     """Claims by (mechanism or topic, dose column), strongest first, then by id."""
     grouped: dict[tuple[str, str], list[Claim]] = defaultdict(list)
     for claim in claims:
-        for row in dict.fromkeys(claim.mechanism):
-            for column in columns_of(claim.dose):
-                grouped[(row, column)].append(claim)
+        for key in group_keys(claim):
+            grouped[key].append(claim)
     order = group_order(ranks)
     return {key: tuple(sorted(found, key=order)) for key, found in sorted(grouped.items())}
 
 
-def group_keys(claim: Claim) -> set[tuple[str, str]]:
-    """The (row, column) groups a claim is in (as group_claims puts it)."""
-    return {(row, column) for row in claim.mechanism for column in columns_of(claim.dose)}
+def group_keys(claim: Claim) -> list[tuple[str, str]]:
+    """The (row, column) groups a claim is in: each of its mechanisms at each of its doses'
+    columns (sitepatch.py patches the groups a claim is or was in by this too)."""
+    return [
+        (row, column) for row in dict.fromkeys(claim.mechanism) for column in columns_of(claim.dose)
+    ]
 
 
 def group_order(ranks: Mapping[str, int]) -> Callable[[Claim], tuple[int, str]]:

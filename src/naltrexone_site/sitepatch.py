@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .analysis import AnchoredEvidence, contradictions, resting_alone, symmetric
 from .anchoring import Anchor
@@ -37,7 +38,9 @@ from .pages import (
     group_order,
     ordered_rows,
 )
-from .snapshot import Earlier
+
+if TYPE_CHECKING:
+    from .snapshot import Earlier
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     order = group_order({t.id: t.rank for t in taxonomy.strengths})
     keys: set[tuple[str, str]] = set()
     for cid, new in news.items():
-        keys |= group_keys(olds[cid]) | group_keys(new)
+        keys.update(group_keys(olds[cid]), group_keys(new))
     groups = dict(site.groups)
     for key in keys:
         members = [c for c in groups.get(key, ()) if c.id not in news]
