@@ -134,10 +134,7 @@ def anchor_project(
             )
         keep = None
         if scanned is not None:
-            keep = partial(snapshot.save, root, scanned, context, loaded.problems, texts.digests)
-            if len(registry.claims) > snapshot.ANALYSED_UP_TO:  # kept now (see there)
-                keep(None)
-                keep = None
+            keep = snapshot.keeper(root, scanned, context, loaded.problems, texts.digests)
         result = Anchored(context, loaded.problems, duplicates.result, keep=keep)
         yield result
         result.keep_with(None)

@@ -14,7 +14,7 @@ registry is analysed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -106,11 +106,13 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     }
     mapped = tuple(redone.get(row.term.id, row) for row in site.rows)
 
-    # Sources' lists of claims: those the changed claims quote or quoted
-    changed_items = [a for a in ctx.anchored if a.claim.id in news]
+    # Sources' lists of claims: those the changed claims quote or quoted, listed again
     sources = {e.source for c in (*olds.values(), *news.values()) for e in c.evidence}
-    by_source = _by_source(site.by_source, sources, news, changed_items)
+    quoting = [a for a in ctx.anchored if a.evidence.source in sources]
+    by_source = {s: found for s, found in site.by_source.items() if s not in sources}
+    by_source = dict(sorted({**by_source, **claims_by_source(quoting)}.items()))
     ranges = _ranges(site, sources, by_source)
+    changed_items = [a for a in quoting if a.claim.id in news]
 
     # The changed claims' anchors, in place where each still has as many items
     anchors = _anchors(site, ctx, olds, changed_items)
@@ -143,29 +145,6 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
         alone=alone,
     )
     return Analysed(patched_site, versions, patched=True)
-
-
-def _by_source(
-    was: Mapping[str, tuple[SourceClaim, ...]],
-    sources: Iterable[str],
-    news: Mapping[str, Claim],
-    changed_items: Sequence[AnchoredEvidence],
-) -> dict[str, tuple[SourceClaim, ...]]:
-    """pages.claims_by_source, for the sources in `sources` made again from what they
-    listed of the other claims and the changed claims' items."""
-    fresh = claims_by_source(changed_items)
-    found = dict(was)
-    for source in sources:
-        entries = [e for e in was.get(source, ()) if e.claim.id not in news]
-        entries += fresh.get(source, ())
-        if entries:
-            entries.sort(key=lambda e: (e.items[0][2].start, e.claim.id))
-            found[source] = tuple(entries)
-        else:
-            found.pop(source, None)
-    if found.keys() != was.keys():
-        found = dict(sorted(found.items()))
-    return found
 
 
 def _ranges(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,6 +146,22 @@ def save(
         cache.save_beside(root, BASE, base)
     else:
         cache.save(root, BASE, *base())
+
+
+def keeper(
+    root: Path,
+    inputs: dict[str, StatKey],
+    context: Context,
+    problems: Iterable[Problem],
+    text_digests: Mapping[str, bytes],
+) -> Callable[[Analysed | None], None]:
+    """What keeps a registry loaded whole as the new base, with the site the build
+    analyses from it; above ANALYSED_UP_TO claims it is kept at once, without one."""
+    keep = partial(save, root, inputs, context, problems, text_digests)
+    if len(context.digests) > ANALYSED_UP_TO:
+        keep(None)
+        return lambda analysed: None
+    return keep
 
 
 def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
