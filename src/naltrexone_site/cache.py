@@ -141,6 +141,10 @@ class Parts:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
+        # The unpickler's memo refers to every object it made: letting go of it touched
+        # each of them (0.02 s of a one-claim rebuild at 10,000 claims), while they live on
+        if self._unpickler is not None:
+            held(self._unpickler)
         self._handle = self._unpickler = None
 
 
