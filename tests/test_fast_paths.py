@@ -18,6 +18,7 @@ from dataclasses import FrozenInstanceError
 from dataclasses import fields as fields_of
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import markupsafe
 import pytest
@@ -26,7 +27,7 @@ from conftest import BASE_CLAIMS, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from naltrexone_site import duplicates, markup, schema, yamlfast, yamlio
+from naltrexone_site import cache, duplicates, markup, schema, yamlfast, yamlio
 from naltrexone_site.analysis import (
     AnchoredEvidence,
     contradictions,
@@ -473,6 +474,59 @@ def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path) -> None
         assert duplicates.near_duplicates(statements, tmp_path) == duplicates.near_duplicates(
             statements
         )
+
+
+class Unscanned(dict[str, str]):
+    """Statements that may be looked up, but not compared one by one."""
+
+    def items(self) -> NoReturn:  # type: ignore[override]
+        raise AssertionError("every statement compared, though the step was known")
+
+
+def test_the_duplicate_search_one_step_on_equals_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told the state of the registry it was last made for and the claims changed since
+    (snapshot.Step), the search compares no other statement; kept as the whole search and
+    what changed in it since, loaded again for each step; and saved whole again now and
+    then (a small REWRITE_AFTER here), or after a step it cannot take (an unknown state)."""
+    monkeypatch.setattr(duplicates, "REWRITE_AFTER", 40)
+    rng = random.Random(7)
+    vocabulary = [f"word{n}" for n in range(50)] + ["naltrexone", "dose", "sleep", "pain"]
+
+    def statement() -> str:
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 9)))
+
+    statements = {f"claim-{n:03d}": statement() for n in range(250)}
+    for n in range(0, 250, 6):
+        statements[f"claim-{n:03d}"] = statements[f"claim-{(n + 1) % 250:03d}"] + " too"
+    state = b"0"
+    duplicates.near_duplicates(statements, tmp_path, state)
+    wholes = 0
+    for step in range(150):
+        before = statements.copy()
+        for _ in range(rng.choice([1, 1, 2, 4])):
+            key = rng.choice(sorted(statements))
+            roll = rng.random()
+            if roll < 0.45:
+                statements[key] = rng.choice(list(statements.values())) + rng.choice(["", " x"])
+            elif roll < 0.75:
+                statements[key] = statement()
+            elif roll < 0.85:
+                del statements[key]  # a claim made with stand-ins leaves the search
+            else:
+                statements[f"new-{step}"] = rng.choice(list(statements.values()))
+        changed = {
+            k for k in before.keys() | statements.keys() if before.get(k) != statements.get(k)
+        }
+        changed |= set(rng.sample(sorted(statements), 2))  # files changed, statements not
+        known = state if rng.random() > 0.1 else b"unknown"  # else compared one by one
+        state = str(step + 1).encode()
+        given = statements if known == b"unknown" else Unscanned(statements)
+        found = duplicates.near_duplicates(given, tmp_path, state, (known, changed))
+        assert found == duplicates.near_duplicates(statements), step
+        wholes += cache.load(tmp_path, duplicates.SINCE) is None
+    assert wholes >= 3  # saved whole again as the changes grew
 
 
 def test_duplicate_scores_are_token_sort_ratio() -> None:

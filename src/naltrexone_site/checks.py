@@ -6,13 +6,13 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .analysis import WEAK_GRADES, AnchoredEvidence, Coverage, worded_as_fact
 from .anchoring import BLOCK_BREAK, CLOSE_SCORE, SEARCHED_UP_TO, SourceText, normalize
-from .cache import Memo
+from .cache import Memo, stable
 from .duplicates import near_duplicates
 from .models import Claim, Registry, Source
 from .problems import Location, Problem, Severity, error, warning
@@ -24,6 +24,9 @@ from .schema import (
     unknown_value,
     within,
 )
+
+if TYPE_CHECKING:
+    from .snapshot import Step
 
 
 @dataclass(frozen=True)
@@ -40,24 +43,73 @@ class Context:
     flat: Mapping[str, tuple[int, ...]] | None = None  # claim path -> analysis.flat_evidence
 
 
+@dataclass(frozen=True)
+class Found:
+    """A check's problems, by the check and the claim file: what a check one step on from
+    its registry may keep (see `run_checks`)."""
+
+    ids: dict[str, tuple[Problem, ...]]  # check_ids', by claim path, where any
+    own: dict[str, tuple[Problem, ...]]  # each claim's own (see `own_problems`), likewise
+    overviews: tuple[Problem, ...]
+    rest: tuple[Problem, ...]  # the sources', the coverage's and the duplicate search's
+
+    def problems(self, registry: Registry) -> list[Problem]:
+        found = [
+            *chain.from_iterable(self.ids.values()),
+            *chain.from_iterable(self.own.values()),
+            *self.overviews,
+            *self.rest,
+        ]
+        return judged(found, registry)
+
+
+@dataclass(frozen=True)
+class Since:
+    """What the last check found, and the claim files changed since, where nothing else
+    did but what those files say (no claim has another id, and none is added or removed:
+    see snapshot.Step)."""
+
+    found: Found
+    changed: Collection[str]  # claim paths
+
+
 def run_checks(
     ctx: Context,
     memo: Memo | None = None,
     root: Path | None = None,
     duplicates: Callable[[], list[Problem]] | None = None,
-) -> list[Problem]:
-    """Every check. With a memo (cache.py), a claim's own problems are reused from
-    earlier builds while what they depend on is unchanged. `duplicates`: the duplicate
+    since: Since | None = None,
+) -> Found:
+    """Every check. With `since`, what depends only on claim ids and files unchanged
+    since is kept: the other claims' own problems and those of their ids, and the
+    overviews'. Else each claim's own problems are reused from earlier builds (the memo,
+    cache.py) while what they depend on is unchanged. `duplicates`: the duplicate
     search's problems, when it was started earlier (see `check_duplicates`)."""
-    found = [
-        *check_ids(ctx),
-        *check_claims(ctx, memo),
+    rest = (
         *check_sources(ctx),
-        *check_overviews(ctx),
         *check_coverage(ctx),
         *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
-    ]
-    return judged(found, ctx.registry)
+    )
+    own = own_problems(ctx, memo, since)
+    if since is None:
+        return Found(_by_path(check_ids(ctx)), own, tuple(check_overviews(ctx)), rest)
+    earlier, changed = since.found, set(since.changed)
+    ids = {path: found for path, found in earlier.ids.items() if path not in changed}
+    for claim in ctx.registry.claims:
+        if claim.path in changed and claim.path in earlier.ids:
+            # the same problems as before, where the claim's id is written now: each
+            # says only what ids and file names, unchanged, make of it
+            ids[claim.path] = tuple(
+                replace(p, location=claim.at(p.field)) for p in earlier.ids[claim.path]
+            )
+    return Found(ids, own, earlier.overviews, rest)
+
+
+def _by_path(problems: Iterable[Problem]) -> dict[str, tuple[Problem, ...]]:
+    found: dict[str, list[Problem]] = {}
+    for problem in problems:
+        found.setdefault(problem.location.path, []).append(problem)
+    return {path: tuple(group) for path, group in found.items()}
 
 
 def judged(problems: list[Problem], registry: Registry) -> list[Problem]:
@@ -85,12 +137,16 @@ def judged(problems: list[Problem], registry: Registry) -> list[Problem]:
 
 def check_ids(ctx: Context) -> Iterator[Problem]:
     first: dict[str, Claim] = {}
+    claims = ctx.registry.claims
+    stems = [file_stem(claim.path) for claim in claims]  # once each: this runs over every claim
     gives: dict[str, str | None] = dict.fromkeys(ctx.claim_files)  # None: unread
-    gives.update((file_stem(claim.path), claim.id) for claim in ctx.registry.claims)
+    pairs = list(zip(claims, stems, strict=True))
+    gives.update((stem, claim.id) for claim, stem in pairs)
     # The claim in the file its id names holds the id: a copy whose name sorts before it
     # ("a-copy.yaml") had the original told that its id was taken
-    for claim in sorted(ctx.registry.claims, key=lambda c: file_stem(c.path) != c.id):
-        stem = file_stem(claim.path)
+    named = [(claim, stem) for claim, stem in pairs if claim.id == stem]
+    misnamed = [(claim, stem) for claim, stem in pairs if claim.id != stem]
+    for claim, stem in chain(named, misnamed):
         if claim.id != stem:
             yield error(
                 claim.at("id"),
@@ -143,42 +199,78 @@ class _Known:
         )
 
 
-def check_claims(ctx: Context, memo: Memo | None = None) -> Iterator[Problem]:
-    """References, anchoring, relations and grades, claim by claim. A claim's problems
-    depend on its file, the taxonomy and sources (their bodies too, which with the file
-    decide its anchors), and (when it names other claims) the set of claim ids: with
-    those unchanged, they are reused from the memo."""
-    known = _Known.of(ctx)
-    items: dict[str, list[AnchoredEvidence]] = defaultdict(list)
-    for item in ctx.anchored:
-        items[item.claim.path].append(item)
+def check_claims(
+    ctx: Context, memo: Memo | None = None, since: Since | None = None
+) -> Iterator[Problem]:
+    """References, anchoring, relations and grades, claim by claim (see `own_problems`)."""
+    for found in own_problems(ctx, memo, since).values():
+        yield from found
+
+
+def own_problems(
+    ctx: Context, memo: Memo | None = None, since: Since | None = None
+) -> dict[str, tuple[Problem, ...]]:
+    """Each claim's own problems, by its path, where it has any. They depend on its file,
+    the taxonomy and sources (their bodies too, which with the file decide its anchors),
+    and (when it names other claims) the set of claim ids: with those unchanged, they are
+    reused from the last check (`since`: only the changed claims are checked), or else
+    from the memo."""
+    # one step on, made only if a claim is to be checked, with the changed claims' items
+    known = _Known.of(ctx) if since is None else None
+    items: dict[str, list[AnchoredEvidence]] | None = None  # by claim path, made if needed
+    changed = set(since.changed) if since is not None else None
+
+    def problems(claim: Claim) -> tuple[Problem, ...]:
+        nonlocal items, known
+        if known is None:
+            known = _Known.of(ctx)
+        if items is None:
+            items = defaultdict(list)
+            for item in ctx.anchored:
+                if changed is None or item.claim.path in changed:
+                    items[item.claim.path].append(item)
+        return (
+            *_references(claim, known),
+            *_anchoring(ctx, items.get(claim.path, [])),
+            *_relations(claim),
+            *_grades(claim, known.lookups),
+            *_claim_links(claim, known.claim_ids),
+        )
+
+    found: dict[str, tuple[Problem, ...]] = {}
+    if since is not None and changed is not None:
+        found = {path: kept for path, kept in since.found.own.items() if path not in changed}
+        for claim in ctx.registry.claims:
+            if claim.path in changed:
+                found[claim.path] = problems(claim)
+        return {path: kept for path, kept in found.items() if kept}
+    if memo is None:
+        for claim in ctx.registry.claims:
+            found[claim.path] = problems(claim)
+        return {path: kept for path, kept in found.items() if kept}
     base = _digest(
         repr(ctx.registry.taxonomy),
         # a source's body apart: its repr would copy and escape the whole article
         *(part for s in ctx.registry.sources for part in (repr(replace(s, body="")), s.body)),
         *sorted(ctx.source_files),
     )
-    ids = _digest(*sorted(known.claim_ids))
+    assert known is not None
+    ids = _digest(stable(tuple(sorted(known.claim_ids))))  # marshal's, in C: a part each was 9 ms
+    digests, lookup = ctx.digests, memo.lookup
     for claim in ctx.registry.claims:
-        found = items.get(claim.path, [])
-
-        def problems(
-            claim: Claim = claim, found: list[AnchoredEvidence] = found
-        ) -> tuple[Problem, ...]:
-            return (
-                *_references(claim, known),
-                *_anchoring(ctx, found),
-                *_relations(claim),
-                *_grades(claim, known.lookups),
-                *_claim_links(claim, known.claim_ids),
-            )
-
-        digest = ctx.digests.get(claim.path)
-        if memo is None or digest is None:
-            yield from problems()
+        digest = digests.get(claim.path)
+        if digest is None:
+            found[claim.path] = problems(claim)
             continue
         names = ids if claim.contradicts or claim.related or _links_claims(claim) else b""
-        yield from memo.get(claim.path, (digest, base, names), problems)
+        depends = (digest, base, names)
+        hit = lookup(claim.path, depends)
+        if hit is None:
+            found[claim.path] = problems(claim)
+            memo.put(claim.path, depends, found[claim.path])
+        else:
+            found[claim.path] = hit[0]
+    return {path: kept for path, kept in found.items() if kept}
 
 
 def _links_claims(claim: Claim) -> bool:
@@ -414,14 +506,26 @@ def _grades(claim: Claim, lookups: Mapping[str, Mapping[str, Any]]) -> Iterator[
         )
 
 
-def check_duplicates(claims: Iterable[Claim], root: Path | None = None) -> Iterator[Problem]:
+def check_duplicates(
+    claims: Iterable[Claim],
+    root: Path | None = None,
+    state: bytes = b"",
+    step: Step | None = None,
+) -> Iterator[Problem]:
     """Near-duplicate statements (see duplicates.py); with `root`, the last search is
-    updated rather than done again. It needs the claims only: the costliest check, it
-    can run beside anchoring and the other checks (`parallel.Beside`). A claim made with
-    stand-ins takes no part: its statement or id may be one (see `judged`)."""
-    claims = sorted((c for c in claims if not c.stood_in), key=lambda c: c.id)
-    keyed = {f"{c.id}\x00{c.path}": c for c in claims}  # in id order; unique even if ids are not
-    found = near_duplicates({key: c.statement for key, c in keyed.items()}, root)
+    updated rather than done again: one `step` from the registry it was of (`state` names
+    this one), for the claims whose files changed only. It needs the claims only: the
+    costliest check, it can run beside anchoring and the other checks (`parallel.Beside`).
+    A claim made with stand-ins takes no part: its statement or id may be one (see
+    `judged`)."""
+    claims = list(claims)
+    # unique even if ids are not; in id order, as the search gives its pairs
+    keyed = {f"{c.id}\x00{c.path}": c for c in claims if not c.stood_in}
+    since = None
+    if step is not None and not step.ids_moved:
+        since = (step.before, {f"{c.id}\x00{c.path}" for c in claims if c.path in step.changed})
+    statements = {key: c.statement for key, c in keyed.items()}
+    found = near_duplicates(statements, root, state, since)
     for a, b, score in found:
         first, second = keyed[a], keyed[b]
         if second.id in first.contradicts or first.id in second.contradicts:

@@ -81,6 +81,19 @@ class Changes:
     inputs: dict[str, StatKey] = field(default_factory=dict)  # where the stat differs
     entries: dict[str, Entry] = field(default_factory=dict)  # where the bytes differ
     coverage: dict[str, Coverage] = field(default_factory=dict)  # sources' worked out again
+    state: bytes = b""  # names the registry as these changes leave it ("": as the base is)
+
+
+@dataclass(frozen=True)
+class Step:
+    """From the registry as the last build or check left it to this one: what kept
+    results of that run (the checks', pipeline.run_all_checks) are to be redone for. Each
+    state of the kept registry is named (the base's stamp, or its changes' `state`)."""
+
+    before: bytes  # the state the last run left
+    after: bytes  # this one's
+    changed: frozenset[str]  # claim files whose bytes changed since
+    ids_moved: bool  # a changed file's claim has another id, or none, or has one again
 
 
 @dataclass(frozen=True)
@@ -96,11 +109,13 @@ class Earlier:
 @dataclass(frozen=True)
 class Kept:
     """The registry patched: what a full load gives, the earlier analysis with the claims
-    changed since, and what keeps the build's analysis for the next (see `patched`)."""
+    changed since, the step from the last run's registry, and what keeps the build's
+    analysis for the next (see `patched`)."""
 
     context: Context
     problems: list[Problem]  # loading's
     earlier: Earlier
+    step: Step
     keep: Callable[[Analysed | None], None]
 
 
@@ -110,11 +125,12 @@ def save(
     context: Context,
     problems: Iterable[Problem],
     text_digests: Mapping[str, bytes],
+    stamp: bytes,
     analysed: Analysed | None = None,
 ) -> None:
-    """Keep `context`, and the site analysed from it if any, as the new base: made and
-    written by a child process when large (see cache.written: the build waits for it
-    before it returns)."""
+    """Keep `context`, and the site analysed from it if any, as the new base named
+    `stamp`: made and written by a child process when large (see cache.written: the build
+    waits for it before it returns)."""
 
     def base() -> tuple[Base, Analysed | None]:
         claims: dict[str, Claim | None] = dict.fromkeys(sorted(context.digests))
@@ -127,7 +143,7 @@ def save(
         for problem in problems:
             by_file.setdefault(problem.location.path, []).append(problem)
         kept = Base(
-            os.urandom(8),
+            stamp,
             inputs,
             replace(context, registry=replace(context.registry, claims=()), anchored=()),
             claims,
@@ -154,10 +170,12 @@ def keeper(
     context: Context,
     problems: Iterable[Problem],
     text_digests: Mapping[str, bytes],
+    stamp: bytes,
 ) -> Callable[[Analysed | None], None]:
-    """What keeps a registry loaded whole as the new base, with the site the build
-    analyses from it; above ANALYSED_UP_TO claims it is kept at once, without one."""
-    keep = partial(save, root, inputs, context, problems, text_digests)
+    """What keeps a registry loaded whole as the new base named `stamp`, with the site
+    the build analyses from it; above ANALYSED_UP_TO claims it is kept at once, without
+    one."""
+    keep = partial(save, root, inputs, context, problems, text_digests, stamp)
     if len(context.digests) > ANALYSED_UP_TO:
         keep(None)
         return lambda analysed: None
@@ -189,6 +207,9 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     old = {path: _entry(base, path) for path in changes.entries}
     for path, entry in changes.entries.items():
         _apply(base, path, entry)
+    before = changes.state or base.stamp
+    reread: set[str] = set()  # claim files whose bytes changed since the last run
+    ids_moved = False
     touched: set[str] = set()  # sources whose quoted spans may have changed
     for path in changed:
         # parsed unless the bytes are those the base or the changes read
@@ -200,8 +221,10 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         read, parse = done
         if parse is None:
             continue
-        before = base.claims[path]
+        then = base.claims[path]
         claim, found = parse
+        reread.add(path)
+        ids_moved |= (then.id if then else None) != (claim.id if claim else None)
         items: tuple[AnchoredEvidence, ...] = ()
         flat: tuple[int, ...] = ()
         if claim is not None:
@@ -211,7 +234,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         old.setdefault(path, _entry(base, path))
         changes.entries[path] = entry
         _apply(base, path, entry)
-        touched.update(e.source for c in (before, claim) if c is not None for e in c.evidence)
+        touched.update(e.source for c in (then, claim) if c is not None for e in c.evidence)
     for text in ctx.texts.values():
         text.drop_index()  # see pipeline.anchor_project
     for path, entry in list(changes.entries.items()):
@@ -230,7 +253,9 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     context = replace(ctx, registry=registry, anchored=anchored, coverage=covered)
     problems = list(chain.from_iterable(base.problems.values()))
     if changed:
+        changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
+    step = Step(before, changes.state or base.stamp, frozenset(reread), ids_moved)
     swapped = tuple((old[path][1], entry[1]) for path, entry in changes.entries.items())
 
     def analysed() -> Analysed | None:
@@ -248,9 +273,10 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         # (there was no analysis kept to patch, or it could not be patched), if kept
         whole = analysed is not None and not analysed.patched
         if len(changes.inputs) > MOST or (whole and len(base.claims) <= ANALYSED_UP_TO):
-            save(root, scanned, context, problems, base.text_digests, analysed)
+            # named as this state is: what this run keeps of it holds for the new base
+            save(root, scanned, context, problems, base.text_digests, step.after, analysed)
 
-    return Kept(context, problems, earlier, keep)
+    return Kept(context, problems, earlier, step, keep)
 
 
 def _entry(base: Base, path: str) -> Entry:
