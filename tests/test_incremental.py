@@ -34,6 +34,7 @@ from naltrexone_site import (
     render,
 )
 from naltrexone_site.builder import Outcome, build
+from naltrexone_site.downloads import Downloads
 from naltrexone_site.stages import Stages
 
 sys_path_bench = REPO / "bench"
@@ -973,7 +974,7 @@ def test_the_downloads_start_in_a_child_before_the_pages_are_listed(
         alone = cold_build(root, tmp_path, monkeypatch)
     monkeypatch.setattr(jobs, "FORK_COST", 1)
     events: list[object] = []
-    pages, start, files = render.Renderer.pages, jobs.Ahead.start, jobs._Downloads.files
+    pages, start, files = render.Renderer.pages, jobs.Ahead.start, Downloads.files
 
     def listed(self: render.Renderer) -> render.Pages:
         events.append("pages listed")
@@ -989,7 +990,7 @@ def test_the_downloads_start_in_a_child_before_the_pages_are_listed(
 
     monkeypatch.setattr(render.Renderer, "pages", listed)
     monkeypatch.setattr(jobs.Ahead, "start", started)
-    monkeypatch.setattr(jobs._Downloads, "files", made)
+    monkeypatch.setattr(Downloads, "files", made)
     assert cold_build(root, tmp_path, monkeypatch) == alone
     downloads = ("claims.json", "claims.csv", "search-index.js")
     assert events == [downloads, "pages listed"]
@@ -1018,7 +1019,7 @@ def test_downloads_a_child_failed_to_finish_are_made_again_here(
     root = make_site()
     expected = cold_build(root, tmp_path, monkeypatch)
     monkeypatch.setattr(jobs, "FORK_COST", 1)
-    here, files = os.getpid(), jobs._Downloads.files
+    here, files = os.getpid(), Downloads.files
 
     def failing(self: Any) -> Any:
         for n, made in enumerate(files(self)):
@@ -1026,7 +1027,7 @@ def test_downloads_a_child_failed_to_finish_are_made_again_here(
                 raise RuntimeError("the child fails after writing claims.json")
             yield made
 
-    monkeypatch.setattr(jobs._Downloads, "files", failing)
+    monkeypatch.setattr(Downloads, "files", failing)
     assert cold_build(root, tmp_path, monkeypatch) == expected
 
 

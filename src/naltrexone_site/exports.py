@@ -8,7 +8,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .analysis import supporting_kinds
 from .markup import plain
@@ -168,15 +168,34 @@ def encoded_rows(site: Site, claim: Claim, index: SearchCodes) -> Encoded:
     return line.encode(), row.encode(), entry.encode()
 
 
-def downloads(site: Site, rows: Sequence[Encoded]) -> Iterator[tuple[str, Iterator[bytes]]]:
+class Frame(NamedTuple):
+    """What a download file holds around its rows, and between two of them."""
+
+    path: str
+    head: bytes
+    separator: bytes
+    tail: bytes
+
+
+def frames(site: Site) -> tuple[Frame, Frame, Frame]:
     """claims.json (a JSON array, one claim per line), claims.csv (one row per claim; lists
-    joined with '; ', the evidence items as a JSON array) and the search index, from every
-    claim's rows in id order; each file in pieces of a few thousand rows, made as they
-    are written (at 100,000 claims a file joined whole would be 100 MB more in memory)."""
-    yield "claims.json", _joined(b"[\n", [r[0] for r in rows], b",\n", b"\n]\n")
-    yield "claims.csv", _joined(_CSV_HEADER.encode(), [r[1] for r in rows], b"", b"")
+    joined with '; ', the evidence items as a JSON array) and the search index: in the
+    order of a claim's rows (`Encoded`)."""
     head, tail = _search_index_frame(site)
-    yield "search-index.js", _joined(head.encode(), [r[2] for r in rows], b",", tail.encode())
+    return (
+        Frame("claims.json", b"[\n", b",\n", b"\n]\n"),
+        Frame("claims.csv", _CSV_HEADER.encode(), b"", b""),
+        Frame("search-index.js", head.encode(), b",", tail.encode()),
+    )
+
+
+def downloads(site: Site, rows: Sequence[Encoded]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """The download files (see `frames`), from every claim's rows in id order; each file
+    in pieces of a few thousand rows, made as they are written (at 100,000 claims a file
+    joined whole would be 100 MB more in memory)."""
+    for n, frame in enumerate(frames(site)):
+        items = [r[n] for r in rows]
+        yield frame.path, _joined(frame.head, items, frame.separator, frame.tail)
 
 
 def _joined(

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import cache, exports, parallel, render, sitepatch
 from .checks import Context
+from .downloads import PATHS, Downloads
 from .history import claim_history
 from .inputs import SCHEMAS, TEMPLATES
-from .output import Content, Staging, check_paths
+from .output import Content, Spliced, Staging, check_paths
 from .pagekeys import Keys, build_key, claim_versions, digest
 from .pages import Site, analyse
 from .render import CLAIM_TEMPLATE, Renderer, Spec, claim_path, claim_spec
@@ -82,12 +83,14 @@ def plan(
     site, versions = analysed.site, analysed.versions
     if build is None:
         build = build_key(cache.code_fingerprint(), root / TEMPLATES, site)
-    downloads = _Downloads(root, site, versions, build).job()
+    old = valid_keys(ahead.old, ahead.old_build, build) if ahead is not None else {}
+    current = (ahead.out, old) if ahead is not None and old else None  # a site built there
+    made = Downloads(root, site, versions, build, current)
+    downloads = Job(PATHS, made.key, made.cost, made.files, alone=True)
     if ahead is not None:
         ahead.start(downloads, build)
     renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
     keys = Keys(versions, site.marks)
-    old = valid_keys(ahead.old, ahead.old_build, build) if ahead is not None else {}
     listed, jobs = _jobs(root, site, renderer, keys, downloads, old)
     keys.forget()  # the build runs without the cycle collector: let go of the memo now
     files = dict(listed)
@@ -178,41 +181,6 @@ def _constant(path: str, data: bytes) -> Callable[[], Iterator[tuple[str, Conten
     return lambda: iter(((path, data),))
 
 
-class _Downloads:
-    """claims.json, claims.csv and the search index, from per-claim rows kept in the cache
-    (a claim's rows are made again only when its version or the build key changed: a row
-    holds the claim's address and the positions of its terms in the taxonomy). Whichever
-    process makes these files saves the rows."""
-
-    PATHS = ("claims.json", "claims.csv", "search-index.js")
-
-    def __init__(self, root: Path, site: Site, versions: Mapping[str, bytes], build: bytes) -> None:
-        self.root = root
-        self.site = site
-        self.versions = versions
-        self.build = build
-
-    def job(self) -> Job:
-        """They hold every claim: one job, so one process reads or makes the rows."""
-        key = digest(*(self.versions[c] for c in self.site.claims))
-        return Job(self.PATHS, key, 3 * len(self.site.claims), self.files, alone=True)
-
-    def files(self) -> Iterator[tuple[str, Content]]:
-        codes = exports.SearchCodes.of(self.site)
-        cached = cache.load_shards(self.root, "downloads")
-        fresh: dict[str, tuple[bytes, exports.Encoded]] = {}
-        build = self.build
-        for claim in self.site.claims.values():
-            version = self.versions[claim.id] + build
-            kept = cached.get(claim.id)
-            if kept is None or kept[0] != version:
-                kept = (version, exports.encoded_rows(self.site, claim, codes))
-            fresh[claim.id] = kept
-        cache.save_shards(self.root, "downloads", fresh, cached)
-        del cached
-        yield from exports.downloads(self.site, [r for _, r in fresh.values()])
-
-
 def valid_keys(
     old: Mapping[str, bytes] | None, old_build: bytes | None, build: bytes
 ) -> Mapping[str, bytes]:
@@ -228,8 +196,9 @@ def stale(job: Job, old: Mapping[str, bytes]) -> bool:
 
 class Ahead:
     """The downloads, made in a child process from the moment the analysis is done while
-    this one lists the pages and renders them: after a one-claim edit the downloads take
-    as long as the pages (0.1 s at 10,000 claims), and they used to start only after them.
+    this one lists the pages and renders them, when made whole (0.1 s at 10,000 claims,
+    as long as the pages; they used to start only after them). Spliced after a few edits
+    (downloads.py), they cost less than the fork: they are made here, with the pages.
     The child writes into a staging folder it makes, which the build then uses; leaving
     the block stops the child if nobody waited for it, and removes that folder."""
 
@@ -317,6 +286,10 @@ def _produce_share(jobs: Sequence[Job], staging: Staging, compare: bool) -> list
     batch: dict[str, bytes] = {}
     for job in jobs:
         for path, data in job.make():
+            if isinstance(data, Spliced):  # made only where it differs (see downloads.py)
+                staging.write({path: data})
+                written.append(path)
+                continue
             if not isinstance(data, bytes):  # a large file in pieces: written as they come
                 if compare:
                     data = list(data)  # read once, to compare and maybe write

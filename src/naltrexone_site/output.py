@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import array
 import contextlib
+import errno
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .inputs import BUILT_FROM, files_under
@@ -57,9 +59,52 @@ def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
+
 # A file's bytes, whole or as pieces to write one after another (maybe made as they are
 # written): a download of 100,000 claims (100 MB) is never held in memory whole.
-Content = bytes | Iterable[bytes]
+@dataclass(frozen=True)
+class Spliced:
+    """A file made of new bytes and of spans (offset, length) of another: the current
+    site's version of it, copied in the kernel (os.copy_file_range), never read in here."""
+
+    source: Path
+    pieces: tuple[bytes | tuple[int, int], ...]
+
+    def write(self, fd: int) -> None:
+        with self.source.open("rb") as handle:
+            source = handle.fileno()
+            for piece in self.pieces:
+                if isinstance(piece, bytes):
+                    _write_all(fd, piece)
+                else:
+                    _copy(source, fd, *piece)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    written = os.write(fd, data) if data else 0
+    while written < len(data):
+        written += os.write(fd, data[written:])
+
+
+def _copy(source: int, fd: int, offset: int, length: int) -> None:
+    """`length` bytes of `source` from `offset`, at `fd`'s position."""
+    copy_range = getattr(os, "copy_file_range", None)
+    while length > 0:
+        try:
+            if copy_range is None:
+                raise OSError(errno.ENOSYS, "no copy_file_range")
+            done = copy_range(source, fd, length, offset)
+        except OSError as exc:  # not here (another system, or file system): read and write
+            if exc.errno not in (errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            done = len(data := os.pread(source, min(length, 1 << 20), offset))
+            _write_all(fd, data)
+        if done == 0:
+            raise OSError(errno.EIO, "the file to copy from is shorter than its layout")
+        offset, length = offset + done, length - done
+
+
+Content = bytes | Iterable[bytes] | Spliced
 
 
 def write_tree(folder: Path, files: Mapping[str, Content]) -> None:
@@ -86,10 +131,11 @@ def write_tree(folder: Path, files: Mapping[str, Content]) -> None:
                 raise OSError(exc.errno, exc.strerror, os.path.join(base, path)) from None
             try:
                 content = files[path]
-                for data in (content,) if isinstance(content, bytes) else content:
-                    written = os.write(fd, data) if data else 0
-                    while written < len(data):
-                        written += os.write(fd, data[written:])
+                if isinstance(content, Spliced):
+                    content.write(fd)
+                else:
+                    for data in (content,) if isinstance(content, bytes) else content:
+                        _write_all(fd, data)
             finally:
                 os.close(fd)
     finally:

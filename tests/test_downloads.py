@@ -1,0 +1,156 @@
+"""The download files spliced (downloads.py): after an edit, claims.json, claims.csv and
+the search index are the current files with the changed claims' rows put in, byte for
+byte what making them whole gives; where the current files are not those the layout
+describes, or the claims are others, they are made whole."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import MakeSite, claim_yaml, rewrite
+
+from naltrexone_site import downloads
+from naltrexone_site.builder import build
+from naltrexone_site.downloads import Downloads
+
+PATHS = downloads.PATHS
+
+
+def built(root: Path, out: Path) -> None:
+    outcome = build(root, out)
+    assert outcome.built, [str(p) for p in outcome.checked.problems if p.severity.value == "error"]
+
+
+def made_whole(root: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The download files of a build without any cache or earlier site."""
+    with monkeypatch.context() as m:
+        m.setenv("NALTREXONE_SITE_CACHE", "0")
+        out = tmp / f"whole-{len(list(tmp.glob('whole-*')))}"
+        built(root, out)
+    return {path: (out / path).read_bytes() for path in PATHS}
+
+
+@pytest.fixture
+def spliced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the files each build spliced (rather than made whole)."""
+    found: list[str] = []
+    splice = Downloads._spliced
+
+    def recorded(self: Downloads, *args: object) -> object:
+        for path, content in splice(self, *args):  # type: ignore[arg-type]
+            found.append(path)
+            yield path, content
+
+    monkeypatch.setattr(Downloads, "_spliced", recorded)
+    return found
+
+
+def _statement(root: Path) -> None:
+    rewrite(root / "claims/sleep-better.yaml", "sleeping better", "sleeping longer")
+
+
+def _first_and_last(root: Path) -> None:  # the first row and the last: no span before, after
+    rewrite(root / "claims/blocks-receptors.yaml", 'brain."\nkind', 'brain, it says."\nkind')
+    rewrite(root / "claims/std-dopamine-down.yaml", "lower dopamine", "reduce dopamine")
+
+
+def _next_to_last(root: Path) -> None:  # the separator after it, before the last row
+    rewrite(root / "claims/standard-stops-high.yaml", 'high."\nkind', 'high at all."\nkind')
+
+
+def _stance(root: Path) -> None:  # the marks change: corroboration, rows of both claims
+    rewrite(root / "claims/sleep-better.yaml", "stance: supports", "stance: qualifies")
+
+
+def _comment(root: Path) -> None:  # a new version, the same rows: no file written
+    path = root / "claims/fibro-pain.yaml"
+    path.write_text("# reviewed again\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+Edit = Callable[[Path], None]
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ([_statement], list(PATHS)),
+        ([_first_and_last], list(PATHS)),
+        ([_stance], list(PATHS)),
+        ([_comment], []),
+        ([_next_to_last], list(PATHS)),
+        ([_statement, _stance, _first_and_last], list(PATHS) * 3),
+    ],
+    ids=["statement", "first-and-last", "stance", "comment", "next-to-last", "three-builds"],
+)
+def test_spliced_downloads_are_the_files_made_whole(
+    edits: list[Edit],
+    expected: list[str],
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spliced: list[str],
+) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    built(root, out)
+    for edit in edits:
+        edit(root)
+        built(root, out)
+        assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+    assert spliced == expected
+
+
+def test_without_copy_file_range_the_spans_are_read_and_written(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
+) -> None:
+    """Another system, or a file system the kernel cannot copy within: the same bytes."""
+    root = make_site()
+    out = tmp_path / "site"
+    built(root, out)
+
+    def refused(*args: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refused)
+    _statement(root)
+    built(root, out)
+    assert spliced == list(PATHS)
+    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+
+
+def test_files_that_are_not_the_layouts_are_made_whole(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
+) -> None:
+    """A download file of another size than the layout says (changed by someone else), a
+    claim added (the rows are others), a lost layout: made whole, and spliced again at
+    the next edit."""
+    root = make_site()
+    out = tmp_path / "site"
+    built(root, out)
+    with (out / "claims.csv").open("ab") as handle:
+        handle.write(b"x\n")
+    _statement(root)
+    built(root, out)
+    assert spliced == []
+    added = claim_yaml(
+        "sleep-later", "Some users report sleeping later.", quote="Some users report better sleep."
+    )
+    (root / "claims/sleep-later.yaml").write_text(added, encoding="utf-8")
+    built(root, out)
+    assert spliced == []
+    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+    _stance(root)
+    built(root, out)
+    assert spliced == list(PATHS)
+    folder = downloads.cache.cache_dir(root)
+    assert folder is not None
+    for path in folder.glob(f"{downloads.LAYOUT}-*.pickle"):
+        path.unlink()
+    _comment(root)
+    built(root, out)
+    assert spliced == list(PATHS)  # not again: made whole
+    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
