@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import MakeSite, claim_yaml, rewrite
+from hypothesis import given
+from hypothesis import strategies as st
 
-from naltrexone_site import downloads
+from naltrexone_site import downloads, exports
 from naltrexone_site.builder import build
 from naltrexone_site.downloads import Downloads
 
@@ -154,3 +156,28 @@ def test_files_that_are_not_the_layouts_are_made_whole(
     built(root, out)
     assert spliced == list(PATHS)  # not again: made whole
     assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+
+
+@given(st.data())
+def test_differing_items_are_found_block_by_block(data: st.DataObject) -> None:
+    size = data.draw(st.integers(1, 4))
+    count = data.draw(st.integers(0, 700))
+    old = data.draw(st.binary(min_size=size * count, max_size=size * count))
+    now = bytearray(old)
+    for i in data.draw(st.lists(st.integers(0, max(count - 1, 0)), max_size=6)) if count else ():
+        now[i * size] = (now[i * size] + 1) % 256
+    expected = [
+        i for i in range(count) if old[i * size : (i + 1) * size] != now[i * size : (i + 1) * size]
+    ]
+    block = data.draw(st.integers(1, 300))
+    assert downloads._differing(old, bytes(now), size, block) == expected
+
+
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=40), st.data())
+def test_row_starts_are_the_lengths_summed(lengths: list[int], data: st.DataObject) -> None:
+    frame = exports.Frame("f", b"head", b",\n", b"tail")
+    wanted = sorted(data.draw(st.sets(st.integers(0, len(lengths)))))
+    every = [len(frame.head)]
+    for n in lengths:
+        every.append(every[-1] + n + len(frame.separator))
+    assert downloads._starts(frame, lengths, wanted) == {i: every[i] for i in wanted}

@@ -16,7 +16,6 @@ import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
 
 from . import cache, exports
@@ -104,11 +103,10 @@ class Downloads:
             or any(keys.get(path) != layout.key for path in PATHS)
         ):
             return None
-        size = len(self.rows[0])
-        old = layout.versions
-        if len(old) != size * len(self.rows):
+        old, now = layout.versions, b"".join(self.rows)
+        if len(old) != len(now):
             return None  # other claims: the rows are others
-        changed = [i for i, row in enumerate(self.rows) if old[i * size : (i + 1) * size] != row]
+        changed = _differing(old, now, len(self.rows[0]))
         if len(changed) > SPLICE_UP_TO * len(self.rows):
             return None
         for frame, lengths in zip(exports.frames(self.site), layout.lengths, strict=True):
@@ -127,10 +125,10 @@ class Downloads:
         claims = list(self.site.claims.values())
         new = {i: exports.encoded_rows(self.site, claims[i], codes) for i in changed}
         lengths = tuple(array("I", found) for found in layout.lengths)
+        count = len(claims)
+        wanted = sorted({0, count, *changed, *(i + 1 for i in changed)})  # see _pieces
         for n, frame in enumerate(exports.frames(self.site)):
-            starts = list(
-                accumulate((k + len(frame.separator) for k in lengths[n]), initial=len(frame.head))
-            )
+            starts = _starts(frame, lengths[n], wanted)
             rows = {i: new[i][n] for i in changed}
             source = out / frame.path
             if all(_read(source, starts[i], lengths[n][i]) == row for i, row in rows.items()):
@@ -145,8 +143,35 @@ class Downloads:
         cache.save(self.root, LAYOUT, layout)
 
 
+def _differing(old: bytes, now: bytes, size: int, block: int = 256) -> list[int]:
+    """The indices of the `size`-byte items that differ, a block of them at a time."""
+    found = []
+    step = size * block
+    for at in range(0, len(now), step):
+        if old[at : at + step] != now[at : at + step]:
+            end = min(at + step, len(now))
+            found += [
+                i // size for i in range(at, end, size) if old[i : i + size] != now[i : i + size]
+            ]
+    return found
+
+
+def _starts(frame: exports.Frame, lengths: Sequence[int], wanted: Sequence[int]) -> dict[int, int]:
+    """Where row i starts, for each i in `wanted` (sorted; i may be the count of rows: where
+    the row after the last would start): the lengths summed in C, not one by one."""
+    found, at, last = {}, len(frame.head), 0
+    for i in wanted:
+        at += sum(lengths[last:i]) + (i - last) * len(frame.separator)
+        found[i] = at
+        last = i
+    return found
+
+
 def _pieces(
-    frame: exports.Frame, starts: Sequence[int], lengths: Sequence[int], rows: Mapping[int, bytes]
+    frame: exports.Frame,
+    starts: Mapping[int, int],
+    lengths: Sequence[int],
+    rows: Mapping[int, bytes],
 ) -> tuple[bytes | tuple[int, int], ...]:
     """The file with `rows` in place of those at their index: new bytes, and the spans
     (offset, length) of the current file between them. Row i starts at starts[i] and is
