@@ -94,6 +94,15 @@ def folder(root: Path, name: str) -> Path | None:
     return base / name
 
 
+def stored_size(root: Path, name: str) -> int | None:
+    """The size in bytes of what is stored under `name` by the same code, or None."""
+    folder = cache_dir(root)
+    try:
+        return (folder / f"{name}-{code_fingerprint()}.pickle").stat().st_size if folder else None
+    except OSError:
+        return None
+
+
 def load(root: Path, name: str) -> Any:
     """The object stored under `name` by the same code, or None."""
     first, rest = load_parts(root, name)
