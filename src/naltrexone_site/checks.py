@@ -519,7 +519,7 @@ def check_duplicates(
     A claim made with stand-ins takes no part: its statement or id may be one (see
     `judged`)."""
     claims = list(claims)
-    # unique even if ids are not; in id order, as the search gives its pairs
+    # unique even if ids are not; the search gives each pair in the order of these keys
     keyed = {f"{c.id}\x00{c.path}": c for c in claims if not c.stood_in}
     since = None
     if step is not None and not step.ids_moved:

@@ -60,8 +60,6 @@ def collect(files: Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-# A file's bytes, whole or as pieces to write one after another (maybe made as they are
-# written): a download of 100,000 claims (100 MB) is never held in memory whole.
 @dataclass(frozen=True)
 class Spliced:
     """A file made of new bytes and of spans (offset, length) of another: the current
@@ -104,6 +102,9 @@ def _copy(source: int, fd: int, offset: int, length: int) -> None:
         offset, length = offset + done, length - done
 
 
+# A file's bytes, whole or as pieces to write one after another (maybe made as they are
+# written: a download of 100,000 claims, 100 MB, is never held in memory whole), or
+# spliced from the current site's version of it
 Content = bytes | Iterable[bytes] | Spliced
 
 
