@@ -94,11 +94,16 @@ def folder(root: Path, name: str) -> Path | None:
     return base / name
 
 
+def _entry(folder: Path, name: str) -> Path:
+    """Where the entry `name` of this code is kept (any code change, another name)."""
+    return folder / f"{name}-{code_fingerprint()}.pickle"
+
+
 def stored_size(root: Path, name: str) -> int | None:
     """The size in bytes of what is stored under `name` by the same code, or None."""
     folder = cache_dir(root)
     try:
-        return (folder / f"{name}-{code_fingerprint()}.pickle").stat().st_size if folder else None
+        return _entry(folder, name).stat().st_size if folder else None
     except OSError:
         return None
 
@@ -117,7 +122,7 @@ def load_parts(root: Path, name: str) -> tuple[Any, Parts]:
     folder = cache_dir(root)
     if folder is None:
         return None, Parts(None)
-    path = folder / f"{name}-{code_fingerprint()}.pickle"
+    path = _entry(folder, name)
     try:
         if path.stat().st_uid != os.getuid():
             return None, Parts(None)  # only ever unpickle what this user wrote
@@ -177,7 +182,7 @@ def save(root: Path, name: str, value: Any, *more: Any) -> None:
             pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
             for piece in (value, *more):
                 pickler.dump(piece)
-        os.replace(part, folder / f"{name}-{code_fingerprint()}.pickle")
+        os.replace(part, _entry(folder, name))
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(part)
@@ -320,15 +325,6 @@ class Memo:
         self.name = name
         self.cached: dict[str, Any] = load_shards(root, name)
         self.fresh: dict[str, Any] = {}
-
-    def get(self, key: str, depends: Any, compute: Callable[[], T]) -> T:
-        hit = self.lookup(key, depends)
-        if hit is not None:
-            value: T = hit[0]
-            return value
-        value = compute()
-        self.put(key, depends, value)
-        return value
 
     def lookup(self, key: str, depends: Any) -> tuple[Any] | None:
         """(value,) when the memo holds one for these dependencies, else None."""

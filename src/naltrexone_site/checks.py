@@ -199,14 +199,6 @@ class _Known:
         )
 
 
-def check_claims(
-    ctx: Context, memo: Memo | None = None, since: Since | None = None
-) -> Iterator[Problem]:
-    """References, anchoring, relations and grades, claim by claim (see `own_problems`)."""
-    for found in own_problems(ctx, memo, since).values():
-        yield from found
-
-
 def own_problems(
     ctx: Context, memo: Memo | None = None, since: Since | None = None
 ) -> dict[str, tuple[Problem, ...]]:
@@ -237,25 +229,31 @@ def own_problems(
             *_claim_links(claim, known.claim_ids),
         )
 
-    found: dict[str, tuple[Problem, ...]] = {}
     if since is not None and changed is not None:
         found = {path: kept for path, kept in since.found.own.items() if path not in changed}
-        for claim in ctx.registry.claims:
-            if claim.path in changed:
-                found[claim.path] = problems(claim)
-        return {path: kept for path, kept in found.items() if kept}
-    if memo is None:
-        for claim in ctx.registry.claims:
-            found[claim.path] = problems(claim)
-        return {path: kept for path, kept in found.items() if kept}
+        found.update((c.path, problems(c)) for c in ctx.registry.claims if c.path in changed)
+    elif memo is None:
+        found = {claim.path: problems(claim) for claim in ctx.registry.claims}
+    else:
+        found = _remembered(ctx, memo, known or _Known.of(ctx), problems)
+    return {path: kept for path, kept in found.items() if kept}
+
+
+def _remembered(
+    ctx: Context,
+    memo: Memo,
+    known: _Known,
+    problems: Callable[[Claim], tuple[Problem, ...]],
+) -> dict[str, tuple[Problem, ...]]:
+    """Each claim's own problems, from the memo while what they depend on is unchanged."""
     base = _digest(
         repr(ctx.registry.taxonomy),
         # a source's body apart: its repr would copy and escape the whole article
         *(part for s in ctx.registry.sources for part in (repr(replace(s, body="")), s.body)),
         *sorted(ctx.source_files),
     )
-    assert known is not None
     ids = _digest(stable(tuple(sorted(known.claim_ids))))  # marshal's, in C: a part each was 9 ms
+    found: dict[str, tuple[Problem, ...]] = {}
     digests, lookup = ctx.digests, memo.lookup
     for claim in ctx.registry.claims:
         digest = digests.get(claim.path)
@@ -270,7 +268,7 @@ def own_problems(
             memo.put(claim.path, depends, found[claim.path])
         else:
             found[claim.path] = hit[0]
-    return {path: kept for path, kept in found.items() if kept}
+    return found
 
 
 def _links_claims(claim: Claim) -> bool:
