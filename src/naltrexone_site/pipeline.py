@@ -94,22 +94,23 @@ def anchor_project(
     block gave one to `Anchored.keep_with`."""
     with stages("load"):
         kept = snapshot.patched(root, scanned)
-        if kept is not None:  # the last build's, patched for the claim files changed since
-            claims = kept.context.registry.claims
-            # searched by the checks, beside the analysis: nothing here to hide it behind
-            patched = Anchored(
-                kept.context,
-                kept.problems,
-                lambda: list(check_duplicates(claims, root, kept.step.after, kept.step)),
-                False,
-                kept.earlier,
-                kept.step.after,
-                kept.step,
-                kept.keep,
-            )
-            yield patched
-            patched.keep_with(None)
-            return
+    if kept is not None:  # the last build's, patched for the claim files changed since
+        claims = kept.context.registry.claims
+        # searched by the checks, beside the analysis: nothing here to hide it behind
+        patched = Anchored(
+            kept.context,
+            kept.problems,
+            lambda: list(check_duplicates(claims, root, kept.step.after, kept.step)),
+            False,
+            kept.earlier,
+            kept.step.after,
+            kept.step,
+            kept.keep,
+        )
+        yield patched  # outside the load stage: the caller's checks and analysis are theirs
+        patched.keep_with(None)
+        return
+    with stages("load"):  # (a stage's times add up)
         loaded = load_registry(root, scanned)
     registry = loaded.registry
     if registry is None:  # the taxonomy unusable: no claim can be judged against it
