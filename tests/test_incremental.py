@@ -32,7 +32,9 @@ from naltrexone_site import (
     parallel,
     pipeline,
     render,
+    sitepatch,
 )
+from naltrexone_site import snapshot as snapshot_module
 from naltrexone_site.builder import Outcome, build
 from naltrexone_site.downloads import Downloads
 from naltrexone_site.stages import Stages
@@ -241,13 +243,37 @@ def test_a_claim_page_gets_a_spec_and_a_job_only_when_it_is_to_be_made(
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+def patched_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, bool]]:
+    """From now on, for each build: whether the kept registry was patched (snapshot.py),
+    and the kept analysis (sitepatch.py)."""
+    taken: list[tuple[bool, bool]] = []
+    registry, analysis = snapshot_module.patched, sitepatch.patched
+
+    def loaded(*args: Any) -> Any:
+        found = registry(*args)
+        taken.append((found is not None, False))
+        return found
+
+    def analysed(*args: Any) -> Any:
+        found = analysis(*args)
+        taken[-1] = (taken[-1][0], found is not None)
+        return found
+
+    monkeypatch.setattr(snapshot_module, "patched", loaded)
+    monkeypatch.setattr(sitepatch, "patched", analysed)
+    return taken
+
+
 def test_added_and_removed_claims_and_shifted_list_pages(
     warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each claim added or removed is patched into the kept registry and analysis (the
+    editors' commonest change), and the site is what a cold build makes."""
     monkeypatch.setattr(render, "LIST_LIMIT", 3)  # lists over several pages, which shift
     monkeypatch.setattr(render, "SECTION_LIMIT", 2)
     monkeypatch.setattr(render, "CONFLICT_LIMIT", 1)
     root, out = warm()
+    patched = patched_builds(monkeypatch)
     for n in range(4):
         (root / "claims" / f"added-{n}.yaml").write_text(
             claim_yaml(
@@ -272,6 +298,8 @@ def test_added_and_removed_claims_and_shifted_list_pages(
         warm_build(root, out)
         same_as_cold(root, out, tmp_path, monkeypatch)
     assert not (out / "claims" / "sleep-better.html").exists()
+    # every warm build, not the cold ones beside them (which have nothing kept)
+    assert patched[::2] == [(True, True)] * 7
 
 
 @pytest.mark.parametrize("beside", [False, True], ids=["serial", "beside"])
@@ -303,6 +331,20 @@ def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_bu
     rng = random.Random(7)
     files = sorted((root / "claims").glob("*.yaml"))
     for step in range(6):
+        if step % 2:  # a claim added, copied from another with a new id and statement
+            source = rng.choice(files)
+            path = source.with_name(f"added-{step}.yaml")
+            text = source.read_text(encoding="utf-8").replace(
+                f"id: {source.stem}", f"id: {path.stem}"
+            )
+            text = re.sub(r"^(statement: ).*$", rf"\1Added claim {step} here.", text, flags=re.M)
+            path.write_text(text, encoding="utf-8")
+            files.append(path)
+        else:  # one removed that no other claim names
+            named = "".join(f.read_text(encoding="utf-8") for f in files)
+            path = rng.choice([f for f in files if named.count(f.stem) == 1])
+            path.unlink()
+            files.remove(path)
         for path in rng.sample(files, 2):
             text = path.read_text(encoding="utf-8")
             choice = rng.randrange(4)

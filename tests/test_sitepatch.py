@@ -157,6 +157,35 @@ def _item_removed(root: Path) -> None:  # an anchor fewer
     sub(claim(root, 2), r"^  - source: source-005\n    quote: .*\n    stance: supports\n", "")
 
 
+def _added(root: Path) -> None:  # a new claim, in the middle of the id order
+    text = claim(root, 7).read_text("utf-8").replace("id: claim-000007", "id: claim-000007-b")
+    (root / "claims/claim-000007-b.yaml").write_text(text, encoding="utf-8")
+
+
+def _added_naming(root: Path) -> None:  # one that contradicts another: both marks change
+    _added(root)
+    with_field(root / "claims/claim-000007-b.yaml", "contradicts", "[claim-000011]")
+
+
+def _added_last(root: Path) -> None:  # after every other, by id and by file name
+    text = claim(root, 7).read_text("utf-8").replace("id: claim-000007", "id: claim-999999")
+    (root / "claims/claim-999999.yaml").write_text(text, encoding="utf-8")
+
+
+def _removed(root: Path) -> None:  # its groups, source lists and tallies without it
+    claim(root, 9).unlink()
+
+
+def _removed_contradicted(root: Path) -> None:  # the claim that named it is marked again
+    first, other = contradicting(root)
+    sub(claim(root, first), r"^contradicts: .*\n", "")
+    claim(root, other).unlink()
+
+
+def _moved(root: Path) -> None:  # the same claim in a file of another name
+    claim(root, 12).rename(root / "claims/claim-000012-moved.yaml")
+
+
 def _two(root: Path) -> None:
     _statement(root)
     _contradiction_added(root)
@@ -183,6 +212,12 @@ EDITS: list[Callable[[Path], None]] = [
     _item_removed,
     _two,
     _undone,
+    _added,
+    _added_naming,
+    _added_last,
+    _removed,
+    _removed_contradicted,
+    _moved,
 ]
 
 
@@ -201,6 +236,32 @@ def test_edits_since_the_base_are_patched_together(root: Path, tmp_path: Path) -
         edit(root)
         builder.build(root, tmp_path / "site")
     assert_same(*both(root))
+
+
+def test_claims_added_and_removed_since_the_base_are_patched_together(
+    root: Path, tmp_path: Path
+) -> None:
+    """A claim added, edited, another removed, the first removed again, one put back: each
+    build patches the base's analysis for all of it."""
+    kept = claim(root, 9).read_text("utf-8")
+    for edit in (_added, _statement, _removed, _added_last):
+        edit(root)
+        builder.build(root, tmp_path / "site")
+        assert_same(*both(root))
+    (root / "claims/claim-000007-b.yaml").unlink()
+    claim(root, 9).write_text(kept, encoding="utf-8")
+    assert_same(*both(root))
+
+
+def test_a_second_file_of_an_id_is_not_patched(root: Path) -> None:
+    """(Its checks find the clash; the whole analysis is tried and its error caught, as
+    for any registry with errors: builder._guessed_plan.)"""
+    text = claim(root, 7).read_text("utf-8")
+    (root / "claims/claim-000007-copy.yaml").write_text(text, encoding="utf-8")
+    with anchor_project(root, Stages(), scanned(root)) as anchored:
+        assert anchored.context is not None and anchored.earlier is not None
+        history = claim_history(root)
+        assert sitepatch.patched(anchored.earlier, anchored.context, history) is None
 
 
 def test_an_id_changed_is_analysed_whole(root: Path) -> None:

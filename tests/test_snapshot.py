@@ -114,6 +114,45 @@ def _two(root: Path) -> None:
     _another(root)
 
 
+NEW = "claims/new-claim.yaml"
+
+
+def _added(root: Path) -> None:
+    text = claim_yaml("new-claim", "Naltrexone is a new claim here.", quote=QUOTE)
+    (root / NEW).write_text(text, encoding="utf-8")
+
+
+def _added_first(root: Path) -> None:  # before every other file: the order of the claims
+    text = claim_yaml("aaa-first", "Naltrexone comes first here.", quote=QUOTE)
+    (root / "claims/aaa-first.yaml").write_text(text, encoding="utf-8")
+
+
+def _added_broken(root: Path) -> None:  # a file that gives no claim: loading's problem
+    (root / "claims/broken-new.yaml").write_text("id: [oops\n", encoding="utf-8")
+
+
+def _removed(root: Path) -> None:
+    (root / "claims/blocks-receptors.yaml").unlink()
+
+
+def _removed_new(root: Path) -> None:  # the file added since the base, gone again
+    (root / NEW).unlink()
+
+
+_kept_text: dict[str, str] = {}
+
+
+def _removed_keeping(root: Path) -> None:
+    path = root / "claims/blocks-receptors.yaml"
+    _kept_text["blocks-receptors"] = path.read_text(encoding="utf-8")
+    path.unlink()
+
+
+def _put_back(root: Path) -> None:  # the same bytes as the base's, a new stat
+    text = _kept_text["blocks-receptors"]
+    (root / "claims/blocks-receptors.yaml").write_text(text, encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "edits",
     [
@@ -125,6 +164,14 @@ def _two(root: Path) -> None:
         [_statement, _touched, _quote],
         [_two],
         [_statement, _another],
+        [_added],
+        [_added_first],
+        [_added_broken],
+        [_removed],
+        [_added, _statement, _removed_new],
+        [_added, _removed, _added_first],
+        [_removed_keeping, _put_back],
+        [_added_broken, _removed],
     ],
     ids=[
         "statement",
@@ -135,6 +182,14 @@ def _two(root: Path) -> None:
         "three-builds",
         "two",
         "one-then-another",
+        "added",
+        "added-first",
+        "added-broken",
+        "removed",
+        "added-edited-removed",
+        "added-removed-added",
+        "removed-put-back",
+        "broken-added-then-one-removed",
     ],
 )
 def test_a_patched_registry_is_the_registry_loaded_again(
@@ -244,18 +299,22 @@ def test_a_damaged_snapshot_is_only_a_slower_load(
 
 @pytest.mark.parametrize(
     "change",
-    ["added", "removed", "source", "taxonomy"],
+    ["misnamed", "folder", "source", "source removed", "taxonomy"],
 )
 def test_anything_but_a_claim_file_changed_loads_everything(
     change: str, make_site: MakeSite, patches: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_site()
     loaded(root)
-    if change == "added":
+    if change == "misnamed":  # said by loading, which the patch does not do
         text = claim_yaml("new-claim", "Naltrexone is a new claim here.", quote=QUOTE)
-        (root / "claims/new-claim.yaml").write_text(text, encoding="utf-8")
-    elif change == "removed":
-        (root / "claims/blocks-receptors.yaml").unlink()
+        (root / "claims/new-claim.yml").write_text(text, encoding="utf-8")
+    elif change == "folder":
+        (root / "claims/more").mkdir()
+        text = claim_yaml("new-claim", "Naltrexone is a new claim here.", quote=QUOTE)
+        (root / "claims/more/new-claim.yaml").write_text(text, encoding="utf-8")
+    elif change == "source removed":
+        (root / "content/sources/other-article.md").unlink()
     elif change == "source":
         rewrite(root / "content/sources/demo-article.md", "title: ", "title: The ")
     else:

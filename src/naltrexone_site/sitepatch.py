@@ -5,11 +5,12 @@ every claim: 0.09 s of a one-claim rebuild at 10,000 claims. They are kept after
 registry in the snapshot's file (snapshot.py), and loaded only by a build, once the
 checks' child has started (0.035 s). A claim's edit changes only its own marks and those
 of the claims it names or named, the groups and source lists it is or was in, and the
-few tallies made from those (0.01 s); the rest is taken as it was. The result equals the
-analysis of the whole registry: a test compares them, field by field and in order, after
-each kind of edit. Where a patch would be more than that (an id changed, a claim that
-could not be read, another history, no analysis kept), there is none, and the whole
-registry is analysed.
+few tallies made from those (0.01 s); the rest is taken as it was. A claim added or
+removed (or a file that now gives a claim, or no longer does) is patched the same way, its
+marks, groups and source lists with it. The result equals the analysis of the whole
+registry: a test compares them, field by field and in order, after each kind of edit.
+Where a patch would be more than that (an id changed, two files giving one id, another
+history, no analysis kept), there is none, and the whole registry is analysed.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Analysed:
 def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None:
     """The analysis of `ctx` from the earlier one, or None where it cannot be patched."""
     pairs = earlier.swapped
-    if any(old is None or new is None or old.id != new.id for old, new in pairs):
+    if any(old is not None and new is not None and old.id != new.id for old, new in pairs):
         return None
     kept = earlier.analysed()
     if kept is None or kept.site.history != history:
@@ -63,7 +64,17 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     site, versions = kept.site, kept.versions
     olds: dict[str, Claim] = {old.id: old for old, _ in pairs if old is not None}
     news: dict[str, Claim] = {new.id: new for _, new in pairs if new is not None}
-    claims = {**site.claims, **news}  # the same ids, in the same order
+    gone = olds.keys() - news.keys()  # removed, or their file no longer gives a claim
+    added = news.keys() - olds.keys()
+    if (
+        len(olds) < sum(old is not None for old, _ in pairs)
+        or len(news) < sum(new is not None for _, new in pairs)
+        or any(cid in site.claims for cid in added)
+    ):
+        return None  # two files of one id: their checks say so, against the whole registry
+    claims = {cid: c for cid, c in {**site.claims, **news}.items() if cid not in gone}
+    if added:
+        claims = dict(sorted(claims.items()))  # in id order, as pages.analyse has them
     registry = ctx.registry
     taxonomy = registry.taxonomy
 
@@ -71,21 +82,24 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     contradicted = contradictions(claims.values())
     related = symmetric(claims.values(), "related")
     named = set(news)
-    for cid in news:
-        was = site.marks[cid]
-        named.update(was.contradictions, was.related)
+    for cid in olds.keys() | news.keys():
+        was = site.marks.get(cid)
+        if was is not None:
+            named.update(was.contradictions, was.related)
         named.update(contradicted.get(cid, ()), related.get(cid, ()))
     again = [claims[cid] for cid in sorted(named) if cid in claims]
     marks = {**site.marks, **derive_marks(again, ctx.flat, (contradicted, related))}
+    if gone or added:
+        marks = {cid: marks[cid] for cid in claims}
 
     # Groups: those the changed claims are or were in, made again
     order = group_order({t.id: t.rank for t in taxonomy.strengths})
     keys: set[tuple[str, str]] = set()
-    for cid, new in news.items():
-        keys.update(group_keys(olds[cid]), group_keys(new))
+    for claim in (*olds.values(), *news.values()):
+        keys.update(group_keys(claim))
     groups = dict(site.groups)
     for key in keys:
-        members = [c for c in groups.get(key, ()) if c.id not in news]
+        members = [c for c in groups.get(key, ()) if c.id not in olds and c.id not in news]
         members += (c for c in news.values() if key in group_keys(c))
         found = tuple(sorted(members, key=order))
         if found:
@@ -118,7 +132,11 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     anchors = _anchors(site, ctx, olds, changed_items)
 
     alone = site.alone
-    if any(resting_alone([olds[cid]]) != resting_alone([new]) for cid, new in news.items()):
+    if (
+        gone
+        or added
+        or any(resting_alone([olds[c]]) != resting_alone([n]) for c, n in news.items())
+    ):
         alone = resting_alone(claims.values())
 
     from .pagekeys import claim_versions  # imports the templates' engine: a build's only
@@ -127,6 +145,8 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
         **versions,
         **claim_versions([claims[c.id] for c in again], marks, ctx.digests, history),
     }
+    if gone or added:
+        versions = {cid: versions[cid] for cid in claims}
     patched_site = replace(
         site,
         registry=registry,

@@ -6,8 +6,9 @@ pipeline.anchor_claims) makes every claim's objects again: 0.2 s of a one-claim 
 at 10,000 claims, where unpickling them whole takes 0.08 s. The patch reads, parses and
 anchors only the files whose stat changed, with the functions a full load uses, so it
 gives what a full load would; where anything else changed (a source, the taxonomy, the
-settings, a file added or removed; the code changes the cache's name), the full load
-runs instead.
+settings, a file other than a claim file added or removed; the code changes the cache's
+name), the full load runs instead. A claim file added or removed is patched too: in the
+registry as an editor grows it, adding a claim is the commonest edit.
 
 The snapshot is kept in two parts: a base, written when the full load runs, and the
 claims changed since, written by each patched build. Writing the base again (0.13 s at
@@ -78,8 +79,11 @@ class Changes:
     """The claim files changed since a base, as the last build read them."""
 
     stamp: bytes  # the base's
-    inputs: dict[str, StatKey] = field(default_factory=dict)  # where the stat differs
-    entries: dict[str, Entry] = field(default_factory=dict)  # where the bytes differ
+    # where the stat differs: None for a claim file the base has and the registry no longer
+    inputs: dict[str, StatKey | None] = field(default_factory=dict)
+    # where the bytes differ: None for a claim file removed (a file the base has not, added
+    # since, is here with its entry)
+    entries: dict[str, Entry | None] = field(default_factory=dict)
     coverage: dict[str, Coverage] = field(default_factory=dict)  # sources' worked out again
     state: bytes = b""  # names the registry as these changes leave it ("": as the base is)
 
@@ -188,7 +192,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     if scanned is None:
         return None
     base, after = cache.load_parts(root, BASE)
-    if not isinstance(base, Base) or base.inputs.keys() != scanned.keys():
+    if not isinstance(base, Base):
         after.close()
         return None
     kept = cache.load(root, CHANGES)
@@ -196,10 +200,13 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         kept if isinstance(kept, Changes) and kept.stamp == base.stamp else Changes(base.stamp)
     )
     inputs = {**base.inputs, **changes.inputs}
-    changed = [path for path, key in scanned.items() if inputs[path] != key]
-    if not all(path in base.claims for path in changed):
+    changed = [path for path, key in scanned.items() if inputs.get(path) != key]
+    removed = [path for path, key in inputs.items() if key is not None and path not in scanned]
+    if not all(path in base.claims or _claim_file(path) for path in changed) or not all(
+        map(_claim_file, removed)
+    ):
         after.close()
-        return None  # a source, the taxonomy, the settings: load everything
+        return None  # a source, the taxonomy, the settings, another file: load everything
     from .load import read_claim_files
     from .pipeline import anchor_items, claim_facts, quoted_spans
 
@@ -207,10 +214,30 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     old = {path: _entry(base, path) for path in changes.entries}
     for path, entry in changes.entries.items():
         _apply(base, path, entry)
+    claim_files = set(ctx.claim_files)  # the stems of every claim file, parsed or not
+    for path, key in changes.inputs.items():
+        if key is None:
+            claim_files.discard(_stem(path))
+        elif path not in base.inputs:
+            claim_files.add(_stem(path))
     before = changes.state or base.stamp
     reread: set[str] = set()  # claim files whose bytes changed since the last run
     ids_moved = False
     touched: set[str] = set()  # sources whose quoted spans may have changed
+    for path in removed:
+        then = base.claims.get(path)  # None: a file that could not be read
+        old.setdefault(path, _entry(base, path))
+        if path in base.inputs:
+            changes.inputs[path], changes.entries[path] = None, None
+        else:  # added since the base: as if never there
+            changes.inputs.pop(path, None)
+            changes.entries.pop(path, None)
+        _apply(base, path, None)
+        claim_files.discard(_stem(path))
+        reread.add(path)
+        ids_moved = True
+        if then is not None:
+            touched.update(e.source for e in then.evidence)
     for path in changed:
         # parsed unless the bytes are those the base or the changes read
         (done,) = read_claim_files(str(root), [(path, scanned[path][2], ctx.digests.get(path))])
@@ -221,7 +248,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         read, parse = done
         if parse is None:
             continue
-        then = base.claims[path]
+        then = base.claims.get(path)  # None: a file added
         claim, found = parse
         reread.add(path)
         ids_moved |= (then.id if then else None) != (claim.id if claim else None)
@@ -234,12 +261,15 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         old.setdefault(path, _entry(base, path))
         changes.entries[path] = entry
         _apply(base, path, entry)
+        claim_files.add(_stem(path))
         touched.update(e.source for c in (then, claim) if c is not None for e in c.evidence)
     for text in ctx.texts.values():
         text.drop_index()  # see pipeline.anchor_project
     for path, entry in list(changes.entries.items()):
         if entry == old[path]:
             del changes.entries[path]  # back as the base has it
+    if any(key is not None and path not in base.inputs for path, key in changes.inputs.items()):
+        _in_path_order(base.claims)  # a file added since the base went last
     claims = tuple(c for c in base.claims.values() if c is not None)
     registry = replace(ctx.registry, claims=claims)
     anchored = tuple(chain.from_iterable(base.anchored.get(c.path, ()) for c in claims))
@@ -250,13 +280,20 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
                 spans = sorted(quoted.get(source.id, ()))
                 changes.coverage[source.id] = coverage(source, ctx.texts[source.id], spans)
     covered = {**ctx.coverage, **changes.coverage}
-    context = replace(ctx, registry=registry, anchored=anchored, coverage=covered)
+    files = tuple(sorted(claim_files, key=lambda stem: f"{stem}.yaml"))  # as load_registry
+    context = replace(
+        ctx, registry=registry, anchored=anchored, coverage=covered, claim_files=files
+    )
     problems = list(chain.from_iterable(base.problems.values()))
     if changed:
         changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
     step = Step(before, changes.state or base.stamp, frozenset(reread), ids_moved)
-    swapped = tuple((old[path][1], entry[1]) for path, entry in changes.entries.items())
+    swapped = tuple(
+        (then[1] if then else None, now[1] if now else None)
+        for path, now in changes.entries.items()
+        for then in (old[path],)
+    )
 
     def analysed() -> Analysed | None:
         from .sitepatch import Analysed
@@ -279,9 +316,11 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     return Kept(context, problems, earlier, step, keep)
 
 
-def _entry(base: Base, path: str) -> Entry:
-    """A claim file as `base` holds it now."""
+def _entry(base: Base, path: str) -> Entry | None:
+    """A claim file as `base` holds it now; None if it has none at that path."""
     ctx = base.context
+    if path not in base.claims:
+        return None
     flat = ctx.flat.get(path, ()) if ctx.flat is not None else ()
     return (
         ctx.digests[path],
@@ -292,11 +331,16 @@ def _entry(base: Base, path: str) -> Entry:
     )
 
 
-def _apply(base: Base, path: str, entry: Entry) -> None:
-    """Put a claim file as read since into `base`, in place."""
-    read, claim, items, flat, found = entry
+def _apply(base: Base, path: str, entry: Entry | None) -> None:
+    """Put a claim file as read since into `base`, in place (None: it was removed). A path
+    it did not have goes last: see `_in_path_order`."""
     ctx = base.context
     assert isinstance(ctx.digests, dict) and isinstance(ctx.flat, dict)
+    if entry is None:
+        for table in (ctx.digests, ctx.flat, base.claims, base.anchored, base.problems):
+            table.pop(path, None)
+        return
+    read, claim, items, flat, found = entry
     ctx.digests[path] = read
     base.claims[path] = claim
     base.anchored[path] = items
@@ -305,3 +349,20 @@ def _apply(base: Base, path: str, entry: Entry) -> None:
         ctx.flat.pop(path, None)  # as the full load has it: only claims have one
     else:
         ctx.flat[path] = flat
+
+
+def _in_path_order(claims: dict[str, Claim | None]) -> None:
+    """Sort the claims by path, in place: the full load reads them in that order, and the
+    registry lists them so."""
+    ordered = sorted(claims.items())
+    claims.clear()
+    claims.update(ordered)
+
+
+def _claim_file(path: str) -> bool:
+    """A path load_registry reads as a claim file (others it says are misnamed)."""
+    return path[:7] == "claims/" and path[-5:] == ".yaml" and "/" not in path[7:]
+
+
+def _stem(path: str) -> str:
+    return path[len("claims/") : -len(".yaml")]
