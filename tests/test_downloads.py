@@ -1,7 +1,8 @@
 """The download files spliced (downloads.py): after an edit, claims.json, claims.csv and
-the search index are the current files with the changed claims' rows put in, byte for
-byte what making them whole gives; where the current files are not those the layout
-describes, or the claims are others, they are made whole."""
+the search index are the current files with the changed claims' rows put in, and after
+claims were added or removed, the rows kept copied in runs: byte for byte what making
+them whole gives; where the current files are not those the layout describes, or most
+rows are new, they are made whole."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from conftest import MakeSite, claim_yaml, rewrite
 from hypothesis import given
 from hypothesis import strategies as st
 
-from naltrexone_site import downloads, exports
+from naltrexone_site import cache, downloads, exports
 from naltrexone_site.builder import build
 from naltrexone_site.downloads import Downloads
 
@@ -73,6 +74,42 @@ def _comment(root: Path) -> None:  # a new version, the same rows: no file writt
     path.write_text("# reviewed again\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
 
 
+def _add(root: Path, claim_id: str) -> None:
+    text = claim_yaml(
+        claim_id, f"Some users report {claim_id}.", quote="Some users report better sleep."
+    )
+    (root / f"claims/{claim_id}.yaml").write_text(text, encoding="utf-8")
+
+
+def _added_middle(root: Path) -> None:  # between ldn-endorphins and ldn-range-demo
+    _add(root, "ldn-middle")
+
+
+def _added_first(root: Path) -> None:
+    _add(root, "aaa-first")
+
+
+def _added_last(root: Path) -> None:
+    _add(root, "zzz-last")
+
+
+def _first_removed(root: Path) -> None:  # the one _added_first made
+    (root / "claims/aaa-first.yaml").unlink()
+
+
+def _removed_middle(root: Path) -> None:  # named by no other claim
+    (root / "claims/fibro-pain.yaml").unlink()
+
+
+def _removed_last(root: Path) -> None:
+    (root / "claims/std-dopamine-down.yaml").unlink()
+
+
+def _added_and_edited(root: Path) -> None:  # a new row and a changed one, in one build
+    _added_middle(root)
+    _statement(root)
+
+
 Edit = Callable[[Path], None]
 
 
@@ -106,6 +143,64 @@ def test_spliced_downloads_are_the_files_made_whole(
     assert spliced == expected
 
 
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [_added_middle],
+        [_added_first],
+        [_added_last],
+        [_removed_middle],
+        [_removed_last],
+        [_added_first, _first_removed],
+        [_added_and_edited],
+        [_removed_middle, _added_last, _statement],
+    ],
+    ids=[
+        "added",
+        "added-first",
+        "added-last",
+        "removed",
+        "removed-last",
+        "first-removed",
+        "added-and-edited",
+        "removed-added-edited",
+    ],
+)
+def test_claims_added_or_removed_are_spliced_in_runs(
+    edits: list[Edit],
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spliced: list[str],
+) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    built(root, out)
+    for edit in edits:
+        edit(root)
+        built(root, out)
+        assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+    assert spliced == list(PATHS) * len(edits)
+
+
+def test_most_rows_new_are_made_whole(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
+) -> None:
+    """Four claims added to nine: more than SPLICE_UP_TO of the rows are new."""
+    root = make_site()
+    out = tmp_path / "site"
+    built(root, out)
+    for n in range(4):
+        _add(root, f"new-{n}")
+    built(root, out)
+    assert spliced == []
+    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+    _removed_last(root)  # and spliced again from the files made whole
+    built(root, out)
+    assert spliced == list(PATHS)
+    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
+
+
 def test_without_copy_file_range_the_spans_are_read_and_written(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
 ) -> None:
@@ -128,8 +223,7 @@ def test_files_that_are_not_the_layouts_are_made_whole(
     make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
 ) -> None:
     """A download file of another size than the layout says (changed by someone else), a
-    claim added (the rows are others), a lost layout: made whole, and spliced again at
-    the next edit."""
+    lost layout: made whole, and spliced again at the next edit."""
     root = make_site()
     out = tmp_path / "site"
     built(root, out)
@@ -138,17 +232,11 @@ def test_files_that_are_not_the_layouts_are_made_whole(
     _statement(root)
     built(root, out)
     assert spliced == []
-    added = claim_yaml(
-        "sleep-later", "Some users report sleeping later.", quote="Some users report better sleep."
-    )
-    (root / "claims/sleep-later.yaml").write_text(added, encoding="utf-8")
-    built(root, out)
-    assert spliced == []
     assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
     _stance(root)
     built(root, out)
     assert spliced == list(PATHS)
-    folder = downloads.cache.cache_dir(root)
+    folder = cache.cache_dir(root)
     assert folder is not None
     for path in folder.glob(f"{downloads.LAYOUT}-*.pickle"):
         path.unlink()
@@ -181,3 +269,27 @@ def test_row_starts_are_the_lengths_summed(lengths: list[int], data: st.DataObje
     for n in lengths:
         every.append(every[-1] + n + len(frame.separator))
     assert downloads._starts(frame, lengths, wanted) == {i: every[i] for i in wanted}
+
+
+@given(st.lists(st.binary(max_size=6), max_size=30), st.data())
+def test_runs_of_kept_rows_make_the_new_file(old: list[bytes], data: st.DataObject) -> None:
+    """Rows kept (a subsequence of the current file's, in order) and new rows between them:
+    the pieces, the spans read from the current file, are the new file."""
+    frame = exports.Frame("f", b"[", b",\n", b"]")
+    current = frame.head + frame.separator.join(old) + frame.tail
+    kept = sorted(data.draw(st.sets(st.sampled_from(range(len(old))))) if old else [])
+    places: list[int | None] = []
+    rows: dict[int, bytes] = {}
+    for j in [*kept, None]:
+        for _ in range(data.draw(st.integers(0, 2))):  # new rows before the next kept one
+            rows[len(places)] = data.draw(st.binary(max_size=6))
+            places.append(None)
+        if j is not None:
+            places.append(j)
+    new = [rows[i] if place is None else old[place] for i, place in enumerate(places)]
+    starts = [len(frame.head)]
+    for row in old:
+        starts.append(starts[-1] + len(row) + len(frame.separator))
+    pieces = downloads._runs(frame, starts, [len(r) for r in old], places, rows)
+    made = b"".join(p if isinstance(p, bytes) else current[p[0] : p[0] + p[1]] for p in pieces)
+    assert made == frame.head + frame.separator.join(new) + frame.tail
