@@ -105,6 +105,11 @@ def _removed_last(root: Path) -> None:
     (root / "claims/std-dopamine-down.yaml").unlink()
 
 
+def _four_added(root: Path) -> None:  # to nine: over SPLICE_UP_TO of the rows new, made whole
+    for n in range(4):
+        _add(root, f"new-{n}")
+
+
 def _added_and_edited(root: Path) -> None:  # a new row and a changed one, in one build
     _added_middle(root)
     _statement(root)
@@ -122,8 +127,34 @@ Edit = Callable[[Path], None]
         ([_comment], []),
         ([_next_to_last], list(PATHS)),
         ([_statement, _stance, _first_and_last], list(PATHS) * 3),
+        # claims added or removed: the rows kept copied in runs
+        ([_added_middle], list(PATHS)),
+        ([_added_first], list(PATHS)),
+        ([_added_last], list(PATHS)),
+        ([_removed_middle], list(PATHS)),
+        ([_removed_last], list(PATHS)),
+        ([_added_first, _first_removed], list(PATHS) * 2),
+        ([_added_and_edited], list(PATHS)),
+        ([_removed_middle, _added_last, _statement], list(PATHS) * 3),
+        ([_four_added, _removed_last], list(PATHS)),  # spliced again from files made whole
     ],
-    ids=["statement", "first-and-last", "stance", "comment", "next-to-last", "three-builds"],
+    ids=[
+        "statement",
+        "first-and-last",
+        "stance",
+        "comment",
+        "next-to-last",
+        "three-builds",
+        "added",
+        "added-first",
+        "added-last",
+        "removed",
+        "removed-last",
+        "first-removed",
+        "added-and-edited",
+        "removed-added-edited",
+        "most-new-then-one-removed",
+    ],
 )
 def test_spliced_downloads_are_the_files_made_whole(
     edits: list[Edit],
@@ -141,64 +172,6 @@ def test_spliced_downloads_are_the_files_made_whole(
         built(root, out)
         assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
     assert spliced == expected
-
-
-@pytest.mark.parametrize(
-    "edits",
-    [
-        [_added_middle],
-        [_added_first],
-        [_added_last],
-        [_removed_middle],
-        [_removed_last],
-        [_added_first, _first_removed],
-        [_added_and_edited],
-        [_removed_middle, _added_last, _statement],
-    ],
-    ids=[
-        "added",
-        "added-first",
-        "added-last",
-        "removed",
-        "removed-last",
-        "first-removed",
-        "added-and-edited",
-        "removed-added-edited",
-    ],
-)
-def test_claims_added_or_removed_are_spliced_in_runs(
-    edits: list[Edit],
-    make_site: MakeSite,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    spliced: list[str],
-) -> None:
-    root = make_site()
-    out = tmp_path / "site"
-    built(root, out)
-    for edit in edits:
-        edit(root)
-        built(root, out)
-        assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
-    assert spliced == list(PATHS) * len(edits)
-
-
-def test_most_rows_new_are_made_whole(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spliced: list[str]
-) -> None:
-    """Four claims added to nine: more than SPLICE_UP_TO of the rows are new."""
-    root = make_site()
-    out = tmp_path / "site"
-    built(root, out)
-    for n in range(4):
-        _add(root, f"new-{n}")
-    built(root, out)
-    assert spliced == []
-    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
-    _removed_last(root)  # and spliced again from the files made whole
-    built(root, out)
-    assert spliced == list(PATHS)
-    assert {p: (out / p).read_bytes() for p in PATHS} == made_whole(root, tmp_path, monkeypatch)
 
 
 def test_without_copy_file_range_the_spans_are_read_and_written(
