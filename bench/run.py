@@ -196,6 +196,15 @@ def edit(path: Path, turn: int) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def added_claim(edited: Path) -> Path:
+    """A new claim file for the "one added" rebuilds: a copy of the edited claim with an id
+    of its own, next to it in id order (the browse pages after it shift)."""
+    text = edited.read_text(encoding="utf-8")
+    added = edited.with_name(f"{edited.stem}-added.yaml")
+    added.write_text(text.replace(f"id: {edited.stem}", f"id: {added.stem}", 1), encoding="utf-8")
+    return added
+
+
 def restore(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r" \(edit \d+\)$", "", text, count=1, flags=re.M), encoding="utf-8")
@@ -232,6 +241,7 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
     site = work / f"site-{n}"
     edited = edited_claim(reg, n)
     restore(edited)
+    edited.with_name(f"{edited.stem}-added.yaml").unlink(missing_ok=True)  # left by a stop
     for turn in range(runs):
         print(f"  {n:,} claims: run {turn + 1} of {runs}", flush=True)
         # `check` and `build` each start from an empty cache of their own: cold
@@ -250,6 +260,13 @@ def measure(work: Path, n: int, runs: int, peers: set[str], mkdocs_max: int) -> 
                     cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
                 finally:
                     restore(edited)
+                run(cmd, env)  # the edit undone, untimed: the next build sees only the new file
+                added = added_claim(edited)
+                try:
+                    name = f"{command} one added"
+                    cases.setdefault(name, Case(name)).samples.append(run(cmd, env))
+                finally:
+                    added.unlink()
             finally:
                 set_aside(cache)
         if hugo and md is not None:
@@ -306,9 +323,11 @@ def table(results: dict[int, dict[str, Case]], real: Case | None) -> list[str]:
         "check cold",
         "check no-op",
         "check one edit",
+        "check one added",
         "build cold",
         "build no-op",
         "build one edit",
+        "build one added",
         "hugo",
         "mkdocs",
     ]
@@ -352,7 +371,12 @@ def targets(
             ratio = hugo10.median() / cold10.median()
             found.append(("10,000 claims: >= 2x faster than Hugo", ratio >= 2.0,
                           f"{ratio:.2f}x (Hugo {hugo10.median():.2f} s)"))  # fmt: skip
-    for name, label in (("build no-op", "no-op rebuild"), ("build one edit", "one-claim rebuild")):
+    rebuilds = (
+        ("build no-op", "no-op rebuild"),
+        ("build one edit", "one-claim rebuild"),
+        ("build one added", "one-claim rebuild (a claim added)"),
+    )
+    for name, label in rebuilds:
         c = case(10_000, name)
         if c:
             found.append((f"10,000 claims: {label} <= 0.5 s", c.median() <= 0.5,
