@@ -87,10 +87,7 @@ class Downloads:
         if self.spliced is not None:
             yield from self._spliced(*self.spliced)
             return
-        codes = exports.SearchCodes.of(self.site)
-        rows = [
-            exports.encoded_rows(self.site, claim, codes) for claim in self.site.claims.values()
-        ]
+        rows = list(self._rows(range(len(self.rows))).values())
         lengths = tuple(array("I", [len(r[i]) for r in rows]) for i in range(len(PATHS)))
         self._keep(lengths)
         yield from exports.downloads(self.site, rows)
