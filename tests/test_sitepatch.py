@@ -10,16 +10,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO
 
-from naltrexone_site import builder, cache, sitepatch, snapshot
+from naltrexone_site import builder, cache, cli, sitepatch, snapshot
 from naltrexone_site.history import claim_history
 from naltrexone_site.inputs import StatKey
 from naltrexone_site.pagekeys import claim_versions
 from naltrexone_site.pages import Site, analyse
-from naltrexone_site.pipeline import anchor_project
+from naltrexone_site.pipeline import anchor_project, check_project
 from naltrexone_site.sitepatch import Analysed
 from naltrexone_site.stages import Stages
 
@@ -250,6 +251,33 @@ def test_claims_added_and_removed_since_the_base_are_patched_together(
         assert_same(*both(root))
     (root / "claims/claim-000007-b.yaml").unlink()
     claim(root, 9).write_text(kept, encoding="utf-8")
+    assert_same(*both(root))
+
+
+def test_check_and_build_patch_one_kept_registry(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` looks at fewer inputs than a build (not the templates, nor the checkout):
+    after an edit each patches the registry the other kept, rather than loading it all
+    again (an editor's "edit, check, build"), and finds what a run without a cache finds."""
+    taken: list[bool] = []
+    patch = snapshot.patched
+
+    def recorded(*args: Any) -> Any:
+        found = patch(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(snapshot, "patched", recorded)
+    for edit in (_statement, _added, _dose):
+        edit(root)
+        checked = cli.checked_project(root)
+        with monkeypatch.context() as m:
+            m.setenv("NALTREXONE_SITE_CACHE", "0")
+            fresh = check_project(root)
+        assert sorted(map(str, checked.problems)) == sorted(map(str, fresh.problems))
+        assert builder.build(root, tmp_path / "site").built
+    assert taken == [True, False, True] * 3  # check, the cache-less check, build
     assert_same(*both(root))
 
 

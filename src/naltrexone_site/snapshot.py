@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from . import cache
 from .analysis import AnchoredEvidence, Coverage, coverage
 from .checks import Context
-from .inputs import StatKey
+from .inputs import REGISTRY, StatKey
 from .models import Claim
 from .problems import Problem
 
@@ -200,8 +200,12 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         kept if isinstance(kept, Changes) and kept.stamp == base.stamp else Changes(base.stamp)
     )
     inputs = {**base.inputs, **changes.inputs}
-    changed = [path for path, key in scanned.items() if inputs.get(path) != key]
-    removed = [path for path, key in inputs.items() if key is not None and path not in scanned]
+    # Only the registry's files count: `check` looks at fewer than a build (not the
+    # templates, nor the checkout), and either may patch the other's base
+    changed = [p for p, key in scanned.items() if inputs.get(p) != key and _registry(p)]
+    removed = [
+        p for p, key in inputs.items() if key is not None and p not in scanned and _registry(p)
+    ]
     if not all(path in base.claims or _claim_file(path) for path in changed) or not all(
         map(_claim_file, removed)
     ):
@@ -357,6 +361,14 @@ def _in_path_order(claims: dict[str, Claim | None]) -> None:
     ordered = sorted(claims.items())
     claims.clear()
     claims.update(ordered)
+
+
+def _registry(path: str) -> bool:
+    """An input the registry is loaded from (the code names the cache itself)."""
+    return path.startswith(_REGISTRY)
+
+
+_REGISTRY = tuple(f"{folder}/" for folder in REGISTRY)
 
 
 def _claim_file(path: str) -> bool:
