@@ -34,6 +34,12 @@ def rel(root: Path, path: Path) -> str:
 StatKey = tuple[int, ...]
 
 
+def is_claim_file(path: str) -> bool:
+    """A path from the root that is read as a claim file: claims/*.yaml (any other file
+    under claims/ is said to be misnamed)."""
+    return path[:7] == "claims/" and path[-5:] == ".yaml" and "/" not in path[7:]
+
+
 def stat_key(info: os.stat_result) -> StatKey:
     return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
 

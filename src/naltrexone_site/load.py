@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import cache, parallel
-from .inputs import StatKey, digest, read_regular, rel, scan_inputs, stat_key
+from .inputs import StatKey, digest, is_claim_file, read_regular, rel, scan_inputs, stat_key
 from .models import (
     Claim,
     Evidence,
@@ -134,9 +134,7 @@ def load_registry(root: Path, scanned: dict[str, StatKey] | None = None) -> Load
         scanned = scan_inputs(root)
     # claims/*.yaml, as paths from the root (no Path objects: 10,000); a folder or a link
     # to nothing named so is read too, and said why it cannot be
-    names = sorted(
-        n for n in scanned if n[:7] == "claims/" and n[-5:] == ".yaml" and "/" not in n[7:]
-    )
+    names = sorted(filter(is_claim_file, scanned))
     read = set(names)
     problems += _misnamed([n for n in scanned if n not in read])
     digests: dict[str, bytes] = {}

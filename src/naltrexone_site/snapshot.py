@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from . import cache
 from .analysis import AnchoredEvidence, Coverage, coverage
 from .checks import Context
-from .inputs import REGISTRY, StatKey
+from .inputs import REGISTRY, StatKey, is_claim_file
 from .models import Claim
 from .problems import Problem
 
@@ -206,8 +206,8 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     removed = [
         p for p, key in inputs.items() if key is not None and p not in scanned and _registry(p)
     ]
-    if not all(path in base.claims or _claim_file(path) for path in changed) or not all(
-        map(_claim_file, removed)
+    if not all(path in base.claims or is_claim_file(path) for path in changed) or not all(
+        map(is_claim_file, removed)
     ):
         after.close()
         return None  # a source, the taxonomy, the settings, another file: load everything
@@ -218,12 +218,6 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     old = {path: _entry(base, path) for path in changes.entries}
     for path, entry in changes.entries.items():
         _apply(base, path, entry)
-    claim_files = set(ctx.claim_files)  # the stems of every claim file, parsed or not
-    for path, key in changes.inputs.items():
-        if key is None:
-            claim_files.discard(_stem(path))
-        elif path not in base.inputs:
-            claim_files.add(_stem(path))
     before = changes.state or base.stamp
     reread: set[str] = set()  # claim files whose bytes changed since the last run
     ids_moved = False
@@ -237,7 +231,6 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
             changes.inputs.pop(path, None)
             changes.entries.pop(path, None)
         _apply(base, path, None)
-        claim_files.discard(_stem(path))
         reread.add(path)
         ids_moved = True
         if then is not None:
@@ -265,14 +258,20 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         old.setdefault(path, _entry(base, path))
         changes.entries[path] = entry
         _apply(base, path, entry)
-        claim_files.add(_stem(path))
         touched.update(e.source for c in (then, claim) if c is not None for e in c.evidence)
     for text in ctx.texts.values():
         text.drop_index()  # see pipeline.anchor_project
     for path, entry in list(changes.entries.items()):
         if entry == old[path]:
             del changes.entries[path]  # back as the base has it
-    if any(key is not None and path not in base.inputs for path, key in changes.inputs.items()):
+    # The claim files as the changes leave them: the base's, but those gone, and those added
+    claim_files = set(ctx.claim_files)  # (their stems, parsed or not)
+    added = [
+        path for path, key in changes.inputs.items() if key is not None and path not in base.inputs
+    ]
+    claim_files.difference_update(_stem(p) for p, key in changes.inputs.items() if key is None)
+    claim_files.update(map(_stem, added))
+    if added:
         _in_path_order(base.claims)  # a file added since the base went last
     claims = tuple(c for c in base.claims.values() if c is not None)
     registry = replace(ctx.registry, claims=claims)
@@ -293,11 +292,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
     step = Step(before, changes.state or base.stamp, frozenset(reread), ids_moved)
-    swapped = tuple(
-        (then[1] if then else None, now[1] if now else None)
-        for path, now in changes.entries.items()
-        for then in (old[path],)
-    )
+    swapped = tuple((_claim(old[path]), _claim(now)) for path, now in changes.entries.items())
 
     def analysed() -> Analysed | None:
         from .sitepatch import Analysed
@@ -371,9 +366,8 @@ def _registry(path: str) -> bool:
 _REGISTRY = tuple(f"{folder}/" for folder in REGISTRY)
 
 
-def _claim_file(path: str) -> bool:
-    """A path load_registry reads as a claim file (others it says are misnamed)."""
-    return path[:7] == "claims/" and path[-5:] == ".yaml" and "/" not in path[7:]
+def _claim(entry: Entry | None) -> Claim | None:
+    return entry[1] if entry is not None else None
 
 
 def _stem(path: str) -> str:
