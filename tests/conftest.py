@@ -145,6 +145,16 @@ def claim_yaml(
     )
 
 
+def checked_afresh(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What `check` finds without any cache: what a check or build with one must find."""
+    from naltrexone_site import pipeline
+    from naltrexone_site.stages import Stages
+
+    with monkeypatch.context() as m:
+        m.setenv("NALTREXONE_SITE_CACHE", "0")
+        return sorted(map(str, pipeline.check_project(root, Stages(), None).problems))
+
+
 def rewrite(path: Path, old: str, new: str) -> None:
     """Replace `old` with `new` in a UTF-8 text file (an editor's change). `old` must be
     there: a test whose edit no longer applies would test nothing."""

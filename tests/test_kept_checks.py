@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeSite, claim_yaml, rewrite
+from conftest import MakeSite, checked_afresh, claim_yaml, rewrite
 
 from naltrexone_site import checks, pipeline
 from naltrexone_site.inputs import scan_inputs
@@ -25,12 +25,6 @@ def checked(root: Path) -> list[str]:
     """`check` with the build's cache: the kept registry patched, the kept checks used."""
     found = pipeline.check_project(root, Stages(), scan_inputs(root)).problems
     return sorted(map(str, found))
-
-
-def afresh(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    with monkeypatch.context() as m:
-        m.setenv("NALTREXONE_SITE_CACHE", "0")
-        return sorted(map(str, pipeline.check_project(root, Stages(), None).problems))
 
 
 def _statement(root: Path, claim_id: str, statement: str) -> None:
@@ -82,6 +76,24 @@ def _renamed(root: Path) -> None:  # another id: everything that names claims is
     rewrite(root / "claims/sleep-better.yaml", "id: sleep-better", "id: sleeps-better")
 
 
+AGAIN = claim_yaml(  # sleep-better's statement in a file of its own: a near-duplicate
+    "sleep-better-again",
+    "Some users report sleeping better on naltrexone.",
+    quote="Some users report better sleep.",
+    kind="clinical-effect",
+    mechanism="mood",
+    strength="anecdotal",
+)
+
+
+def _added(root: Path) -> None:  # the claim with that statement is warned of it
+    (root / "claims/sleep-better-again.yaml").write_text(AGAIN, encoding="utf-8")
+
+
+def _removed(root: Path) -> None:  # a check that only removes a file names a new state
+    (root / "claims/sleep-better-again.yaml").unlink()
+
+
 def _touched(root: Path) -> None:
     path = root / "claims/fibro-pain.yaml"
     path.write_bytes(path.read_bytes())
@@ -99,6 +111,9 @@ STEPS: list[Callable[[Path], None]] = [
     _mended,
     _renamed,
     _apart,
+    _added,
+    _removed,
+    _added,  # the same bytes again: its warning again
 ]
 
 
@@ -118,7 +133,7 @@ def test_a_check_one_step_on_finds_what_a_check_afresh_finds(
         monkeypatch.setattr(checks, "check_ids", counted)
         found = checked(root)
         monkeypatch.setattr(checks, "check_ids", check_ids)
-        assert found == afresh(root, monkeypatch), now[0]
+        assert found == checked_afresh(root, monkeypatch), now[0]
         return found
 
     compared()
@@ -131,8 +146,9 @@ def test_a_check_one_step_on_finds_what_a_check_afresh_finds(
     assert any("nearly the same as claim 'ldn-endorphins'" in p for p in seen)
     assert any("blocks-receptors-copy.yaml:3:" in p and "already used" in p for p in seen)
     assert any("the quote is not in source" in p for p in seen)
-    # only the first check and the one after an id changed checked every claim's id
-    assert full == ["first", "_renamed"]
+    assert any("nearly the same as claim 'sleep-better-again'" in p for p in seen)
+    # only the first check and those after an id changed, came or went checked every id
+    assert full == ["first", "_renamed", "_added", "_removed", "_added"]
 
 
 def test_kept_checks_of_another_state_are_not_used(
@@ -148,8 +164,8 @@ def test_kept_checks_of_another_state_are_not_used(
     for path in folder.glob(f"{pipeline.KEPT_CHECKS}-*.pickle"):
         path.unlink()
     _lost_quote(root)
-    assert checked(root) == afresh(root, monkeypatch)
+    assert checked(root) == checked_afresh(root, monkeypatch)
     _found_quote(root)
     pipeline.cache.save(root, pipeline.KEPT_CHECKS, (b"another state", object()))
     _near(root)
-    assert checked(root) == afresh(root, monkeypatch)
+    assert checked(root) == checked_afresh(root, monkeypatch)

@@ -220,6 +220,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         _apply(base, path, entry)
     before = changes.state or base.stamp
     reread: set[str] = set()  # claim files whose bytes changed since the last run
+    last = False  # a claim file put back in the base (by `_apply`: last), unordered
     ids_moved = False
     touched: set[str] = set()  # sources whose quoted spans may have changed
     for path in removed:
@@ -256,6 +257,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
             items = anchor_items(claim, anchors)
         entry = (read, claim, items, flat, tuple(found))
         old.setdefault(path, _entry(base, path))
+        last |= path not in base.claims
         changes.entries[path] = entry
         _apply(base, path, entry)
         touched.update(e.source for c in (then, claim) if c is not None for e in c.evidence)
@@ -271,8 +273,8 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     ]
     claim_files.difference_update(_stem(p) for p, key in changes.inputs.items() if key is None)
     claim_files.update(map(_stem, added))
-    if added:
-        _in_path_order(base.claims)  # a file added since the base went last
+    if added or last:
+        _in_path_order(base.claims)  # a file added since the base, or put back, went last
     claims = tuple(c for c in base.claims.values() if c is not None)
     registry = replace(ctx.registry, claims=claims)
     anchored = tuple(chain.from_iterable(base.anchored.get(c.path, ()) for c in claims))
@@ -288,7 +290,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         ctx, registry=registry, anchored=anchored, coverage=covered, claim_files=files
     )
     problems = list(chain.from_iterable(base.problems.values()))
-    if changed:
+    if changed or removed:  # a file only removed makes another registry too
         changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
     step = Step(before, changes.state or base.stamp, frozenset(reread), ids_moved)
