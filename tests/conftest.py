@@ -292,24 +292,28 @@ def own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     return folder
 
 
+def make_project(root: Path, files: Mapping[str, str | None] | None = None) -> Path:
+    """The small project (BASE_FILES) at `root`, with `files` added or, where None, left out."""
+    (root / "claims").mkdir(parents=True)
+    shutil.copytree(FIXTURE_CONTENT / "taxonomy", root / "content" / "taxonomy")
+    shutil.copy(FIXTURE_CONTENT / "site.yaml", root / "content" / "site.yaml")
+    shutil.copytree(REPO / "templates", root / "templates")
+    if (REPO / "schema").is_dir():
+        shutil.copytree(REPO / "schema", root / "schema")
+    for rel, text in {**BASE_FILES, **(files or {})}.items():
+        path = root / rel
+        if text is None:
+            path.unlink(missing_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
     def make(files: Mapping[str, str | None] | None = None, name: str = "project") -> Path:
-        root = tmp_path / name
-        (root / "claims").mkdir(parents=True)
-        shutil.copytree(FIXTURE_CONTENT / "taxonomy", root / "content" / "taxonomy")
-        shutil.copy(FIXTURE_CONTENT / "site.yaml", root / "content" / "site.yaml")
-        shutil.copytree(REPO / "templates", root / "templates")
-        if (REPO / "schema").is_dir():
-            shutil.copytree(REPO / "schema", root / "schema")
-        for rel, text in {**BASE_FILES, **(files or {})}.items():
-            path = root / rel
-            if text is None:
-                path.unlink(missing_ok=True)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return root
+        return make_project(tmp_path / name, files)
 
     return make
 
