@@ -310,6 +310,15 @@ def make_project(root: Path, files: Mapping[str, str | None] | None = None) -> P
     return root
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by its path from there: a built site, to compare."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
     def make(files: Mapping[str, str | None] | None = None, name: str = "project") -> Path:

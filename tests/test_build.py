@@ -20,7 +20,16 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import DEMO_ARTICLE, OTHER_ARTICLE, REPO, MakeSite, RunBuild, claim_yaml, rewrite
+from conftest import (
+    DEMO_ARTICLE,
+    OTHER_ARTICLE,
+    REPO,
+    MakeSite,
+    RunBuild,
+    claim_yaml,
+    rewrite,
+    snapshot,
+)
 
 from naltrexone_site import output, render
 from naltrexone_site.models import Claim, Evidence
@@ -28,14 +37,6 @@ from naltrexone_site.output import OutputError, collect
 from naltrexone_site.pages import Contradiction
 
 SUMMARY = re.compile(r"^built (\d+) pages \((\d+) claims?, (\d+) warnings?\) in \d+\.\d\d s$")
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def html_pages(site: Path) -> dict[str, str]:

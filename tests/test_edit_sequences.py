@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from conftest import make_project
+from conftest import make_project, snapshot
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
@@ -28,12 +28,6 @@ STATEMENTS = (  # the first two are nearly the same (and sleep-better's): near-d
     "Some users report sleeping better on naltrexone too.",
     "Naltrexone is said to change how the brain handles reward.",
 )
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 class EditorSession(RuleBasedStateMachine):
@@ -151,7 +145,7 @@ class EditorSession(RuleBasedStateMachine):
                 assert builder.build(self.root, cold).built
             finally:
                 del os.environ["NALTREXONE_SITE_CACHE"]
-            assert _files(self.out) == _files(cold)
+            assert snapshot(self.out) == snapshot(cold)
             shutil.rmtree(cold)
 
     def _afresh(self) -> list[str]:

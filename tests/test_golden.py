@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, MakeSite
+from conftest import REPO, MakeSite, snapshot
 
 from naltrexone_site.builder import build
 
@@ -22,23 +22,15 @@ GOLDEN = Path(__file__).parent / "golden" / "site"
 COPIED = {"static/": REPO / "templates" / "static", "schema/": REPO / "schema"}
 
 
-def files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_the_small_site_is_its_golden_copy(
     make_site: MakeSite, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     out = tmp_path / "site"
     assert build(make_site(), out).built
-    made = files(out)
+    made = snapshot(out)
     for prefix, origin in COPIED.items():
         copies = {p: data for p, data in made.items() if p.startswith(prefix)}
-        assert copies == {prefix + p: data for p, data in files(origin).items()}
+        assert copies == {prefix + p: data for p, data in snapshot(origin).items()}
         made = {p: data for p, data in made.items() if not p.startswith(prefix)}
     if request.config.getoption("--update-golden"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
@@ -46,7 +38,7 @@ def test_the_small_site_is_its_golden_copy(
             (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / path).write_bytes(data)
         pytest.skip("tests/golden/site/ written: review it with `git diff tests/golden`")
-    kept = files(GOLDEN)
+    kept = snapshot(GOLDEN)
     assert sorted(made) == sorted(kept), "files added or gone (see --update-golden)"
     for path in sorted(made):
         if made[path] != kept[path]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, Forks, MakeSite, checked_afresh, claim_yaml, rewrite
+from conftest import REPO, Forks, MakeSite, checked_afresh, claim_yaml, rewrite, snapshot
 
 from naltrexone_site import (
     builder,
@@ -40,14 +40,6 @@ from naltrexone_site.downloads import Downloads
 from naltrexone_site.stages import Stages
 
 sys_path_bench = REPO / "bench"
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def cold_build(root: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, MakeSite
+from conftest import REPO, MakeSite, snapshot
 
 from naltrexone_site import cache, interrupt, parallel
 
@@ -146,14 +146,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = root / "templates" / "base.html"
     base.write_text(SLOW + base.read_text(encoding="utf-8"), encoding="utf-8")
     return root, site
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def group(pgid: int) -> list[int]:

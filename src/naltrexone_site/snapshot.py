@@ -216,11 +216,12 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
 
     ctx = base.context
     old = {path: _entry(base, path) for path in changes.entries}
+    # a claim file the base has not (added since it, or put back): put last, to be sorted
+    unordered = False
     for path, entry in changes.entries.items():
-        _apply(base, path, entry)
+        unordered |= _apply(base, path, entry)
     before = changes.state or base.stamp
     reread: set[str] = set()  # claim files whose bytes changed since the last run
-    last = False  # a claim file put back in the base (by `_apply`: last), unordered
     ids_moved = False
     touched: set[str] = set()  # sources whose quoted spans may have changed
     for path in removed:
@@ -257,9 +258,8 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
             items = anchor_items(claim, anchors)
         entry = (read, claim, items, flat, tuple(found))
         old.setdefault(path, _entry(base, path))
-        last |= path not in base.claims
         changes.entries[path] = entry
-        _apply(base, path, entry)
+        unordered |= _apply(base, path, entry)
         touched.update(e.source for c in (then, claim) if c is not None for e in c.evidence)
     for text in ctx.texts.values():
         text.drop_index()  # see pipeline.anchor_project
@@ -273,8 +273,8 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     ]
     claim_files.difference_update(_stem(p) for p, key in changes.inputs.items() if key is None)
     claim_files.update(map(_stem, added))
-    if added or last:
-        _in_path_order(base.claims)  # a file added since the base, or put back, went last
+    if unordered:
+        _in_path_order(base.claims)
     claims = tuple(c for c in base.claims.values() if c is not None)
     registry = replace(ctx.registry, claims=claims)
     anchored = tuple(chain.from_iterable(base.anchored.get(c.path, ()) for c in claims))
@@ -332,15 +332,16 @@ def _entry(base: Base, path: str) -> Entry | None:
     )
 
 
-def _apply(base: Base, path: str, entry: Entry | None) -> None:
-    """Put a claim file as read since into `base`, in place (None: it was removed). A path
-    it did not have goes last: see `_in_path_order`."""
+def _apply(base: Base, path: str, entry: Entry | None) -> bool:
+    """Put a claim file as read since into `base`, in place (None: it was removed). True
+    when `base` did not have the path: it went last (see `_in_path_order`)."""
     ctx = base.context
     assert isinstance(ctx.digests, dict) and isinstance(ctx.flat, dict)
     if entry is None:
         for table in (ctx.digests, ctx.flat, base.claims, base.anchored, base.problems):
             table.pop(path, None)
-        return
+        return False
+    last = path not in base.claims
     read, claim, items, flat, found = entry
     ctx.digests[path] = read
     base.claims[path] = claim
@@ -350,6 +351,7 @@ def _apply(base: Base, path: str, entry: Entry | None) -> None:
         ctx.flat.pop(path, None)  # as the full load has it: only claims have one
     else:
         ctx.flat[path] = flat
+    return last
 
 
 def _in_path_order(claims: dict[str, Claim | None]) -> None:
