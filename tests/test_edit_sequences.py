@@ -354,6 +354,7 @@ class EditorSession(RuleBasedStateMachine):
         assert sorted(p.name for p in self.tmp.iterdir() if p.name.startswith("site")) == (
             ["site"] if after is not None else []
         ), "a part of a site left beside it"
+        assert not list((self.tmp / "cache").rglob("*.tmp")), "a part of a cache entry left"
 
     def _cold(self) -> dict[str, bytes] | None:
         """The site a build without the cache makes, or None where it refuses to."""
