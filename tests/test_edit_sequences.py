@@ -12,12 +12,14 @@ the templates, the settings; a source or an overview added or removed; all undon
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -27,7 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from naltrexone_site import builder, cli, jobs, pipeline
+from naltrexone_site import builder, cli, interrupt, jobs, pipeline
 
 if TYPE_CHECKING:
     from _typeshed import TraceFunction
@@ -126,6 +128,23 @@ def _interrupting(at: int) -> TraceFunction:
         return local
 
     return lambda frame, event, arg: local if frame.f_code.co_filename.startswith(PACKAGE) else None
+
+
+@contextlib.contextmanager
+def _signals_as_the_program_has() -> Iterator[None]:
+    """The signal handling `python build.py` installs (interrupt.install), for one build
+    in this process, then pytest's again."""
+    kept = {signum: signal.getsignal(signum) for signum in (*interrupt.SIGNALS, signal.SIGALRM)}
+    hook, state = sys.unraisablehook, dict(vars(interrupt))
+    interrupt.install()
+    try:
+        yield
+    finally:
+        for signum, handler in kept.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = hook
+        for name in ("_owner", "_first", "_changed", "_swallowed"):
+            setattr(interrupt, name, state[name])
 
 
 class EditorSession(RuleBasedStateMachine):
@@ -243,8 +262,6 @@ class EditorSession(RuleBasedStateMachine):
         path.write_bytes(path.read_bytes())
         self._then(data)
 
-    # ---------------------------------------------- the editor's changes to other inputs
-
     @rule(data=st.data(), quote=st.sampled_from(QUOTES))
     def requote(self, data: st.DataObject, quote: str) -> None:
         """A claim's first quote: a sentence of either article, or one of neither."""
@@ -291,6 +308,8 @@ class EditorSession(RuleBasedStateMachine):
             text = f"{text.rstrip()}\ncontradicts: [{target}]\n"
         path.write_text(text, encoding="utf-8")
         self._then(data)
+
+    # ---------------------------------------------- the editor's changes to other inputs
 
     @rule(data=st.data(), name=st.sampled_from(sorted(EXTRA_FILES)))
     def add_or_remove_file(self, data: st.DataObject, name: str) -> None:
@@ -340,14 +359,15 @@ class EditorSession(RuleBasedStateMachine):
         """Ctrl-C at the `at`-th line the build runs of the package's code (where a signal's
         handler would raise it): the site is as it was, or as the whole build makes it."""
         before = snapshot(self.out) if self.out.exists() else None
-        sys.settrace(_interrupting(at))
-        try:
-            builder.build(self.root, self.out)
-            done = True
-        except KeyboardInterrupt:
-            done = False
-        finally:
-            sys.settrace(None)
+        with _signals_as_the_program_has():  # a child stopped then cleans up after itself
+            sys.settrace(_interrupting(at))
+            try:
+                builder.build(self.root, self.out)
+                done = True
+            except KeyboardInterrupt:
+                done = False
+            finally:
+                sys.settrace(None)
         after = snapshot(self.out) if self.out.exists() else None
         if not done and after != before:
             assert after == self._cold(), f"a site neither old nor new, interrupted at {at}"
