@@ -21,9 +21,14 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from _typeshed import TraceFunction
 
 # The machine CI runs on is shared: a property test must not fail because an example was
 # slow, only because it was wrong.
@@ -153,6 +158,23 @@ def checked_afresh(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     with monkeypatch.context() as m:
         m.setenv("NALTREXONE_SITE_CACHE", "0")
         return sorted(map(str, pipeline.check_project(root, Stages(), None).problems))
+
+
+def interrupting(at: int, traced: Callable[[CodeType], bool]) -> TraceFunction:
+    """A trace function that raises KeyboardInterrupt at the `at`-th line event of the code
+    `traced` picks, in this process (not in a child it forks): where a signal's handler
+    would raise it."""
+    seen, pid = 0, os.getpid()
+
+    def local(frame: FrameType, event: str, arg: object) -> TraceFunction:
+        nonlocal seen
+        if event == "line" and os.getpid() == pid:
+            seen += 1
+            if seen == at:
+                raise KeyboardInterrupt
+        return local
+
+    return lambda frame, event, arg: local if traced(frame.f_code) else None
 
 
 def rewrite(path: Path, old: str, new: str) -> None:

@@ -21,18 +21,14 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
 
-from conftest import OTHER_ARTICLE, make_project, snapshot
+import pytest
+from conftest import OTHER_ARTICLE, interrupting, make_project, snapshot
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from naltrexone_site import builder, cli, interrupt, jobs, pipeline
-
-if TYPE_CHECKING:
-    from _typeshed import TraceFunction
 
 STATEMENTS = (  # the first two are nearly the same (and sleep-better's): near-duplicates
     "Some users report sleeping better on naltrexone.",
@@ -114,28 +110,13 @@ INTERRUPT_AT = st.one_of(st.integers(1, 5_000), st.integers(1, 60_000))
 PACKAGE = str(Path(builder.__file__).parent)
 
 
-def _interrupting(at: int) -> TraceFunction:
-    """A trace function that raises KeyboardInterrupt at the `at`-th line event of the
-    package's code in this process (not in a child it forks)."""
-    seen, pid = 0, os.getpid()
-
-    def local(frame: FrameType, event: str, arg: object) -> TraceFunction:
-        nonlocal seen
-        if event == "line" and os.getpid() == pid:
-            seen += 1
-            if seen == at:
-                raise KeyboardInterrupt
-        return local
-
-    return lambda frame, event, arg: local if frame.f_code.co_filename.startswith(PACKAGE) else None
-
-
 @contextlib.contextmanager
 def _signals_as_the_program_has() -> Iterator[None]:
     """The signal handling `python build.py` installs (interrupt.install), for one build
     in this process, then pytest's again."""
     kept = {signum: signal.getsignal(signum) for signum in (*interrupt.SIGNALS, signal.SIGALRM)}
-    hook, state = sys.unraisablehook, dict(vars(interrupt))
+    names = ("_owner", "_first", "_changed", "_swallowed")  # what install and a signal set
+    hook, state = sys.unraisablehook, {name: getattr(interrupt, name) for name in names}
     interrupt.install()
     try:
         yield
@@ -143,8 +124,8 @@ def _signals_as_the_program_has() -> Iterator[None]:
         for signum, handler in kept.items():
             signal.signal(signum, handler)
         sys.unraisablehook = hook
-        for name in ("_owner", "_first", "_changed", "_swallowed"):
-            setattr(interrupt, name, state[name])
+        for name, value in state.items():
+            setattr(interrupt, name, value)
 
 
 class EditorSession(RuleBasedStateMachine):
@@ -229,14 +210,13 @@ class EditorSession(RuleBasedStateMachine):
     def checkout(self, data: st.DataObject) -> None:
         """Every file as the project began (`git checkout .` and the added files gone)."""
         fresh = make_project(self.tmp / "fresh")
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not (fresh / path.relative_to(self.root)).exists():
-                path.unlink()
-        for path in sorted(fresh.rglob("*")):
-            mine = self.root / path.relative_to(fresh)
-            if path.is_file() and not (mine.exists() and mine.read_bytes() == path.read_bytes()):
-                mine.write_bytes(path.read_bytes())
+        began, now = snapshot(fresh), snapshot(self.root)
         shutil.rmtree(fresh)
+        for rel in sorted(now.keys() - began.keys()):
+            (self.root / rel).unlink()
+        for rel, content in began.items():
+            if now.get(rel) != content:  # only the changed files: the others keep their stat
+                (self.root / rel).write_bytes(content)
         self.gone.clear()
         self._then(data)
 
@@ -360,7 +340,7 @@ class EditorSession(RuleBasedStateMachine):
         handler would raise it): the site is as it was, or as the whole build makes it."""
         before = snapshot(self.out) if self.out.exists() else None
         with _signals_as_the_program_has():  # a child stopped then cleans up after itself
-            sys.settrace(_interrupting(at))
+            sys.settrace(interrupting(at, lambda code: code.co_filename.startswith(PACKAGE)))
             try:
                 builder.build(self.root, self.out)
                 done = True
@@ -374,26 +354,38 @@ class EditorSession(RuleBasedStateMachine):
         assert sorted(p.name for p in self.tmp.iterdir() if p.name.startswith("site")) == (
             ["site"] if after is not None else []
         ), "a part of a site left beside it"
+        # Ctrl-C reaches every process of the program; this one reached the build's alone,
+        # and where it cut short the stopping of a child, the child goes on to its end
+        _children_ended()
         assert not list((self.tmp / "cache").rglob("*.tmp")), "a part of a cache entry left"
 
     def _cold(self) -> dict[str, bytes] | None:
         """The site a build without the cache makes, or None where it refuses to."""
         cold = self.tmp / "cold"
-        os.environ["NALTREXONE_SITE_CACHE"] = "0"
-        try:
+        with _without_cache():
             built = builder.build(self.root, cold).built
-        finally:
-            del os.environ["NALTREXONE_SITE_CACHE"]
         site = snapshot(cold) if built else None
         shutil.rmtree(cold, ignore_errors=True)
         return site
 
     def _afresh(self) -> list[str]:
-        os.environ["NALTREXONE_SITE_CACHE"] = "0"
-        try:
+        with _without_cache():
             return _reported(cli.checked_project(self.root).problems)
-        finally:
-            del os.environ["NALTREXONE_SITE_CACHE"]
+
+
+def _children_ended() -> None:
+    """Wait for every child process of this one to end."""
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
+
+
+@contextlib.contextmanager
+def _without_cache() -> Iterator[None]:
+    """A run as with NALTREXONE_SITE_CACHE=0: what the cache must not change."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("NALTREXONE_SITE_CACHE", "0")
+        yield
 
 
 def _reported(problems: Iterable[object]) -> list[str]:

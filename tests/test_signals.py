@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, MakeSite, snapshot
+from conftest import REPO, MakeSite, interrupting, snapshot
 
 from naltrexone_site import cache, interrupt, parallel
 
@@ -410,23 +410,10 @@ def test_an_interrupt_at_any_line_of_a_cache_save_leaves_no_part_of_it(
     root.mkdir()
     code = cache.save.__code__
 
-    def interrupting(at: int) -> Callable[..., object]:
-        seen = 0
-
-        def local(frame: object, event: str, arg: object) -> object:
-            nonlocal seen
-            if event == "line":
-                seen += 1
-                if seen == at:
-                    raise KeyboardInterrupt
-            return local
-
-        return lambda frame, event, arg: local if frame.f_code is code else None
-
     at, interrupted = 0, True
     while interrupted:
         at += 1
-        sys.settrace(interrupting(at))
+        sys.settrace(interrupting(at, lambda traced: traced is code))
         try:
             cache.save(root, "entry", {"a": 1})
             interrupted = False  # past the last line: saved whole
