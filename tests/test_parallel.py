@@ -244,6 +244,34 @@ def test_a_stop_while_waiting_for_the_result_beside_stops_the_child(
     assert len(forked) == 1 and _reaped(forked[0])
 
 
+@needs_cores
+def test_a_child_stopped_unwinds_where_the_program_installed_no_handler(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    """The package used as a library, as by the tests: no `interrupt.install`, so SIGTERM
+    has its default action, which would kill a child mid-write (a cache entry's `.tmp`
+    left). The SIGTERM that stops an abandoned child runs its cleanup all the same."""
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    started, cleaned = tmp_path / "started", tmp_path / "cleaned"
+
+    def writing() -> int:
+        try:
+            started.touch()
+            time.sleep(60)
+        finally:
+            cleaned.touch()  # where cache.save removes its part
+        return 1
+
+    with pytest.raises(KeyboardInterrupt), parallel.Beside(writing):
+        deadline = time.monotonic() + 10
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+    assert len(forked) == 1 and _reaped(forked[0])
+    assert cleaned.exists()
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # this process's unchanged
+
+
 def test_without_a_second_core_it_is_worked_out_here_when_asked() -> None:
     calls: list[int] = []
 

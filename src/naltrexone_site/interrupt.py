@@ -65,10 +65,13 @@ def install() -> None:
 
 def adopt() -> None:
     """In a forked child, from where it catches everything and exits: a signal raises
-    here too, so that the child's own `finally` blocks run (a temporary file removed)."""
+    here too, so that the child's own `finally` blocks run (a temporary file removed).
+    The SIGTERM its parent stops it with does so even where `install` never ran (the
+    package used as a library): its default action would kill it mid-write."""
     global _owner
-    if _owner:
-        _owner = os.getpid()
+    _owner = os.getpid()
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise)
 
 
 def finished() -> None:
