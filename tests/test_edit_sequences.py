@@ -278,13 +278,15 @@ class EditorSession(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def contradict(self, data: st.DataObject) -> None:
-        """A claim says it contradicts another (a conflict page), or no longer does."""
+        """A claim says it contradicts another, present (a conflict page) or removed, or
+        no longer does."""
         path = data.draw(st.sampled_from(self._present()))
         text = path.read_text(encoding="utf-8")
         if "contradicts: " in text:
             text = re.sub(r"^contradicts: .*\n", "", text, flags=re.M)
         else:
-            target = data.draw(st.sampled_from([p.stem for p in self._present() if p != path]))
+            others = {p.stem for p in self._present() if p != path}
+            target = data.draw(st.sampled_from(sorted(others | {Path(n).stem for n in self.gone})))
             text = f"{text.rstrip()}\ncontradicts: [{target}]\n"
         path.write_text(text, encoding="utf-8")
         self._then(data)
@@ -326,6 +328,7 @@ class EditorSession(RuleBasedStateMachine):
     def check(self) -> None:
         self.runs += 1
         assert _reported(cli.checked_project(self.root).problems) == self._afresh()
+        self._no_part_of_an_entry()
 
     def build(self) -> None:
         self.runs += 1
@@ -333,12 +336,14 @@ class EditorSession(RuleBasedStateMachine):
         assert _reported(outcome.checked.problems) == self._afresh()
         if outcome.built:
             assert snapshot(self.out) == self._cold()
+        self._no_part_of_an_entry()  # a child stopped where the build failed, among others
 
     @rule(at=INTERRUPT_AT)
     def interrupted_build(self, at: int) -> None:
         """Ctrl-C at the `at`-th line the build runs of the package's code (where a signal's
         handler would raise it): the site is as it was, or as the whole build makes it."""
         before = snapshot(self.out) if self.out.exists() else None
+        earlier = _children()
         with _signals_as_the_program_has():  # a child stopped then cleans up after itself
             sys.settrace(interrupting(at, lambda code: code.co_filename.startswith(PACKAGE)))
             try:
@@ -356,7 +361,10 @@ class EditorSession(RuleBasedStateMachine):
         ), "a part of a site left beside it"
         # Ctrl-C reaches every process of the program; this one reached the build's alone,
         # and where it cut short the stopping of a child, the child goes on to its end
-        _children_ended()
+        _ended(_children() - earlier)
+        self._no_part_of_an_entry()
+
+    def _no_part_of_an_entry(self) -> None:
         assert not list((self.tmp / "cache").rglob("*.tmp")), "a part of a cache entry left"
 
     def _cold(self) -> dict[str, bytes] | None:
@@ -373,11 +381,16 @@ class EditorSession(RuleBasedStateMachine):
             return _reported(cli.checked_project(self.root).problems)
 
 
-def _children_ended() -> None:
-    """Wait for every child process of this one to end."""
-    with contextlib.suppress(ChildProcessError):
-        while True:
-            os.waitpid(-1, 0)
+def _children() -> set[int]:
+    """The child processes this thread forked, as the build forks its own (Linux's /proc)."""
+    return {int(pid) for pid in Path("/proc/thread-self/children").read_text().split()}
+
+
+def _ended(children: set[int]) -> None:
+    """Wait for these child processes to end (not for pytest's own, as a browser's)."""
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 @contextlib.contextmanager
