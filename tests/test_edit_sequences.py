@@ -344,7 +344,7 @@ class EditorSession(RuleBasedStateMachine):
         handler would raise it): the site is as it was, or as the whole build makes it."""
         before = snapshot(self.out) if self.out.exists() else None
         earlier = _children()
-        with _signals_as_the_program_has():  # a child stopped then cleans up after itself
+        with _signals_as_the_program_has():  # as `python build.py` runs, its children too
             sys.settrace(interrupting(at, lambda code: code.co_filename.startswith(PACKAGE)))
             try:
                 builder.build(self.root, self.out)
