@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ settings.register_profile("shared-machine", deadline=None)
 settings.load_profile("shared-machine")
 
 REPO = Path(__file__).resolve().parent.parent
+WAIT = 30.0  # seconds; every wait ends as soon as what it waits for happens
 sys.path.insert(0, str(REPO / "src"))  # the tests run from a fresh clone without installing
 FIXTURE_CONTENT = REPO / "tests" / "fixtures" / "project" / "content"
 
@@ -158,6 +160,13 @@ def checked_afresh(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     with monkeypatch.context() as m:
         m.setenv("NALTREXONE_SITE_CACHE", "0")
         return sorted(map(str, pipeline.check_project(root, Stages(), None).problems))
+
+
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {WAIT} s for {what}"
+        time.sleep(0.01)
 
 
 def interrupting(at: int, traced: Callable[[CodeType], bool]) -> TraceFunction:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import OTHER_ARTICLE, interrupting, make_project, snapshot
+from conftest import OTHER_ARTICLE, Forks, interrupting, make_project, snapshot
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -343,8 +343,9 @@ class EditorSession(RuleBasedStateMachine):
         """Ctrl-C at the `at`-th line the build runs of the package's code (where a signal's
         handler would raise it): the site is as it was, or as the whole build makes it."""
         before = snapshot(self.out) if self.out.exists() else None
-        earlier = _children()
-        with _signals_as_the_program_has():  # as `python build.py` runs, its children too
+        # signals handled as `python build.py` has them, in the build's children too
+        with pytest.MonkeyPatch.context() as m, _signals_as_the_program_has():
+            forked = Forks(m).pids
             sys.settrace(interrupting(at, lambda code: code.co_filename.startswith(PACKAGE)))
             try:
                 builder.build(self.root, self.out)
@@ -361,7 +362,9 @@ class EditorSession(RuleBasedStateMachine):
         ), "a part of a site left beside it"
         # Ctrl-C reaches every process of the program; this one reached the build's alone,
         # and where it cut short the stopping of a child, the child goes on to its end
-        _ended(_children() - earlier)
+        for pid in forked:
+            with contextlib.suppress(ChildProcessError):  # reaped already
+                os.waitpid(pid, 0)
         self._no_part_of_an_entry()
 
     def _no_part_of_an_entry(self) -> None:
@@ -379,18 +382,6 @@ class EditorSession(RuleBasedStateMachine):
     def _afresh(self) -> list[str]:
         with _without_cache():
             return _reported(cli.checked_project(self.root).problems)
-
-
-def _children() -> set[int]:
-    """The child processes this thread forked, as the build forks its own (Linux's /proc)."""
-    return {int(pid) for pid in Path("/proc/thread-self/children").read_text().split()}
-
-
-def _ended(children: set[int]) -> None:
-    """Wait for these child processes to end (not for pytest's own, as a browser's)."""
-    for pid in children:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import Forks
+from conftest import Forks, wait_for
 
 from naltrexone_site import parallel
 
@@ -263,9 +263,7 @@ def test_a_child_stopped_unwinds_where_the_program_installed_no_handler(
         return 1
 
     with pytest.raises(KeyboardInterrupt), parallel.Beside(writing):
-        deadline = time.monotonic() + 10
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(started.exists, "the child to start")
         raise KeyboardInterrupt
     assert len(forked) == 1 and _reaped(forked[0])
     assert cleaned.exists()

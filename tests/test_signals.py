@@ -13,11 +13,11 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, MakeSite, interrupting, snapshot
+from conftest import REPO, WAIT, MakeSite, interrupting, snapshot, wait_for
 
 from naltrexone_site import cache, interrupt, parallel
 
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="signals and process groups as on Linux"
 )
 INTERRUPTED = "interrupted: nothing was changed\n"
-WAIT = 30.0  # seconds; every wait ends as soon as what it waits for happens
 
 
 @pytest.fixture(autouse=True)
@@ -159,13 +158,6 @@ def group(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
-
-
-def wait_for(condition: Callable[[], object], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {WAIT} s for {what}"
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize(
