@@ -294,6 +294,31 @@ def test_added_and_removed_claims_and_shifted_list_pages(
     assert patched[::2] == [(True, True)] * 7
 
 
+def test_a_quote_narrowed_within_its_sentence_is_marked_anew_whatever_page_lists_it(
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source page's article marks the quotes of every claim drawn from the source, also
+    of those its list leaves to later pages. A quote narrowed within its sentence changes
+    neither the coverage nor the claims the page lists: only the marked words."""
+    monkeypatch.setattr(render, "SECTION_LIMIT", 1)  # the first page lists one claim
+    root, out = warm()
+    assert (out / "sources" / "demo-article" / "claims-2.html").exists()
+    quoting = [
+        path
+        for path in sorted((root / "claims").glob("*.yaml"))
+        if "source: demo-article" in path.read_text(encoding="utf-8")
+    ]
+    assert len(quoting) > 2
+    for path in quoting:
+        text = path.read_text(encoding="utf-8")
+        # the quote's first word dropped: the rest is still more than half its sentence
+        narrowed = re.sub(r"^(    quote: \"?)\S+ ", r"\1", text, count=1, flags=re.M)
+        assert narrowed != text, path.name
+        path.write_text(narrowed, encoding="utf-8")
+        warm_build(root, out)
+        same_as_cold(root, out, tmp_path, monkeypatch)
+
+
 @pytest.mark.parametrize("beside", [False, True], ids=["serial", "beside"])
 def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_build(
     beside: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -144,10 +144,13 @@ class Keys:
         # fields of plain values only (spans of sentences): as they are, marshal takes
         # nested tuples whole (and refuses anything else, so a new field cannot slip by)
         self._encoders[Coverage] = self._remembered(_plain_fields)
-        # A source page's passage ids and article follow from the source (a constant) and
-        # the anchors of the claims it lists (in their versions): the source id says it all.
-        for lazy in (Passages, Article):
-            self._encoders[lazy] = lambda value: (type(value).__name__, value.source_id)
+        # A source page's passage ids follow from the source (a constant) and the anchors
+        # of the claims it lists (in their versions): the source id says it all. Its
+        # article marks the quotes of every claim from the source, also those listed on
+        # later pages: it gives them (a quote narrowed within its sentence on page 2 left
+        # page 1's article stale when only the source id was keyed).
+        self._encoders[Passages] = lambda value: ("Passages", value.source_id)
+        self._encoders[Article] = lambda value: ("Article", value.source_id, value.marked)
 
     def forget(self) -> None:
         """Drop the memo of encoded values (they and this object refer to each other, a

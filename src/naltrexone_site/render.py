@@ -330,7 +330,7 @@ class Renderer:
                 "sources",
                 {
                     "source": source,
-                    "body": Article(source.id),  # the article: rendered only when needed
+                    "body": self.article_of(source.id),  # rendered only when needed
                     "coverage": self.site.coverage[source.id],
                     "found": pages[0].items,
                     "total": len(found),
@@ -408,7 +408,7 @@ class Renderer:
             context.update(self._not_found())
         body = context.get("body")
         if isinstance(body, Article):
-            context["body"] = self.body(body.source_id)
+            context["body"] = self.body(body)
         targets = context.get("targets")
         if isinstance(targets, Passages):
             context["targets"] = self.targets(targets.source_id, context["found"])
@@ -518,21 +518,24 @@ class Renderer:
             for index, _, anchor in f.items
         }
 
-    def body(self, source_id: str) -> Markup:
-        """The article rendered once: sentences as targets, quoted words marked."""
-        site = self.site
-        text = site.texts[source_id]
+    def article_of(self, source_id: str) -> Article:
+        """A source page's article as its page key needs it: with the words it marks, the
+        exact quotes of every claim drawn from the source, listed on that page or not."""
         quoted = [
             (anchor.start, anchor.end)
-            for found in site.by_source.get(source_id, ())
+            for found in self.site.by_source.get(source_id, ())
             for _, _, anchor in found.items
             if anchor.exact
         ]
+        return Article(source_id, markup.merge_spans(quoted))
+
+    def body(self, article: Article) -> Markup:
+        """The article rendered once: sentences as targets, quoted words marked."""
+        site, source_id = self.site, article.source_id
+        text = site.texts[source_id]
         kept = set(site.coverage[source_id].sentences)
         classes = {i: "boilerplate" for i, span in enumerate(text.sentences) if span not in kept}
-        marks = markup.BodyMarks(
-            text.sentences, markup.merge_spans(quoted), classes, text.sentence_ids
-        )
+        marks = markup.BodyMarks(text.sentences, article.marked, classes, text.sentence_ids)
         rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
         return rendered
 
@@ -559,6 +562,7 @@ class Article:
     """A source page's article, rendered when the page is (it is the costly part)."""
 
     source_id: str
+    marked: tuple[tuple[int, int], ...]  # spans of the body, merged: see `article_of`
 
 
 @dataclass(frozen=True)
