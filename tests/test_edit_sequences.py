@@ -5,10 +5,11 @@ The cache is patched one step at a time: the kept registry (snapshot.py), its an
 (sitepatch.py), the kept checks (pipeline.run_all_checks), the duplicate search
 (duplicates.py), the downloads (downloads.py). A step they get wrong may show only in
 some orders: a claim file removed and then put back lost its warnings until a17f299. So
-hypothesis picks the orders, and the changes: to claim files (statements, quotes,
-relations, mechanisms, doses and grades; files removed, put back, added, renamed, broken
-and mended) and to every other input (the sources' articles, the overviews, the taxonomy,
-the templates, the settings; a source or an overview added or removed; all undone)."""
+hypothesis picks the orders, and the changes: to claim files (statements, quotes, quotes
+narrowed within their sentence, relations, mechanisms, doses and grades; files removed,
+put back, added, renamed, broken and mended) and to every other input (the sources'
+articles, the overviews, the taxonomy, the templates, the settings; a source or an
+overview added or removed; all undone). Lists run over several pages (EditorSession)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from naltrexone_site import builder, cli, interrupt, jobs, pipeline
+from naltrexone_site import builder, cli, interrupt, jobs, pipeline, render
 
 STATEMENTS = (  # the first two are nearly the same (and sleep-better's): near-duplicates
     "Some users report sleeping better on naltrexone.",
@@ -129,10 +130,18 @@ def _signals_as_the_program_has() -> Iterator[None]:
 
 
 class EditorSession(RuleBasedStateMachine):
-    """One project, one cache, one site folder: an editor's working copy."""
+    """One project, one cache, one site folder: an editor's working copy. Its lists run
+    over several pages, as a large registry's do: a page shows what is on the others (a
+    source's article marks the quotes of claims its later pages list)."""
+
+    # render's limits of a page's list; EditorSessionBeside keeps the defaults
+    LIMITS = {"LIST_LIMIT": 2, "SECTION_LIMIT": 1, "CONFLICT_LIMIT": 1, "SOURCE_LIST_LIMIT": 1}
 
     def __init__(self) -> None:
         super().__init__()
+        self.limits = {name: getattr(render, name) for name in self.LIMITS}
+        for name, value in self.LIMITS.items():
+            setattr(render, name, value)
         self.tmp = Path(tempfile.mkdtemp(prefix="edits-"))
         self.root = make_project(self.tmp / "project")
         self.out = self.tmp / "site"
@@ -148,6 +157,8 @@ class EditorSession(RuleBasedStateMachine):
         self.build()
 
     def teardown(self) -> None:
+        for name, value in self.limits.items():
+            setattr(render, name, value)
         for key, value in self.before.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -248,6 +259,16 @@ class EditorSession(RuleBasedStateMachine):
         path = data.draw(st.sampled_from(self._present()))
         text = path.read_text(encoding="utf-8")
         text = re.sub(r"^    quote: .*$", f'    quote: "{quote}"', text, count=1, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+        self._then(data)
+
+    @rule(data=st.data())
+    def narrow(self, data: st.DataObject) -> None:
+        """A claim's first quote without its first word: in the same sentence, so only the
+        words the source's article marks move."""
+        path = data.draw(st.sampled_from(self._present()))
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r'^(    quote: "?)\S+ (?=\S)', r"\1", text, count=1, flags=re.M)
         path.write_text(text, encoding="utf-8")
         self._then(data)
 
@@ -398,7 +419,9 @@ def _reported(problems: Iterable[object]) -> list[str]:
 
 class EditorSessionBeside(EditorSession):
     """The same, with the checks beside the analysis and the downloads beside the pages,
-    as from 5,000 claims."""
+    as from 5,000 claims, and lists of the default length."""
+
+    LIMITS: dict[str, int] = {}
 
     def __init__(self) -> None:
         super().__init__()
