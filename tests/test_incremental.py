@@ -27,6 +27,7 @@ from naltrexone_site import (
     cache,
     jobs,
     load,
+    markup,
     output,
     pagekeys,
     parallel,
@@ -317,6 +318,40 @@ def test_a_quote_narrowed_within_its_sentence_is_marked_anew_whatever_page_lists
         path.write_text(narrowed, encoding="utf-8")
         warm_build(root, out)
         same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_a_source_page_made_again_takes_its_article_from_the_cache_while_its_marks_hold(
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-claim rebuild makes the page of the claim's source again; its article, as the
+    last build rendered it, is reused unless the words it marks or its text changed."""
+    root, out = warm()
+    articles: list[int] = []
+    source_body = markup.source_body
+
+    def counted(body: str, marks: Any) -> Any:
+        articles.append(len(body))
+        return source_body(body, marks)
+
+    monkeypatch.setattr(markup, "source_body", counted)
+    made = rendered_pages(monkeypatch)
+    edit_claim(root, "statement")  # listed on the demo article's page, quote as it was
+    warm_build(root, out)
+    assert "sources/demo-article.html" in made
+    assert articles == []
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    articles.clear()
+    edit_claim(root, "quote moved to another sentence")
+    warm_build(root, out)
+    assert len(articles) == 1  # the demo article's, marked anew
+    articles.clear()
+    vivid = "- Some users report vivid dreams.\n"
+    rewrite(root / "content/sources/demo-article.md", vivid, vivid + "- A new item.\n")
+    warm_build(root, out)
+    # every page made again (a source changed), the other article as it was
+    assert "sources/other-article.html" in made
+    assert len(articles) == 1
+    same_as_cold(root, out, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("beside", [False, True], ids=["serial", "beside"])

@@ -89,7 +89,7 @@ def plan(
     downloads = Job(PATHS, made.key, made.cost, made.files, alone=True)
     if ahead is not None:
         ahead.start(downloads, build)
-    renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"))
+    renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"), root)
     keys = Keys(versions, site.marks)
     listed, jobs = _jobs(root, site, renderer, keys, downloads, old)
     keys.forget()  # the build runs without the cycle collector: let go of the memo now

@@ -1,6 +1,7 @@
 """Pages to HTML strings: a Jinja2 environment (autoescape, StrictUndefined), the list of
 pages as specs, and one spec to a string. Links are relative (`root` is "", "../" or
-"../../"), so the site works under any base path and from file://. No file writes here.
+"../../"), so the site works under any base path and from file://. No page is written
+here; a source's article, rendered, is kept in the cache for the next build.
 
 A page sees only its own values (its spec's context) and build-wide constants (settings,
 taxonomy, source metadata, fragments), never the whole registry: so a digest of the
@@ -10,6 +11,7 @@ digest is unchanged need not be rendered again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
-from . import exports, markup
+from . import cache, exports, markup
 from .claimpage import ClaimArticle, EvidenceView
 from .fragments import Fragments, esc
 from .interrupt import signals_held
@@ -185,8 +187,12 @@ _SLOT = "\x00slot:{}\x00"
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path, compiled: Path | None = None) -> None:
+    def __init__(
+        self, site: Site, templates: Path, compiled: Path | None = None, kept: Path | None = None
+    ) -> None:
+        """`kept`: the project whose cache keeps the sources' articles as rendered."""
         self.site = site
+        self.kept = kept
         self.env = env = environment(templates, compiled)
         settings = site.registry.settings
         self.frag = Fragments(site.terms, site.marks, site.sources)
@@ -213,6 +219,7 @@ class Renderer:
         self.jsonld = exports.ClaimJsonLd(site)
         self._emitted: dict[str, frozenset[int]] = {}
         self._texts: dict[str, _Text] = {}
+        self._articles: dict[str, KeptArticle | None] = {}  # from the cache, by source id
         self._frame: list[str] | None = None
 
     # ------------------------------------------------------------------------- the plan
@@ -499,7 +506,12 @@ class Renderer:
         text = self.site.texts[source_id]
         emitted = self._emitted.get(source_id)  # known if the article was rendered
         if emitted is None:
-            emitted = self._emitted[source_id] = markup.emitted_sentences(text.body, text.sentences)
+            kept = self._kept_article(source_id)
+            emitted = self._emitted[source_id] = (
+                kept.emitted
+                if kept is not None
+                else markup.emitted_sentences(text.body, text.sentences)
+            )
         found = self._texts[source_id] = _Text(
             self.site.sources[source_id],
             text.body,
@@ -530,14 +542,39 @@ class Renderer:
         return Article(source_id, markup.merge_spans(quoted))
 
     def body(self, article: Article) -> Markup:
-        """The article rendered once: sentences as targets, quoted words marked."""
+        """The article rendered once: sentences as targets, quoted words marked. Rendered
+        as the last build did, it is taken from the cache: a one-claim rebuild renders
+        the page of the claim's source, and rendering its article (markdown-it imported
+        for it) was most of the time spent rendering."""
         site, source_id = self.site, article.source_id
         text = site.texts[source_id]
-        kept = set(site.coverage[source_id].sentences)
-        classes = {i: "boilerplate" for i, span in enumerate(text.sentences) if span not in kept}
+        covered = set(site.coverage[source_id].sentences)
+        boilerplate = tuple(i for i, span in enumerate(text.sentences) if span not in covered)
+        marked = cache.stable((article.marked, boilerplate))
+        kept = self._kept_article(source_id)
+        if kept is not None and kept.marked == marked:
+            self._emitted[source_id] = kept.emitted
+            return Markup(kept.html)
+        classes = dict.fromkeys(boilerplate, "boilerplate")
         marks = markup.BodyMarks(text.sentences, article.marked, classes, text.sentence_ids)
-        rendered, self._emitted[source_id] = markup.source_body(text.body, marks)
+        rendered, emitted = markup.source_body(text.body, marks)
+        self._emitted[source_id] = emitted
+        if self.kept is not None:
+            found = KeptArticle(_body_digest(text.body), marked, str(rendered), emitted)
+            cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
+
+    def _kept_article(self, source_id: str) -> KeptArticle | None:
+        """The source's article as a build rendered it, if of the same body."""
+        if source_id in self._articles or self.kept is None:
+            return self._articles.get(source_id)
+        loaded = cache.load(self.kept, _ARTICLE.format(source_id))
+        body = self.site.texts[source_id].body
+        found = loaded if isinstance(loaded, KeptArticle) else None
+        if found is not None and found.body != _body_digest(body):
+            found = None
+        self._articles[source_id] = found
+        return found
 
 
 def _fill(frame: Sequence[str], slots: Mapping[str, str]) -> str:
@@ -563,6 +600,24 @@ class Article:
 
     source_id: str
     marked: tuple[tuple[int, int], ...]  # spans of the body, merged: see `article_of`
+
+
+@dataclass(frozen=True)
+class KeptArticle:
+    """A source's article as rendered (see `Renderer.body`). The sentences that got an id
+    depend on the body alone; the HTML also on the words marked and the boilerplate."""
+
+    body: bytes  # digest of the source's body
+    marked: bytes  # the spans marked and the sentences left out as boilerplate
+    html: str
+    emitted: frozenset[int]
+
+
+_ARTICLE = "article-{}"  # a cache entry per source, by its id
+
+
+def _body_digest(body: str) -> bytes:
+    return hashlib.blake2b(body.encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True)
