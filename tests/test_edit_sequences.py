@@ -134,8 +134,12 @@ class EditorSession(RuleBasedStateMachine):
     over several pages, as a large registry's do: a page shows what is on the others (a
     source's article marks the quotes of claims its later pages list)."""
 
-    # render's limits of a page's list; EditorSessionBeside keeps the defaults
-    LIMITS = {"LIST_LIMIT": 2, "SECTION_LIMIT": 1, "CONFLICT_LIMIT": 1, "SOURCE_LIST_LIMIT": 1}
+    # render's limits of a page's list, and of what the dose view shows of each row and
+    # range; EditorSessionBeside keeps the defaults
+    LIMITS = dict.fromkeys(
+        ("SECTION_LIMIT", "CONFLICT_LIMIT", "SOURCE_LIST_LIMIT", "SIDE_LIMIT", "OPPOSITE_LIMIT"),
+        1,
+    ) | {"LIST_LIMIT": 2, "RANGE_LIMIT": 1, "RANGE_SOURCES": 1}
 
     def __init__(self) -> None:
         super().__init__()
