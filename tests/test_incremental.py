@@ -1183,9 +1183,9 @@ def test_an_error_found_after_the_downloads_started_leaves_no_trace(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The checks run beside the analysis; the downloads start when it ends. The checks
-    then find an error: the child is stopped, its staging folder removed, the site left
-    as it was."""
+    """The checks run beside the analysis (a source changed: everything is checked
+    again); the downloads start when it ends. The checks then find an error: the child is
+    stopped, its staging folder removed, the site left as it was."""
     monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
     monkeypatch.setattr(jobs, "FORK_COST", 1)
     root = make_site()
@@ -1204,6 +1204,8 @@ def test_an_error_found_after_the_downloads_started_leaves_no_trace(
     (root / "claims" / "misnamed.yaml").write_text(
         claim_yaml("renamed", "A claim about receptors.", quote=quote), encoding="utf-8"
     )
+    with (root / "content" / "sources" / "demo-article.md").open("a", encoding="utf-8") as f:
+        f.write("\nA sentence added at the end.\n")
     assert builder.build_command(root, out) == 1
     printed = capsys.readouterr().out
     assert "misnamed.yaml:1:1: error: id: 'renamed' does not match the file name" in printed

@@ -94,6 +94,27 @@ def _removed(root: Path) -> None:  # a check that only removes a file names a ne
     (root / "claims/sleep-better-again.yaml").unlink()
 
 
+def _named(root: Path) -> None:  # a claim not there: sleep-better is told so
+    rewrite(
+        root / "claims/sleep-better.yaml",
+        "stance: supports\n",
+        "stance: supports\nrelated: [better-sleep]\n",
+    )
+
+
+def _added_unread(root: Path) -> None:  # its file, which cannot be read: the name is known
+    (root / "claims/better-sleep.yaml").write_text("id: better-sleep\nstatement: [\n")
+
+
+def _added_named(root: Path) -> None:  # the claim read: still known
+    text = AGAIN.replace("sleep-better-again", "better-sleep")
+    (root / "claims/better-sleep.yaml").write_text(text, encoding="utf-8")
+
+
+def _removed_named(root: Path) -> None:  # gone again: sleep-better is told so again
+    (root / "claims/better-sleep.yaml").unlink()
+
+
 def _touched(root: Path) -> None:
     path = root / "claims/fibro-pain.yaml"
     path.write_bytes(path.read_bytes())
@@ -114,6 +135,10 @@ STEPS: list[Callable[[Path], None]] = [
     _added,
     _removed,
     _added,  # the same bytes again: its warning again
+    _named,
+    _added_unread,
+    _added_named,
+    _removed_named,
 ]
 
 
@@ -147,8 +172,18 @@ def test_a_check_one_step_on_finds_what_a_check_afresh_finds(
     assert any("blocks-receptors-copy.yaml:3:" in p and "already used" in p for p in seen)
     assert any("the quote is not in source" in p for p in seen)
     assert any("nearly the same as claim 'sleep-better-again'" in p for p in seen)
+    assert any("'better-sleep' is not a known claim" in p for p in seen)
     # only the first check and those after an id changed, came or went checked every id
-    assert full == ["first", "_renamed", "_added", "_removed", "_added"]
+    assert full == [
+        "first",
+        "_renamed",
+        "_added",
+        "_removed",
+        "_added",
+        "_added_unread",
+        "_added_named",  # an id where the file gave none: the same name, as it happens
+        "_removed_named",
+    ]
 
 
 def test_kept_checks_of_another_state_are_not_used(

@@ -214,11 +214,11 @@ def _checked_plan(
         context = _published_at(anchored.context, base_url)
         earlier = anchored.earlier
         loaded_clean = not any(p.severity is Severity.ERROR for p in anchored.problems)
-        # One step from the last run's registry, only the changed claims are checked
-        # again: quicker here than in a child, whose fork made every page of this large
-        # process copy-on-write for the rest of the build (see pipeline.run_all_checks)
-        step = anchored.step
-        stepped = step is not None and not step.ids_moved
+        # One step from the last run's registry, only the changed claims (and, where a
+        # claim came or went, those naming it) are checked again: quicker here than in a
+        # child, whose fork made every page of this large process copy-on-write for the
+        # rest of the build (see pipeline.run_all_checks)
+        stepped = anchored.step is not None
         many = context is not None and len(context.registry.claims) >= BESIDE_FROM
         if context is not None and loaded_clean and many and not stepped:
             # Checks on another core while this one analyses, on the guess that they find

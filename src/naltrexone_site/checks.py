@@ -66,11 +66,12 @@ class Found:
 @dataclass(frozen=True)
 class Since:
     """What the last check found, and the claim files changed since, where nothing else
-    did but what those files say (no claim has another id, and none is added or removed:
-    see snapshot.Step)."""
+    did but what those files say (see snapshot.Step)."""
 
     found: Found
     changed: Collection[str]  # claim paths
+    # the ids and file names of claims that came, went or took another id since
+    moved: Collection[str] = ()
 
 
 def run_checks(
@@ -90,6 +91,12 @@ def run_checks(
         *check_coverage(ctx),
         *(duplicates() if duplicates else check_duplicates(ctx.registry.claims, root)),
     )
+    if since is not None and since.moved:
+        # A claim came, went or took another id: every id checked again, and the claims
+        # whose own problems that may change, with the changed ones
+        naming = _naming(ctx, since.found.own, since.moved)
+        own = own_problems(ctx, None, replace(since, changed={*since.changed, *naming}))
+        return Found(_by_path(check_ids(ctx)), own, tuple(check_overviews(ctx)), rest)
     own = own_problems(ctx, memo, since)
     if since is None:
         return Found(_by_path(check_ids(ctx)), own, tuple(check_overviews(ctx)), rest)
@@ -103,6 +110,31 @@ def run_checks(
                 replace(p, location=claim.at(p.field)) for p in earlier.ids[claim.path]
             )
     return Found(ids, own, earlier.overviews, rest)
+
+
+def _naming(
+    ctx: Context, earlier: Mapping[str, tuple[Problem, ...]], moved: Collection[str]
+) -> set[str]:
+    """The claim files whose own problems depend on which claims there are, and may have
+    changed as those named `moved` came or went: the claims that name one of them, and
+    those told before that a claim they name is not known (its hint lists the nearest
+    ids there are)."""
+    found = set()
+    for claim in ctx.registry.claims:
+        links = _links_claims(claim)
+        if not (claim.contradicts or claim.related or links):
+            continue
+        if (
+            any(p.field in _NAMING for p in earlier.get(claim.path, ()))
+            or any(i in moved for i in (*claim.contradicts, *claim.related))
+            or links  # the ids its links name, in Markdown: read when it is checked
+            and any(name in text for text in (claim.statement, claim.note or "") for name in moved)
+        ):
+            found.add(claim.path)
+    return found
+
+
+_NAMING = frozenset(("contradicts", "related", "statement", "note"))  # fields naming claims
 
 
 def _by_path(problems: Iterable[Problem]) -> dict[str, tuple[Problem, ...]]:

@@ -158,10 +158,10 @@ def run_all_checks(root: Path, anchored: Anchored) -> tuple[Problem, ...]:
         return _sorted(anchored.problems)
     step = anchored.step
     since = None
-    if step is not None and not step.ids_moved:  # else claims that name claims may change
+    if step is not None:
         kept = cache.load(root, KEPT_CHECKS)
         if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == step.before:
-            since = Since(kept[1], step.changed)
+            since = Since(kept[1], step.changed, step.moved)
     memo = cache.Memo(root, "checks") if since is None else None
     found = run_checks(anchored.context, memo, root, anchored.duplicates, since)
     if memo is not None:

@@ -97,7 +97,10 @@ class Step:
     before: bytes  # the state the last run left
     after: bytes  # this one's
     changed: frozenset[str]  # claim files whose bytes changed since
-    ids_moved: bool  # a changed file's claim has another id, or none, or has one again
+    # a changed file's claim has another id, or none, or has one again, or the file came
+    # or went (its name counts as a claim's: see checks._Known)
+    ids_moved: bool
+    moved: frozenset[str] = frozenset()  # those ids and file names, before and after
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         unordered |= _apply(base, path, entry)
     before = changes.state or base.stamp
     reread: set[str] = set()  # claim files whose bytes changed since the last run
-    ids_moved = False
+    moved: set[str] = set()  # see Step
     touched: set[str] = set()  # sources whose quoted spans may have changed
     for path in removed:
         then = base.claims.get(path)  # None: a file that could not be read
@@ -234,7 +237,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
             changes.entries.pop(path, None)
         _apply(base, path, None)
         reread.add(path)
-        ids_moved = True
+        moved.update((_stem(path), then.id) if then is not None else (_stem(path),))
         if then is not None:
             touched.update(e.source for e in then.evidence)
     for path in changed:
@@ -247,10 +250,11 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
         read, parse = done
         if parse is None:
             continue
-        then = base.claims.get(path)  # None: a file added
+        then = base.claims.get(path)  # None: a file added, or one that gave no claim
         claim, found = parse
         reread.add(path)
-        ids_moved |= (then.id if then else None) != (claim.id if claim else None)
+        if path not in base.claims or (then.id if then else None) != (claim.id if claim else None):
+            moved.update((c.id for c in (then, claim) if c is not None), (_stem(path),))
         items: tuple[AnchoredEvidence, ...] = ()
         flat: tuple[int, ...] = ()
         if claim is not None:
@@ -293,7 +297,9 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     if changed or removed:  # a file only removed makes another registry too
         changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
-    step = Step(before, changes.state or base.stamp, frozenset(reread), ids_moved)
+    step = Step(
+        before, changes.state or base.stamp, frozenset(reread), bool(moved), frozenset(moved)
+    )
     swapped = tuple((_claim(old[path]), _claim(now)) for path, now in changes.entries.items())
 
     def analysed() -> Analysed | None:
