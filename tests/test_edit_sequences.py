@@ -194,10 +194,16 @@ class EditorSession(RuleBasedStateMachine):
         self._then(data)
 
     @precondition(lambda self: bool(self.gone))
-    @rule(data=st.data())
-    def put_back(self, data: st.DataObject) -> None:  # the same bytes, a new stat
+    @rule(data=st.data(), readable=st.booleans())
+    def put_back(self, data: st.DataObject, readable: bool) -> None:
+        """The same bytes, a new stat; or a file that cannot be read in its place (its
+        name, named by other claims, counts as a claim's id), to be put back later."""
         name = data.draw(st.sampled_from(sorted(self.gone)))
-        (self.root / "claims" / name).write_bytes(self.gone.pop(name))
+        path = self.root / "claims" / name
+        if readable:
+            path.write_bytes(self.gone.pop(name))
+        else:
+            path.write_text(f"id: {path.stem}\nstatement: [\n", encoding="utf-8")
         self._then(data)
 
     @rule(data=st.data())
