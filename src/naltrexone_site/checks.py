@@ -127,8 +127,10 @@ def _naming(
         if (
             any(p.field in _NAMING for p in earlier.get(claim.path, ()))
             or any(i in moved for i in (*claim.contradicts, *claim.related))
-            or links  # the ids its links name, in Markdown: read when it is checked
-            and any(name in text for text in (claim.statement, claim.note or "") for name in moved)
+            or (  # the ids its links name, in Markdown: read only when it is checked
+                links
+                and any(name in t for t in (claim.statement, claim.note or "") for name in moved)
+            )
         ):
             found.add(claim.path)
     return found
@@ -552,7 +554,7 @@ def check_duplicates(
     # unique even if ids are not; the search gives each pair in the order of these keys
     keyed = {f"{c.id}\x00{c.path}": c for c in claims if not c.stood_in}
     since = None
-    if step is not None and not step.ids_moved:
+    if step is not None and not step.moved:
         since = (step.before, {f"{c.id}\x00{c.path}" for c in claims if c.path in step.changed})
     statements = {key: c.statement for key, c in keyed.items()}
     found = near_duplicates(statements, root, state, since)

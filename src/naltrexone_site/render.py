@@ -550,9 +550,9 @@ class Renderer:
         text = site.texts[source_id]
         covered = set(site.coverage[source_id].sentences)
         boilerplate = tuple(i for i, span in enumerate(text.sentences) if span not in covered)
-        marked = cache.stable((article.marked, boilerplate))
+        drawn = cache.stable((article.marked, boilerplate))
         kept = self._kept_article(source_id)
-        if kept is not None and kept.marked == marked:
+        if kept is not None and kept.drawn == drawn:
             self._emitted[source_id] = kept.emitted
             return Markup(kept.html)
         classes = dict.fromkeys(boilerplate, "boilerplate")
@@ -560,7 +560,7 @@ class Renderer:
         rendered, emitted = markup.source_body(text.body, marks)
         self._emitted[source_id] = emitted
         if self.kept is not None:
-            found = KeptArticle(_body_digest(text.body), marked, str(rendered), emitted)
+            found = KeptArticle(_body_digest(text.body), drawn, str(rendered), emitted)
             cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
 
@@ -608,7 +608,7 @@ class KeptArticle:
     depend on the body alone; the HTML also on the words marked and the boilerplate."""
 
     body: bytes  # digest of the source's body
-    marked: bytes  # the spans marked and the sentences left out as boilerplate
+    drawn: bytes  # what is drawn on it: the spans marked, the boilerplate sentences
     html: str
     emitted: frozenset[int]
 

@@ -97,10 +97,9 @@ class Step:
     before: bytes  # the state the last run left
     after: bytes  # this one's
     changed: frozenset[str]  # claim files whose bytes changed since
-    # a changed file's claim has another id, or none, or has one again, or the file came
-    # or went (its name counts as a claim's: see checks._Known)
-    ids_moved: bool
-    moved: frozenset[str] = frozenset()  # those ids and file names, before and after
+    # The ids and file names of the changed files whose claim has another id, or none, or
+    # has one again, or that came or went (a file's name counts as an id: checks._Known)
+    moved: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -297,9 +296,7 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
     if changed or removed:  # a file only removed makes another registry too
         changes.state = os.urandom(8)  # a new state: what was kept of the last is refused
         cache.save(root, CHANGES, changes)
-    step = Step(
-        before, changes.state or base.stamp, frozenset(reread), bool(moved), frozenset(moved)
-    )
+    step = Step(before, changes.state or base.stamp, frozenset(reread), frozenset(moved))
     swapped = tuple((_claim(old[path]), _claim(now)) for path, now in changes.entries.items())
 
     def analysed() -> Analysed | None:
