@@ -295,6 +295,20 @@ class EditorSession(RuleBasedStateMachine):
         path.write_text(f"{text.rstrip()}\nrelated: [{target}]\n", encoding="utf-8")
         self._then(data)
 
+    @rule(data=st.data())
+    def link_in_note(self, data: st.DataObject) -> None:
+        """A claim's note links to another claim, present or removed (in Markdown, which
+        the checks read only when they check the claim)."""
+        path = data.draw(st.sampled_from(self._present()))
+        target = data.draw(
+            st.sampled_from(
+                sorted({p.stem for p in self._present()} | {Path(n).stem for n in self.gone})
+            )
+        )
+        text = re.sub(r"^note: .*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
+        path.write_text(f"{text.rstrip()}\nnote: See [this](claim:{target}).\n", encoding="utf-8")
+        self._then(data)
+
     @rule(data=st.data(), field=st.sampled_from(sorted(RETAGS)))
     def retag(self, data: st.DataObject, field: str) -> None:
         """A claim moved to another mechanism, dose, grade or kind: other pages show it."""
