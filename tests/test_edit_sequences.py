@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from conftest import OTHER_ARTICLE, Forks, interrupting, make_project, snapshot
@@ -29,7 +30,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from naltrexone_site import builder, cli, interrupt, jobs, pipeline, render
+from naltrexone_site import builder, cli, duplicates, interrupt, jobs, pipeline, render
+from naltrexone_site import snapshot as snapshot_module
 
 STATEMENTS = (  # the first two are nearly the same (and sleep-better's): near-duplicates
     "Some users report sleeping better on naltrexone.",
@@ -130,22 +132,27 @@ def _signals_as_the_program_has() -> Iterator[None]:
 
 
 class EditorSession(RuleBasedStateMachine):
-    """One project, one cache, one site folder: an editor's working copy. Its lists run
-    over several pages, as a large registry's do: a page shows what is on the others (a
-    source's article marks the quotes of claims its later pages list)."""
+    """One project, one cache, one site folder: an editor's working copy. The thresholds a
+    large registry passes are set low (LOW): its lists run over several pages (a page
+    shows what is on the others: a source's article marks the quotes of claims its later
+    pages list), and the kept registry and duplicate search are saved whole again after
+    two changes."""
 
-    # render's limits of a page's list, and of what the dose view shows of each row and
-    # range; EditorSessionBeside keeps the defaults
-    LIMITS = dict.fromkeys(
-        ("SECTION_LIMIT", "CONFLICT_LIMIT", "SOURCE_LIST_LIMIT", "SIDE_LIMIT", "OPPOSITE_LIMIT"),
-        1,
-    ) | {"LIST_LIMIT": 2, "RANGE_LIMIT": 1, "RANGE_SOURCES": 1}
+    LOW: dict[ModuleType, dict[str, int]] = {
+        render: dict.fromkeys(
+            ("SECTION_LIMIT", "CONFLICT_LIMIT", "SOURCE_LIST_LIMIT", "SIDE_LIMIT"), 1
+        )
+        | {"OPPOSITE_LIMIT": 1, "LIST_LIMIT": 2, "RANGE_LIMIT": 1, "RANGE_SOURCES": 1},
+        snapshot_module: {"MOST": 2},
+        duplicates: {"REWRITE_AFTER": 2},
+    }
 
     def __init__(self) -> None:
         super().__init__()
-        self.limits = {name: getattr(render, name) for name in self.LIMITS}
-        for name, value in self.LIMITS.items():
-            setattr(render, name, value)
+        self.defaults = [(m, name, getattr(m, name)) for m, low in self.LOW.items() for name in low]
+        for module, low in self.LOW.items():
+            for name, value in low.items():
+                setattr(module, name, value)
         self.tmp = Path(tempfile.mkdtemp(prefix="edits-"))
         self.root = make_project(self.tmp / "project")
         self.out = self.tmp / "site"
@@ -161,8 +168,8 @@ class EditorSession(RuleBasedStateMachine):
         self.build()
 
     def teardown(self) -> None:
-        for name, value in self.limits.items():
-            setattr(render, name, value)
+        for module, name, value in self.defaults:
+            setattr(module, name, value)
         for key, value in self.before.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -442,19 +449,15 @@ def _reported(problems: Iterable[object]) -> list[str]:
 
 
 class EditorSessionBeside(EditorSession):
-    """The same, with the checks beside the analysis and the downloads beside the pages,
-    as from 5,000 claims, and lists of the default length."""
+    """The same, with the checks beside the analysis, the downloads beside the pages and
+    the kept registry written by a child, as from 5,000 claims; the registry kept without
+    its analysis, as above 50,000; lists of the default length."""
 
-    LIMITS: dict[str, int] = {}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.thresholds = pipeline.BESIDE_FROM, jobs.FORK_COST
-        pipeline.BESIDE_FROM, jobs.FORK_COST = 1, 1
-
-    def teardown(self) -> None:
-        pipeline.BESIDE_FROM, jobs.FORK_COST = self.thresholds
-        super().teardown()
+    LOW = {
+        pipeline: {"BESIDE_FROM": 1},
+        jobs: {"FORK_COST": 1},
+        snapshot_module: {"WRITE_BESIDE_FROM": 1, "ANALYSED_UP_TO": 1},
+    }
 
 
 SETTINGS = settings(
