@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -368,7 +369,7 @@ def check(root: Path) -> subprocess.CompletedProcess[str]:
 
 
 # (fixtures folder, what each fixture replaces, the outputs pinned)
-KINDS = {
+KINDS: dict[str, tuple[Callable[[str], str], dict[str, str]]] = {
     "settings": (lambda fixture: "content/site.yaml", SETTINGS),
     "taxonomy": (lambda fixture: f"content/taxonomy/{fixture.split('.')[0]}.yaml", TAXONOMY),
     "sources": (lambda fixture: f"content/sources/{fixture.split('.')[0]}.md", SOURCES),

@@ -585,7 +585,9 @@ def test_status_claims_are_counted_but_kept_out_of_the_strength_mix(
     )
     cell = map_cell(page, "endorphin-rebound")
     mix = re.findall(r'<span class="vh">([A-Za-z ]+):</span>&#8239;(\d+)', cell)
-    count = int(re.search(r'<span class="count">(\d+) claims?</span>', cell).group(1))
+    found = re.search(r'<span class="count">(\d+) claims?</span>', cell)
+    assert found is not None
+    count = int(found.group(1))
     assert sum(int(n) for _, n in mix) == count - 1  # all but the status claim
     assert '<span class="background-count">+1<span class="wide-only"> status</span>' in cell
     assert 'href="../methodology.html#claim-kind-status">Status and use</a>' in claim_page
@@ -1153,7 +1155,13 @@ def test_build_base_url_is_the_address_every_page_and_file_gives(
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     # the last four: a traceback (urlsplit's ValueError), a port past 65535, and a space
     # and a new line, which reached robots.txt ("Disallow: /" as a line of its own)
-    bad_ones = ("x.io", "https://", "https://x.io/?page=1", "ftp://x.io/", "https://[::1/")
+    bad_ones: tuple[str, ...] = (
+        "x.io",
+        "https://",
+        "https://x.io/?page=1",
+        "ftp://x.io/",
+        "https://[::1/",
+    )
     bad_ones += ("https://x.io:99999/", "https://x .io/", "https://x.io/\nDisallow: /")
     for bad in bad_ones:
         assert cli.main(["--root", str(root), "build", "--out", str(out), "--base-url", bad]) == 2
@@ -1324,7 +1332,11 @@ def test_files_are_written_into_their_folders_once(
         monkeypatch.setattr(os, "supports_dir_fd", set())
     before = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
     big = b"x" * (1 << 20)
-    files = {"index.html": b"home", "claims/a.html": b"a", "claims/b.html": [b"b", b"", big]}
+    files: dict[str, bytes | list[bytes]] = {
+        "index.html": b"home",
+        "claims/a.html": b"a",
+        "claims/b.html": [b"b", b"", big],
+    }
     output.write_tree(tmp_path, files)
     assert (tmp_path / "index.html").read_bytes() == b"home"
     assert (tmp_path / "claims" / "a.html").read_bytes() == b"a"

@@ -147,8 +147,8 @@ def reference_search(statements: dict[str, str]) -> dict[tuple[str, str], float]
             frequency[w] += 1
     buckets = defaultdict(list)
     for cid in sorted(words):
-        ws = list(words[cid])
-        rare = [w for w in ws if frequency[w] <= common] or ws
+        listed = list(words[cid])
+        rare = [w for w in listed if frequency[w] <= common] or listed
         for w in sorted(rare, key=lambda w: (frequency[w], w))[:3]:
             buckets[w].append(cid)
     pairs = {(a, b) for bucket in buckets.values() for a in bucket for b in bucket if a < b}

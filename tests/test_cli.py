@@ -84,7 +84,7 @@ def test_the_program_runs_without_the_cycle_collector_and_holds_what_it_made(
         raise SystemExit(code)
 
     monkeypatch.setattr(cli, "main", main)
-    monkeypatch.setattr(cli.os, "_exit", leave)
+    monkeypatch.setattr(os, "_exit", leave)
     monkeypatch.setattr(interrupt, "install", lambda: None)  # not in the test runner
     monkeypatch.setattr(interrupt, "finished", lambda: None)  # it ignores the signals
     try:

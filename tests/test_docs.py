@@ -100,7 +100,7 @@ def _template(node: ast.expr | None) -> str | None:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            v.value if isinstance(v, ast.Constant) else "{}" for v in node.values
+            str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values
         )  # fmt: skip
     return None
 

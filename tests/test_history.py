@@ -177,7 +177,7 @@ def test_one_git_process_for_the_whole_registry(
         calls.append(list(args[0]))  # type: ignore[call-overload]
         return real_run(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(history.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "run", counting_run)
     found = claim_history(repo.top)
     assert len(found) == 50
     assert len(calls) == 1 and "log" in calls[0]

@@ -28,7 +28,6 @@ from naltrexone_site import (
     jobs,
     load,
     markup,
-    output,
     pagekeys,
     parallel,
     pipeline,
@@ -776,13 +775,13 @@ def test_an_interrupted_or_failed_incremental_write_keeps_the_old_site(
                 raise fault(13, "Permission denied") if fault is PermissionError else fault()
         real_replace(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     if fault is KeyboardInterrupt:
         with pytest.raises(KeyboardInterrupt):
             build(root, out)
     else:
         assert builder.build_command(root, out) == 1
-    monkeypatch.setattr(output.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert len(moves) >= 3  # replaced one, failed on the next, put the first back
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("warm-site.")) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import MakeSite, checked_afresh, claim_yaml, rewrite
 
-from naltrexone_site import checks, pipeline
+from naltrexone_site import cache, checks, pipeline
 from naltrexone_site.inputs import scan_inputs
 from naltrexone_site.stages import Stages
 
@@ -194,13 +194,13 @@ def test_kept_checks_of_another_state_are_not_used(
     check finds everything again."""
     root = make_site()
     checked(root)
-    folder = pipeline.cache.cache_dir(root)
+    folder = cache.cache_dir(root)
     assert folder is not None
     for path in folder.glob(f"{pipeline.KEPT_CHECKS}-*.pickle"):
         path.unlink()
     _lost_quote(root)
     assert checked(root) == checked_afresh(root, monkeypatch)
     _found_quote(root)
-    pipeline.cache.save(root, pipeline.KEPT_CHECKS, (b"another state", object()))
+    cache.save(root, pipeline.KEPT_CHECKS, (b"another state", object()))
     _near(root)
     assert checked(root) == checked_afresh(root, monkeypatch)

@@ -164,10 +164,11 @@ def test_leaving_without_the_result_stops_the_child() -> None:
     with pytest.raises(KeyboardInterrupt), parallel.Beside(slow) as beside:
         child = beside._child
         assert child is not None
+        pid = child[0]
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the build
     assert time.perf_counter() - started < 10
     with pytest.raises(ProcessLookupError):
-        os.kill(child[0], 0)  # stopped and reaped
+        os.kill(pid, 0)  # stopped and reaped
 
 
 class _Alarm(KeyboardInterrupt):

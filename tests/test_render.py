@@ -78,7 +78,7 @@ def test_markdown_never_renders_raw_html_or_dangerous_links() -> None:
 
 
 PLAIN = st.text(
-    alphabet=st.characters(blacklist_characters="\\`*_[]<>&!~|#\n\r", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="\\`*_[]<>&!~|#\n\r", blacklist_categories=["Cs"]),
     max_size=80,
 )
 

@@ -27,7 +27,7 @@ import pytest
 from conftest import rewrite as edit
 from preview_support import FIXTURE, REPO, WAIT, Running, make_project, preview_of
 
-from naltrexone_site import cache
+from naltrexone_site import builder, cache
 from naltrexone_site import serve as serve_module
 from naltrexone_site.cli import main
 from naltrexone_site.inputs import BUILT_FROM
@@ -404,7 +404,7 @@ def test_an_edit_made_during_a_build_is_built_after_it(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     claims = running.preview.root / "claims"
-    build = serve_module.build
+    build = builder.build  # as serve imports it
     builds: list[Path] = []
 
     def saved_meanwhile(root: Path, out: Path) -> object:
@@ -431,7 +431,7 @@ def test_an_edit_saved_during_the_first_build_is_built_after_it(
     """The watcher is set up before the first build, not after it."""
     root = make_project(tmp_path / "project")
     claim = root / "claims" / "base-claim.yaml"
-    first = serve_module.build
+    first = builder.build  # as serve imports it
     builds: list[Path] = []
 
     def saved_meanwhile(root: Path, out: Path) -> object:

@@ -52,7 +52,7 @@ def site_url(built_site: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def site_pages(built_site: Path) -> list[str]:
     """Every HTML page of the built site (site-relative paths)."""
-    pages = sitetools.html_pages(built_site)
+    pages: list[str] = sitetools.html_pages(built_site)
     assert pages, "the build produced no HTML page"
     return pages
 
@@ -64,7 +64,8 @@ def site_pages(built_site: Path) -> list[str]:
 def browser_type_launch_args() -> dict[str, Any]:
     """Debian's chromium with the flags a closed-network, root CI machine needs."""
     require_chromium()
-    return sitetools.launch_args()
+    args: dict[str, Any] = sitetools.launch_args()
+    return args
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,7 @@ def require_module(name: str, package: str) -> ModuleType:
 
 
 def require_chromium() -> str:
-    path = load_script("sitetools").chromium_path()
+    path: str = load_script("sitetools").chromium_path()
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
         missing_tool(
             f"no Chromium at {path} (Debian package 'chromium'; set CHROMIUM to "
@@ -252,4 +252,5 @@ def page_kinds(site: Path) -> dict[str, str]:
 
 
 def url_of(base_url: str, rel: str) -> str:
-    return load_script("sitetools").page_url(base_url, rel)
+    url: str = load_script("sitetools").page_url(base_url, rel)
+    return url

@@ -100,7 +100,7 @@ def _matches(claim: dict[str, Any], name: str, value: str, kinds: dict[str, str]
     if name == "dose":
         return claim["dose"] == value or (claim["dose"] == "both" and value in {"standard", "low"})
     if name == "strength":
-        return claim["strength"] == value
+        return bool(claim["strength"] == value)
     if name == "source":
         return any(e["source"] == value for e in claim["evidence"])
     if name == "kind":  # a source of that kind supports it; disputing is not resting on
