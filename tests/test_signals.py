@@ -5,6 +5,7 @@ half written or child process is left behind. `serve` stops as it does on Ctrl-C
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -405,15 +407,19 @@ def test_an_interrupt_at_any_line_of_a_cache_save_leaves_no_part_of_it(
     at, interrupted = 0, True
     while interrupted:
         at += 1
-        sys.settrace(interrupting(at, lambda traced: traced is code))
-        try:
-            cache.save(root, "entry", {"a": 1})
-            interrupted = False  # past the last line: saved whole
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sys.settrace(None)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always", ResourceWarning)
+            sys.settrace(interrupting(at, lambda traced: traced is code))
+            try:
+                cache.save(root, "entry", {"a": 1})
+                interrupted = False  # past the last line: saved whole
+            except KeyboardInterrupt:
+                pass
+            finally:
+                sys.settrace(None)
+            gc.collect()  # a file left open is closed here, with a ResourceWarning
         left = [p.name for p in (tmp_path / "cache").rglob("*.tmp")]
         assert left == [], f"interrupted at line event {at} of cache.save"
+        assert [str(w.message) for w in warned] == [], f"left open at line event {at}"
     assert at > 5  # every line of it was tried
     assert cache.load(root, "entry") == {"a": 1}

@@ -177,13 +177,19 @@ def save(root: Path, name: str, value: Any, *more: Any) -> None:
     # save, the `except` knows what to remove: a temporary file made before its `try`
     # was left behind by a Ctrl-C landing in between.
     part = folder / f"{name}-{os.urandom(6).hex()}.tmp"
+    # Closed by hand, not by `with`: a stop landing on the line event of a `with` block's
+    # exit skipped its __exit__, and the file stayed open until the collector found it.
+    handle: BinaryIO | None = None
     try:
-        with open(part, "xb") as handle:
-            pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-            for piece in (value, *more):
-                pickler.dump(piece)
+        handle = open(part, "xb")  # noqa: SIM115 (see above)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        for piece in (value, *more):
+            pickler.dump(piece)
+        handle.close()
         os.replace(part, _entry(folder, name))
     except BaseException as exc:
+        if handle is not None:
+            handle.close()
         with contextlib.suppress(OSError):
             os.unlink(part)
         if not isinstance(exc, OSError):
