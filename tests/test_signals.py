@@ -17,6 +17,7 @@ import tomllib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from conftest import REPO, WAIT, MakeSite, interrupting, snapshot, wait_for
@@ -423,3 +424,32 @@ def test_an_interrupt_at_any_line_of_a_cache_save_leaves_no_part_of_it(
         assert [str(w.message) for w in warned] == [], f"left open at line event {at}"
     assert at > 5  # every line of it was tried
     assert cache.load(root, "entry") == {"a": 1}
+
+
+@pytest.mark.parametrize("size", [10, 1 << 20], ids=["flushed-at-close", "flushed-midway"])
+def test_a_cache_save_on_a_full_disk_leaves_no_part_and_raises_nothing(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache that cannot be written is only a slower next build: the write that fails,
+    while pickling or when the file is closed, is caught, and the part removed."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NALTREXONE_SITE_CACHE", raising=False)
+    root = tmp_path / "project"
+    root.mkdir()
+
+    def full(path: Path, mode: str) -> BinaryIO:  # the part made, then every write refused
+        open(path, mode).close()
+        return open("/dev/full", "wb")
+
+    monkeypatch.setattr(cache, "open", full, raising=False)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always", ResourceWarning)
+        cache.save(root, "entry", b"x" * size)
+        gc.collect()
+    assert [p.name for p in (tmp_path / "cache").rglob("*.tmp")] == []
+    assert [str(w.message) for w in warned] == []
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache.load(root, "entry") is None

@@ -188,8 +188,9 @@ def save(root: Path, name: str, value: Any, *more: Any) -> None:
         handle.close()
         os.replace(part, _entry(folder, name))
     except BaseException as exc:
-        if handle is not None:
-            handle.close()
+        with contextlib.suppress(OSError):  # a full disk refuses what is left to flush
+            if handle is not None:
+                handle.close()
         with contextlib.suppress(OSError):
             os.unlink(part)
         if not isinstance(exc, OSError):
