@@ -180,6 +180,11 @@ class EditorSession(RuleBasedStateMachine):
     def _present(self) -> list[Path]:
         return sorted((self.root / "claims").glob("*.yaml"))
 
+    def _another(self, data: st.DataObject, besides: Path | None = None) -> str:
+        """The id of a claim present (but `besides`) or removed, to name."""
+        present = {p.stem for p in self._present() if p != besides}
+        return data.draw(st.sampled_from(sorted(present | {Path(n).stem for n in self.gone})))
+
     # ----------------------------------------------------------------- the editor's changes
 
     @rule(data=st.data(), statement=st.sampled_from(STATEMENTS))
@@ -293,13 +298,7 @@ class EditorSession(RuleBasedStateMachine):
     def relate(self, data: st.DataObject) -> None:
         """A claim's `related` names another claim, present or removed."""
         path = data.draw(st.sampled_from(self._present()))
-        target = data.draw(
-            st.sampled_from(
-                sorted({p.stem for p in self._present()} | {Path(n).stem for n in self.gone})
-            )
-        )
-        text = re.sub(r"^related: .*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
-        path.write_text(f"{text.rstrip()}\nrelated: [{target}]\n", encoding="utf-8")
+        _set_field(path, "related", f"[{self._another(data)}]")
         self._then(data)
 
     @rule(data=st.data())
@@ -307,13 +306,7 @@ class EditorSession(RuleBasedStateMachine):
         """A claim's note links to another claim, present or removed (in Markdown, which
         the checks read only when they check the claim)."""
         path = data.draw(st.sampled_from(self._present()))
-        target = data.draw(
-            st.sampled_from(
-                sorted({p.stem for p in self._present()} | {Path(n).stem for n in self.gone})
-            )
-        )
-        text = re.sub(r"^note: .*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
-        path.write_text(f"{text.rstrip()}\nnote: See [this](claim:{target}).\n", encoding="utf-8")
+        _set_field(path, "note", f"See [this](claim:{self._another(data)}).")
         self._then(data)
 
     @rule(data=st.data(), field=st.sampled_from(sorted(RETAGS)))
@@ -333,14 +326,10 @@ class EditorSession(RuleBasedStateMachine):
         """A claim says it contradicts another, present (a conflict page) or removed, or
         no longer does."""
         path = data.draw(st.sampled_from(self._present()))
-        text = path.read_text(encoding="utf-8")
-        if "contradicts: " in text:
-            text = re.sub(r"^contradicts: .*\n", "", text, flags=re.M)
+        if "contradicts: " in path.read_text(encoding="utf-8"):
+            _set_field(path, "contradicts", None)
         else:
-            others = {p.stem for p in self._present() if p != path}
-            target = data.draw(st.sampled_from(sorted(others | {Path(n).stem for n in self.gone})))
-            text = f"{text.rstrip()}\ncontradicts: [{target}]\n"
-        path.write_text(text, encoding="utf-8")
+            _set_field(path, "contradicts", f"[{self._another(data, besides=path)}]")
         self._then(data)
 
     # ---------------------------------------------- the editor's changes to other inputs
@@ -434,6 +423,12 @@ class EditorSession(RuleBasedStateMachine):
     def _afresh(self) -> list[str]:
         with _without_cache():
             return _reported(cli.checked_project(self.root).problems)
+
+
+def _set_field(path: Path, field: str, value: str | None) -> None:
+    """A claim file's top-level `field` set to `value` (written last), or removed."""
+    text = re.sub(rf"^{field}: .*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
+    path.write_text(text.rstrip() + (f"\n{field}: {value}\n" if value else "\n"), encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ digest is unchanged need not be rendered again.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from markupsafe import Markup
 from . import cache, exports, markup
 from .claimpage import ClaimArticle, EvidenceView
 from .fragments import Fragments, esc
+from .inputs import digest
 from .interrupt import signals_held
 from .models import Claim, Source, Term
 from .pages import Contradiction, Dispute, DoseComparison, Opposite, Site, chunks
@@ -560,7 +560,7 @@ class Renderer:
         rendered, emitted = markup.source_body(text.body, marks)
         self._emitted[source_id] = emitted
         if self.kept is not None:
-            found = KeptArticle(_body_digest(text.body), drawn, str(rendered), emitted)
+            found = KeptArticle(digest(text.body.encode()), drawn, str(rendered), emitted)
             cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
 
@@ -571,7 +571,7 @@ class Renderer:
         loaded = cache.load(self.kept, _ARTICLE.format(source_id))
         body = self.site.texts[source_id].body
         found = loaded if isinstance(loaded, KeptArticle) else None
-        if found is not None and found.body != _body_digest(body):
+        if found is not None and found.body != digest(body.encode()):
             found = None
         self._articles[source_id] = found
         return found
@@ -607,17 +607,13 @@ class KeptArticle:
     """A source's article as rendered (see `Renderer.body`). The sentences that got an id
     depend on the body alone; the HTML also on the words marked and the boilerplate."""
 
-    body: bytes  # digest of the source's body
+    body: bytes  # digest of the source's body (as pipeline.Texts has it)
     drawn: bytes  # what is drawn on it: the spans marked, the boilerplate sentences
     html: str
     emitted: frozenset[int]
 
 
 _ARTICLE = "article-{}"  # a cache entry per source, by its id
-
-
-def _body_digest(body: str) -> bytes:
-    return hashlib.blake2b(body.encode(), digest_size=16).digest()
 
 
 @dataclass(frozen=True)

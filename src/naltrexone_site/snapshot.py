@@ -236,8 +236,9 @@ def patched(root: Path, scanned: dict[str, StatKey] | None) -> Kept | None:
             changes.entries.pop(path, None)
         _apply(base, path, None)
         reread.add(path)
-        moved.update((_stem(path), then.id) if then is not None else (_stem(path),))
+        moved.add(_stem(path))
         if then is not None:
+            moved.add(then.id)
             touched.update(e.source for e in then.evidence)
     for path in changed:
         # parsed unless the bytes are those the base or the changes read
