@@ -108,10 +108,11 @@ def stored_size(root: Path, name: str) -> int | None:
         return None
 
 
-def load(root: Path, name: str) -> Any:
-    """The object stored under `name` by the same code, or None."""
+def load(root: Path, name: str, hold: bool = True) -> Any:
+    """The object stored under `name` by the same code, or None. `hold`: kept until exit
+    with the build's other values (see `held`); else freed as soon as it is let go of."""
     first, rest = load_parts(root, name)
-    rest.close()
+    rest.close(hold)
     return first
 
 
@@ -152,12 +153,12 @@ class Parts:
             self.close()
             return None
 
-    def close(self) -> None:
+    def close(self, hold: bool = True) -> None:
         if self._handle is not None:
             self._handle.close()
         # The unpickler's memo refers to every object it made: letting go of it touched
         # each of them (0.02 s of a one-claim rebuild at 10,000 claims), while they live on
-        if self._unpickler is not None:
+        if self._unpickler is not None and hold:
             held(self._unpickler)
         self._handle = self._unpickler = None
 

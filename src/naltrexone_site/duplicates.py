@@ -144,7 +144,9 @@ def _found(search: Search) -> list[tuple[str, str, float]]:
 
 def _load(root: Path) -> tuple[Search | None, _Since | None]:
     """The last search, with what changed in it since it was saved whole."""
-    search = cache.load(root, SEARCH)
+    # Let go of once the step is done: at 100,000 claims, 80 MB that a one-claim rebuild
+    # carried to its peak (1.04 GB with a claim added), for 20 ms to free it
+    search = cache.load(root, SEARCH, hold=False)
     if not isinstance(search, Search):
         return None, None
     kept = cache.load(root, SINCE)
