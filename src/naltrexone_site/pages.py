@@ -28,6 +28,7 @@ from .analysis import (
 from .anchoring import Anchor, SourceText
 from .checks import Context
 from .history import History
+from .markup import merge_spans
 from .models import Claim, Evidence, Overview, Registry, Source, Term
 from .schema import COLUMNS  # the map's dose columns, in order
 
@@ -180,6 +181,7 @@ class Site:
     contradictions: tuple[Contradiction, ...]
     disputes: tuple[Dispute, ...]
     by_source: Mapping[str, tuple[SourceClaim, ...]]
+    marked: Mapping[str, tuple[tuple[int, int], ...]]  # source id -> see `marked_spans`
     alone: Mapping[str, int]  # source id -> claims resting on it alone (analysis.resting_alone)
     history: History = field(default_factory=dict)  # claim id -> commits, newest first
 
@@ -213,6 +215,7 @@ def analyse(ctx: Context, history: History | None = None) -> Site:
         contradictions=contradiction_pairs(claims, marks),
         disputes=disputes(claims.values()),
         by_source=by_source,
+        marked=marked_spans(by_source),
         alone=resting_alone(claims.values()),
         history=history or {},
     )
@@ -378,6 +381,25 @@ def disputes(claims: Iterable[Claim]) -> tuple[Dispute, ...]:
         for i, item in enumerate(claim.evidence)
         if item.stance == "disputes"
     )
+
+
+def marked_spans(
+    by_source: Mapping[str, tuple[SourceClaim, ...]],
+) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Per source, the words its page's article marks: the exact quotes of every claim
+    drawn from it, listed on that page or a later one, merged. Worked out with the
+    analysis, and patched with it for the sources a change touches: a page key holds them
+    (render.Article), and working them out for every source took 10 ms of a one-claim
+    rebuild at 10,000 claims."""
+    return {
+        source_id: merge_spans(
+            (anchor.start, anchor.end)
+            for found in listed
+            for _, _, anchor in found.items
+            if anchor.exact
+        )
+        for source_id, listed in by_source.items()
+    }
 
 
 def claims_by_source(anchored: Iterable[AnchoredEvidence]) -> dict[str, tuple[SourceClaim, ...]]:

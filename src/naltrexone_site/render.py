@@ -533,13 +533,7 @@ class Renderer:
     def article_of(self, source_id: str) -> Article:
         """A source page's article as its page key needs it: with the words it marks, the
         exact quotes of every claim drawn from the source, listed on that page or not."""
-        quoted = [
-            (anchor.start, anchor.end)
-            for found in self.site.by_source.get(source_id, ())
-            for _, _, anchor in found.items
-            if anchor.exact
-        ]
-        return Article(source_id, markup.merge_spans(quoted))
+        return Article(source_id, self.site.marked.get(source_id, ()))
 
     def body(self, article: Article) -> Markup:
         """The article rendered once: sentences as targets, quoted words marked. Rendered

@@ -37,6 +37,7 @@ from .pages import (
     evidence_map,
     group_keys,
     group_order,
+    marked_spans,
     ordered_rows,
 )
 
@@ -126,6 +127,8 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     by_source = {s: found for s, found in site.by_source.items() if s not in sources}
     by_source = dict(sorted({**by_source, **claims_by_source(quoting)}.items()))
     ranges = _ranges(site, sources, by_source)
+    redone_marks = marked_spans({s: by_source[s] for s in sources if s in by_source})
+    marked = {s: redone_marks[s] if s in sources else site.marked[s] for s in by_source}
     changed_items = [a for a in quoting if a.claim.id in news]
 
     # The changed claims' anchors, in place where each still has as many items
@@ -162,6 +165,7 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
         contradictions=contradiction_pairs(claims, marks),
         disputes=disputes(claims.values()),
         by_source=by_source,
+        marked=marked,
         alone=alone,
     )
     return Analysed(patched_site, versions, patched=True)
