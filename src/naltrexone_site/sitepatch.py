@@ -127,8 +127,8 @@ def patched(earlier: Earlier, ctx: Context, history: History) -> Analysed | None
     by_source = {s: found for s, found in site.by_source.items() if s not in sources}
     by_source = dict(sorted({**by_source, **claims_by_source(quoting)}.items()))
     ranges = _ranges(site, sources, by_source)
-    redone_marks = marked_spans({s: by_source[s] for s in sources if s in by_source})
-    marked = {s: redone_marks[s] if s in sources else site.marked[s] for s in by_source}
+    spans = marked_spans({s: by_source[s] for s in sources if s in by_source})
+    marked = {s: spans[s] if s in sources else site.marked[s] for s in by_source}
     changed_items = [a for a in quoting if a.claim.id in news]
 
     # The changed claims' anchors, in place where each still has as many items
