@@ -553,8 +553,9 @@ class Renderer:
         marks = markup.BodyMarks(text.sentences, article.marked, classes, text.sentence_ids)
         rendered, emitted = markup.source_body(text.body, marks)
         self._emitted[source_id] = emitted
-        if self.kept is not None:
-            found = KeptArticle(digest(text.body.encode()), drawn, str(rendered), emitted)
+        if self.kept is not None:  # a kept one is of this body: its digest, not again
+            body = kept.body if kept is not None else digest(text.body.encode())
+            found = KeptArticle(body, drawn, str(rendered), emitted)
             cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
 
