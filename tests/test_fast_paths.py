@@ -452,12 +452,20 @@ def _spaced_twice(text: str) -> str:
     return text.replace(" ", "  ")
 
 
-def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("skewed", [False, True])
+def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path, skewed: bool) -> None:
+    """`skewed`: a few words in most statements, more than `common` use (so not rare),
+    and some statements of those words only (chosen from all their words)."""
     rng = random.Random(5)
     vocabulary = [f"word{n}" for n in range(60)] + ["naltrexone", "dose", "sleep", "pain"]
+    frequent = ["sleep", "pain", "mood", "brain", "receptor", "opioid"]
 
     def statement() -> str:
-        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 10)))
+        if not skewed:
+            return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 10)))
+        words = [w for w in frequent if rng.random() < 0.6]
+        words += [f"word{rng.randrange(60)}" for _ in range(rng.choice([0, 0, 1, 2, 3]))]
+        return " ".join(words) or "opioid"
 
     statements = {f"claim-{n:03d}": statement() for n in range(300)}
     for n in range(0, 300, 7):  # near-duplicates
@@ -479,6 +487,11 @@ def test_the_updated_duplicate_search_equals_a_fresh_one(tmp_path: Path) -> None
         assert duplicates.near_duplicates(statements, tmp_path) == duplicates.near_duplicates(
             statements
         )
+        # and what the next step starts from: each claim's words chosen, as afresh
+        kept, _ = duplicates._load(tmp_path)
+        assert kept is not None
+        fresh = duplicates._search(statements, kept.common)
+        assert (kept.selected, kept.frequency) == (fresh.selected, fresh.frequency), step
 
 
 class Unscanned(dict[str, str]):
