@@ -25,6 +25,7 @@ from conftest import REPO, Forks, MakeSite, checked_afresh, claim_yaml, rewrite,
 from naltrexone_site import (
     builder,
     cache,
+    fragments,
     jobs,
     load,
     markup,
@@ -353,6 +354,77 @@ def test_a_source_page_made_again_takes_its_article_from_the_cache_while_its_mar
     same_as_cold(root, out, tmp_path, monkeypatch)
 
 
+def generated(tmp_path: Path) -> Path:
+    """bench/generate.py's registry of 200 claims over 6 sources (near-duplicates,
+    contradictions, long lists), with the repository's templates and schemas."""
+    sys.path.insert(0, str(sys_path_bench))
+    from generate import generate  # type: ignore[import-not-found]
+
+    root = tmp_path / "registry"
+    generate(root, 200, 6, seed=3)
+    for name in ("templates", "schema"):
+        shutil.copytree(REPO / name, root / name)
+    return root
+
+
+def test_the_browse_pages_a_claim_added_moves_take_their_items_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim added moves every later claim of the browse list by one place: the later
+    pages are made again, but of their items only the new claim's is made; the others
+    are those kept from the last build, as they are. After an edit, only the edited
+    claim's is made."""
+    monkeypatch.setattr(render, "LIST_LIMIT", 40)
+    root = generated(tmp_path)
+    out = tmp_path / "warm-site"
+    warm_build(root, out)
+    made = rendered_pages(monkeypatch)
+    items: list[str] = []  # the claims whose browse item was made, not taken
+    listed, line = render.Renderer.listed, fragments.Fragments.line
+    inside: list[bool] = []
+
+    def listing(self: render.Renderer, *args: Any) -> Any:
+        inside.append(True)
+        try:
+            return listed(self, *args)
+        finally:
+            inside.pop()
+
+    def making(self: fragments.Fragments, claim: Any, root: str) -> str:
+        if inside:
+            items.append(claim.id)
+        return line(self, claim, root)
+
+    monkeypatch.setattr(render.Renderer, "listed", listing)
+    monkeypatch.setattr(fragments.Fragments, "line", making)
+    first = root / "claims" / "claim-000040.yaml"
+    added = first.with_name("claim-000040-added.yaml")
+    added.write_text(
+        first.read_text(encoding="utf-8").replace("id: claim-000040", "id: claim-000040-added"),
+        encoding="utf-8",
+    )
+    warm_build(root, out)
+    browse = [path for path in made if path.startswith("browse")]
+    assert browse == ["browse.html", *(f"browse-{n}.html" for n in range(2, 7))]
+    assert items == ["claim-000040-added"]
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    items.clear()  # and those of the cold build that checks it
+    added.unlink()
+    warm_build(root, out)
+    # Back on page 2 is the claim the added one had moved to page 3, whose item was taken
+    # from page 2's: kept again with the added claim's, they hold it no longer (a page's
+    # items are kept again only when some are made: 1 ms a page)
+    assert items == ["claim-000079"]
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    made.clear()
+    items.clear()
+    rewrite(first, "statement: ", "statement: Edited ")
+    warm_build(root, out)
+    assert [path for path in made if path.startswith("browse")] == ["browse-2.html"]
+    assert items == ["claim-000040"]
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
 @pytest.mark.parametrize("beside", [False, True], ids=["serial", "beside"])
 def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_build(
     beside: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -361,22 +433,13 @@ def test_a_registry_of_200_claims_edited_at_random_stays_identical_to_a_fresh_bu
     random edits of statements, quotes, grades and links, one build after each; and the
     same with the checks beside the analysis and the downloads beside the pages, as from
     5,000 claims."""
-    import sys
-
     if beside:
         monkeypatch.setattr(pipeline, "BESIDE_FROM", 1)
         monkeypatch.setattr(jobs, "FORK_COST", 1)
-
-    sys.path.insert(0, str(sys_path_bench))
-    from generate import generate  # type: ignore[import-not-found]
-
     monkeypatch.setattr(render, "LIST_LIMIT", 40)
     monkeypatch.setattr(render, "SECTION_LIMIT", 15)
     monkeypatch.setattr(render, "CONFLICT_LIMIT", 3)
-    root = tmp_path / "registry"
-    generate(root, 200, 6, seed=3)
-    for name in ("templates", "schema"):
-        shutil.copytree(REPO / name, root / name)
+    root = generated(tmp_path)
     out = tmp_path / "warm-site"
     found = warm_build(root, out).checked.problems
     rng = random.Random(7)

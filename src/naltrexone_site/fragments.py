@@ -121,10 +121,10 @@ class Fragments:
 
     def item(self, claim: Claim, root: str) -> Markup:
         """A claim in a list: its statement as a link to its page, then its badges."""
-        return Markup(self._line(claim, root)[:-1])
+        return Markup(self.line(claim, root)[:-1])
 
-    def _line(self, claim: Claim, root: str) -> str:
-        """`item`, and a line break."""
+    def line(self, claim: Claim, root: str) -> str:
+        """`item`, and a line break: one line of `items`."""
         return (
             f'<li class="claim-item"><a class="claim-link" href="{esc(root)}claims/'
             f'{esc(claim.id)}.html">{self._title(claim)}</a> '
@@ -140,7 +140,7 @@ class Fragments:
     def items(self, claims: Iterable[Claim], root: str) -> Markup:
         """`item` of each claim, one per line: a list's lines in one call from a template
         (per item, a Jinja call and its escaping cost more than the item)."""
-        return Markup("".join([self._line(claim, root) for claim in claims]))
+        return Markup("".join([self.line(claim, root) for claim in claims]))
 
     def source_claims(
         self,

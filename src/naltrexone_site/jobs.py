@@ -89,7 +89,8 @@ def plan(
     downloads = Job(PATHS, made.key, made.cost, made.files, alone=True)
     if ahead is not None:
         ahead.start(downloads, build)
-    renderer = Renderer(site, root / TEMPLATES, cache.folder(root, "templates"), root)
+    templates = root / TEMPLATES
+    renderer = Renderer(site, templates, cache.folder(root, "templates"), root, versions, build)
     keys = Keys(versions, site.marks)
     listed, jobs = _jobs(root, site, renderer, keys, downloads, old)
     keys.forget()  # the build runs without the cycle collector: let go of the memo now

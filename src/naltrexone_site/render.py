@@ -188,11 +188,21 @@ _SLOT = "\x00slot:{}\x00"
 
 class Renderer:
     def __init__(
-        self, site: Site, templates: Path, compiled: Path | None = None, kept: Path | None = None
+        self,
+        site: Site,
+        templates: Path,
+        compiled: Path | None = None,
+        kept: Path | None = None,
+        versions: Mapping[str, bytes] | None = None,
+        build: bytes = b"",
     ) -> None:
-        """`kept`: the project whose cache keeps the sources' articles as rendered."""
+        """`kept`: the project whose cache keeps the sources' articles and the browse
+        list's items as rendered; `versions` and `build`: the claims' versions and the
+        build key, which say whether a kept item is current (see `listed`)."""
         self.site = site
         self.kept = kept
+        self.versions = versions
+        self.build = build
         self.env = env = environment(templates, compiled)
         settings = site.registry.settings
         self.frag = Fragments(site.terms, site.marks, site.sources)
@@ -220,6 +230,7 @@ class Renderer:
         self._emitted: dict[str, frozenset[int]] = {}
         self._texts: dict[str, _Text] = {}
         self._articles: dict[str, KeptArticle | None] = {}  # from the cache, by source id
+        self._lists: dict[int, Mapping[bytes, str]] = {}  # kept browse items, by page number
         self._frame: list[str] | None = None
 
     # ------------------------------------------------------------------------- the plan
@@ -419,6 +430,8 @@ class Renderer:
         targets = context.get("targets")
         if isinstance(targets, Passages):
             context["targets"] = self.targets(targets.source_id, context["found"])
+        if spec.template == "browse.html":
+            context["items"] = self.listed(spec.path, context["pager"].current, context["claims"])
         return self.env.get_template(spec.template).render(
             root=root_of(spec.path), path=spec.path, nav=spec.nav, **context
         )
@@ -559,6 +572,42 @@ class Renderer:
             cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
 
+    def listed(self, path: str, number: int, claims: Sequence[Claim]) -> Markup:
+        """The items of page `number` of the browse list. A claim added or removed moves
+        every later claim by one place, and one at each page's end onto the next page or
+        the one before: the pages after it are all made again (20 at 10,000 claims, 70 ms
+        of a rebuild, nearly all of it their items). An item follows from its claim's
+        version, the build key and the page's root, so the items kept (in the cache)
+        from the last pages of this number and its neighbours are taken where the version
+        is the same, and the rest are made."""
+        root = root_of(path)
+        if self.kept is None or self.versions is None:
+            return self.frag.items(claims, root)
+        for far in [n for n in self._lists if abs(n - number) > 1]:
+            del self._lists[far]  # pages are made in order: not needed again
+        here, after, before = (self._kept_list(n, root) for n in (number, number + 1, number - 1))
+        versions = self.versions
+        shown = [versions[claim.id] for claim in claims]
+        lines = [here.get(v) or after.get(v) or before.get(v) or "" for v in shown]
+        if not all(lines):  # kept again only then: what it keeps stays true (1 ms a page)
+            make = self.frag.line
+            lines = [line or make(claim, root) for line, claim in zip(lines, claims, strict=True)]
+            kept = KeptList(self.build, root, dict(zip(shown, lines, strict=True)))
+            cache.save(self.kept, _LIST.format(number), kept)
+        return Markup("".join(lines))
+
+    def _kept_list(self, number: int, root: str) -> Mapping[bytes, str]:
+        """The items kept from the last page `number` of the browse list, by their claims'
+        versions, if they were made under this build key at this root."""
+        found = self._lists.get(number)
+        if found is None:
+            assert self.kept is not None
+            loaded = cache.load(self.kept, _LIST.format(number), hold=False)
+            current = isinstance(loaded, KeptList) and loaded.build == self.build
+            found = loaded.lines if current and loaded.root == root else {}
+            self._lists[number] = found
+        return found
+
     def _kept_article(self, source_id: str) -> KeptArticle | None:
         """The source's article as a build rendered it, if of the same body."""
         if source_id in self._articles or self.kept is None:
@@ -609,6 +658,18 @@ class KeptArticle:
 
 
 _ARTICLE = "article-{}"  # a cache entry per source, by its id
+
+
+@dataclass(frozen=True)
+class KeptList:
+    """A page of the browse list's items as rendered (see `Renderer.listed`)."""
+
+    build: bytes  # the build key, and
+    root: str  # the page's root, they were made with
+    lines: dict[bytes, str]  # claim version -> the claim's item, a line
+
+
+_LIST = "browse-{}"  # a cache entry per page of the browse list, by its number
 
 
 @dataclass(frozen=True)
