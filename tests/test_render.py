@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 from pathlib import Path
 
 import pytest
 from conftest import REPO, MakeSite, RunBuild, claim_yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from naltrexone_site import markup, render
 from naltrexone_site.anchoring import sentence_ids, sentence_spans
+from naltrexone_site.builder import build
 from naltrexone_site.markup import BodyMarks
 from naltrexone_site.pages import chunks, columns_of
 from naltrexone_site.render import Pager
@@ -303,3 +307,35 @@ def test_preparing_to_split_the_render_makes_what_every_process_needs(tmp_path: 
     assert markup._md.cache_info().currsize == 1
     assert markup._blocks.cache_info().currsize == 1
     assert len(env.cache or {}) == len(env.list_templates(extensions=("html",)))
+
+
+class _Tracked(Markup):
+    """A page's value whose end a weak reference can see (a str subclass without slots)."""
+
+
+def test_a_page_s_values_are_let_go_of_once_it_is_rendered(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build runs without the cycle collector, and a rendered page's context stays in a
+    reference cycle (the macros imported with it hold it): the values made for the page
+    (the browse list's items, a source's article) must not live to the end of the build.
+    """
+    alive: list[weakref.ref[_Tracked]] = []
+    listed, body = render.Renderer.listed, render.Renderer.body
+
+    def tracked(value: Markup) -> _Tracked:
+        found = _Tracked(value)
+        alive.append(weakref.ref(found))
+        return found
+
+    monkeypatch.setattr(render.Renderer, "listed", lambda *a: tracked(listed(*a)))
+    monkeypatch.setattr(render.Renderer, "body", lambda *a: tracked(body(*a)))
+    enabled = gc.isenabled()
+    gc.disable()  # as a build runs, and so that no collection in the test hides a cycle
+    try:
+        build(make_site(), tmp_path / "site")
+        assert len(alive) >= 3  # the browse page, and each source page's article
+        assert [ref() for ref in alive if ref() is not None] == []
+    finally:
+        if enabled:
+            gc.enable()

@@ -5,6 +5,7 @@ many, straight into the staging folder (so no process holds the whole site in me
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -240,6 +241,19 @@ def produce(
 ) -> list[str]:
     """Make every job's bytes and write them into the staging folder; with `compare`,
     skip files whose bytes equal the current site's. Returns the paths written."""
+    # What exists now lives to the end: frozen, the collections after each page
+    # (render.Renderer._rendered) never walk it, here or in the processes forked here,
+    # where walking it would copy every page of it (gc.freeze's documented use).
+    gc.freeze()
+    try:
+        return _produce(jobs, staging, compare, prepare)
+    finally:
+        gc.unfreeze()
+
+
+def _produce(
+    jobs: Sequence[Job], staging: Staging, compare: bool, prepare: Callable[[], None]
+) -> list[str]:
     count = parallel.workers()
     rest = [job for job in jobs if not job.alone]
     alone = [job for job in jobs if job.alone]
