@@ -234,7 +234,8 @@ def _update(
     touched = set(changed & statements.keys())
     # A claim's choice is of its rare words, or of all its words where none is rare: a
     # word as common after as before (most words of a claim added) changes only the
-    # choice of a claim without a rare word (5,000 claims chosen again at 10,000, 10 ms).
+    # choice of a claim without a rare word. (Choosing again for every claim that shares
+    # a word with a claim added was 5,000 claims of 10,000: 10 ms.)
     common = previous.common
     rarity = {word for word, before in was.items() if min(before, frequency[word]) <= common}
     for cid, ws in words.items():

@@ -241,9 +241,10 @@ def produce(
 ) -> list[str]:
     """Make every job's bytes and write them into the staging folder; with `compare`,
     skip files whose bytes equal the current site's. Returns the paths written."""
-    # What exists now lives to the end: frozen, the collections after each page
-    # (render.Renderer._rendered) never walk it, here or in the processes forked here,
-    # where walking it would copy every page of it (gc.freeze's documented use).
+    # Everything made before the pages is frozen: the collections after each page
+    # (render.Renderer._rendered) walk only what was made since, here and in the
+    # processes forked here, where walking the rest would copy each memory page of it
+    # (gc.freeze's documented use before a fork).
     gc.freeze()
     try:
         return _produce(jobs, staging, compare, prepare)
