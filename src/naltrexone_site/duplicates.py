@@ -249,7 +249,7 @@ def _update(
             or frequency[chosen[0]] > common
         ):
             choice = _select(ws, frequency, common)
-            if choice != selected.get(cid):
+            if choice != chosen:
                 selected[cid] = choice
                 touched.add(cid)
     wanted = {w for a in touched for w in selected[a]}

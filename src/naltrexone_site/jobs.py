@@ -90,8 +90,8 @@ def plan(
     downloads = Job(PATHS, made.key, made.cost, made.files, alone=True)
     if ahead is not None:
         ahead.start(downloads, build)
-    templates = root / TEMPLATES
-    renderer = Renderer(site, templates, cache.folder(root, "templates"), root, versions, build)
+    compiled = cache.folder(root, "templates")
+    renderer = Renderer(site, versions, build, root / TEMPLATES, compiled, root)
     keys = Keys(versions, site.marks)
     listed, jobs = _jobs(root, site, renderer, keys, downloads, old)
     keys.forget()  # the build runs without the cycle collector: let go of the memo now

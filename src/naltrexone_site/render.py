@@ -191,15 +191,15 @@ class Renderer:
     def __init__(
         self,
         site: Site,
+        versions: Mapping[str, bytes],
+        build: bytes,
         templates: Path,
         compiled: Path | None = None,
         kept: Path | None = None,
-        versions: Mapping[str, bytes] | None = None,
-        build: bytes = b"",
     ) -> None:
-        """`kept`: the project whose cache keeps the sources' articles and the browse
-        list's items as rendered; `versions` and `build`: the claims' versions and the
-        build key, which say whether a kept item is current (see `listed`)."""
+        """`versions` and `build`: the claims' versions and the build key, which say
+        whether a kept browse item is current (see `listed`); `kept`: the project whose
+        cache keeps the sources' articles and the browse list's items as rendered."""
         self.site = site
         self.kept = kept
         self.versions = versions
@@ -431,11 +431,10 @@ class Renderer:
         targets = context.get("targets")
         if isinstance(targets, Passages):
             context["targets"] = self.targets(targets.source_id, context["found"])
+        root = root_of(spec.path)
         if spec.template == "browse.html":
-            context["items"] = self.listed(spec.path, context["pager"].current, context["claims"])
-        return self._rendered(
-            spec.template, root=root_of(spec.path), path=spec.path, nav=spec.nav, **context
-        )
+            context["items"] = self.listed(root, context["pager"].current, context["claims"])
+        return self._rendered(spec.template, root=root, path=spec.path, nav=spec.nav, **context)
 
     def _rendered(self, template: str, **values: Any) -> str:
         text = self.env.get_template(template).render(**values)
@@ -584,7 +583,7 @@ class Renderer:
             cache.save(self.kept, _ARTICLE.format(source_id), found)
         return rendered
 
-    def listed(self, path: str, number: int, claims: Sequence[Claim]) -> Markup:
+    def listed(self, root: str, number: int, claims: Sequence[Claim]) -> Markup:
         """The items of page `number` of the browse list. A claim added or removed moves
         every later claim by one place, and one at each page's end onto the next page or
         the one before: the pages after it are all made again (20 at 10,000 claims, 70 ms
@@ -592,8 +591,7 @@ class Renderer:
         version, the build key and the page's root, so the items kept (in the cache)
         from the last pages of this number and its neighbours are taken where the version
         is the same, and the rest are made."""
-        root = root_of(path)
-        if self.kept is None or self.versions is None:
+        if self.kept is None:
             return self.frag.items(claims, root)
         for far in [n for n in self._lists if abs(n - number) > 1]:
             del self._lists[far]  # pages are made in order: not needed again
