@@ -15,6 +15,7 @@ import select
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from conftest import REPO, Forks, MakeSite, checked_afresh, claim_yaml, rewrite,
 from naltrexone_site import (
     builder,
     cache,
+    cli,
     fragments,
+    inputs,
     jobs,
     load,
     markup,
@@ -697,6 +700,151 @@ def test_a_file_with_new_bytes_among_touched_files_is_built(
         assert "load" not in stages.notes
         same_as_cold(root, out, tmp_path, monkeypatch)
         assert (b"NEW" in b"".join(snapshot(out).values())) is not touched_too
+
+
+# ------------------------------------------------ a file system with whole-second times
+
+# Each rewritten in place with the same size (on such a file system, within its second,
+# its stat is what it was), and what its pages then show.
+SAME_SIZE = {
+    "claims/sleep-better.yaml": (b"sleeping better", b"sleeping BETTER", "sleeping BETTER"),
+    "templates/claim.html": (b"Claim: {{ title }}", b"CLAIM: {{ title }}", "<title>CLAIM: "),
+    "content/sources/demo-article.md": (b"## How it works", b"## HOW IT WORKS", "HOW IT WORKS"),
+}
+
+
+def whole_seconds(root: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, bytes], None]:
+    """From now on, the stat of a file system that keeps times in whole seconds (the
+    ctime as the mtime, as FAT's), where the project's files were written an hour ago;
+    and what writes a file there within one second, ten seconds from now (a clock ahead
+    of this one's): the same stat at each write."""
+    second = (time.time_ns() // 10**9 + 10) * 10**9
+    hour_ago = second - 3610 * 10**9
+    for path in root.rglob("*"):
+        os.utime(path, ns=(hour_ago, hour_ago))
+
+    def key(info: os.stat_result) -> tuple[int, ...]:
+        stamp = info.st_mtime_ns // 10**9 * 10**9
+        return (stamp, stamp, info.st_size, info.st_ino)
+
+    def write(path: Path, data: bytes) -> None:
+        path.write_bytes(data)
+        os.utime(path, ns=(second, second))
+
+    monkeypatch.setattr(inputs, "stat_key", key)
+    return write
+
+
+def stamped_long_ago(path: Path) -> None:
+    hour_ago = (time.time_ns() // 10**9 - 3600) * 10**9
+    os.utime(path, ns=(hour_ago, hour_ago))
+
+
+def looked_at(root: Path, where: str) -> tuple[int, ...]:
+    """A file's stat as a build's look finds it, without the look's mark."""
+    return inputs.unmarked(inputs.scan_inputs(root, inputs.BUILT_FROM)[where])
+
+
+def test_only_a_recent_whole_second_stamp_makes_a_key_that_no_other_look_gives(
+    tmp_path: Path,
+) -> None:
+    now = time.time_ns()
+    stamps = {
+        "claims/fine.yaml": None,  # as written now: nanoseconds
+        "claims/recent.yaml": now // 10**9 * 10**9,
+        "claims/ahead.yaml": (now // 10**9 + 60) * 10**9,
+        "claims/old.yaml": (now // 10**9 - 3600) * 10**9,
+    }
+    for name, stamp in stamps.items():
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("id: x\n", encoding="utf-8")
+        if stamp is not None:
+            os.utime(path, ns=(stamp, stamp))
+    first, second = inputs.scan_inputs(tmp_path), inputs.scan_inputs(tmp_path)
+    changed = {name for name in stamps if first[name] != second[name]}
+    assert changed == {"claims/recent.yaml", "claims/ahead.yaml"}
+    for name in stamps:
+        info = (tmp_path / name).stat()
+        assert inputs.unmarked(first[name]) == inputs.stat_key(info)
+        assert inputs.unmarked(second[name]) == inputs.stat_key(info)
+
+
+@pytest.mark.parametrize("where", sorted(SAME_SIZE))
+def test_a_file_rewritten_within_its_second_on_a_whole_second_file_system_is_built(
+    where: str, warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's "racily clean" files: the stat a build looked at is the stat of the next
+    bytes too. The next build reads the file again, and once its stamp is old, the record
+    holds its stat and a build with nothing to do is one again."""
+    root, out = warm()
+    write = whole_seconds(root, monkeypatch)
+    path = root / where
+    old, new, shown = SAME_SIZE[where]
+    data = path.read_bytes()
+    write(path, data)
+    warm_build(root, out)
+    before = looked_at(root, where)
+    write(path, data.replace(old, new, 1))
+    assert looked_at(root, where) == before
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert "load" not in stages.notes
+    assert pages_with(snapshot(out), shown)
+    same_as_cold(root, out, tmp_path, monkeypatch)
+    stamped_long_ago(path)
+    rendered = rendered_pages(monkeypatch)
+    warm_build(root, out)
+    assert rendered == []
+    stages = Stages()
+    warm_build(root, out, stages)
+    assert stages.notes["load"] == "no input changed: nothing to do"
+
+
+def test_a_template_rewritten_within_its_second_after_the_build_read_it_is_built_again(
+    warm: Warm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest a build keeps of a file outside claims/ is taken when it is done: of
+    bytes that may have come after those it read, with the same stat. A recent file's is
+    not kept, so the next build, which finds its stat older, does not take it for read."""
+    root, out = warm()
+    write = whole_seconds(root, monkeypatch)
+    path = root / "templates" / "claim.html"
+    old, new, shown = SAME_SIZE["templates/claim.html"]
+    data = path.read_bytes()
+    write(path, data)
+    read_as_scanned = inputs.read_as_scanned  # as the builder imported it
+
+    def rewritten_first(*args: Any) -> Any:
+        write(path, data.replace(old, new, 1))  # after the pages were made, as they came
+        return read_as_scanned(*args)
+
+    edit_claim(root, "statement")  # a build with pages to make
+    with monkeypatch.context() as m:
+        m.setattr(builder, "read_as_scanned", rewritten_first)
+        stages = Stages()
+        warm_build(root, out, stages)
+    assert files_made(stages) and not pages_with(snapshot(out), shown)
+    stamped_long_ago(path)
+    warm_build(root, out)
+    assert pages_with(snapshot(out), shown)
+    same_as_cold(root, out, tmp_path, monkeypatch)
+
+
+def test_check_reads_again_a_claim_rewritten_within_its_second(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check`'s kept result is keyed by the stat of every input, as a build's record."""
+    root = make_site()
+    write = whole_seconds(root, monkeypatch)
+    path = root / "claims" / "sleep-better.yaml"
+    data = path.read_bytes()
+    write(path, data)
+    assert cli.checked_project(root).errors == 0
+    write(path, data.replace(b"strength: anecdotal", b"strength: anecdotax", 1))
+    found = [str(p) for p in cli.checked_project(root).problems]
+    assert found == checked_afresh(root, monkeypatch)
+    assert any("anecdotax" in line for line in found)
 
 
 def build_while(

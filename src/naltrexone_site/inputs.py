@@ -10,6 +10,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-# A file's identity for caches: (mtime, ctime, size, inode). Any write changes one of them.
+# A file's identity for caches: (mtime, ctime, size, inode). Any write changes one of them,
+# but for a file whose times are too recent to vouch for it (see `scan_inputs`): its key
+# has a fifth number, a mark of the look that found it.
 StatKey = tuple[int, ...]
 
 
@@ -49,24 +52,45 @@ def stat_key(info: os.stat_result) -> StatKey:
 FOLDER: StatKey = (-1, -1, 0, -1)
 
 
+# A file system that keeps times in whole seconds (FAT's 2 s, ext3's and HFS+'s 1 s) gives
+# a file written again within the second of a look, with the same size, the stat it had:
+# git's "racily clean" files. Such a file, stamped less than this before the look, is read
+# again by the next run, which compares its bytes instead of trusting its stat. Finer
+# times are trusted: their tick (at most 10 ms on Linux) is over long before a build reads
+# what its look found changed.
+COARSE_RECENT_NS = 3 * 10**9
+
+
 def scan_inputs(root: Path, folders: tuple[str, ...] = REGISTRY) -> dict[str, StatKey]:
     """The stat of every file under `folders`, by path from the root: one pass of
     os.scandir and stat, which is all a build that finds nothing changed needs to read.
     Every entry is listed, so that loading can say what is wrong with it: pipes and
-    devices, links to nothing or in a loop (by their own stat), and folders (`FOLDER`)."""
+    devices, links to nothing or in a loop (by their own stat), and folders (`FOLDER`).
+    A file stamped in whole seconds, and recently, gets a mark of this look, which no
+    other look gives (see COARSE_RECENT_NS)."""
+    recent = time.time_ns() - COARSE_RECENT_NS
+    mark = int.from_bytes(os.urandom(8), "big")
     found: dict[str, StatKey] = {}
     inside: list[str] = []
     for name in folders:
         for path, entry in files_under(root / name, f"{name}/", True, inside):
             try:
-                found[path] = stat_key(entry.stat())
+                key = stat_key(entry.stat())
             except OSError:
                 try:
-                    found[path] = stat_key(entry.stat(follow_symlinks=False))
+                    key = stat_key(entry.stat(follow_symlinks=False))
                 except OSError:  # removed while we looked
                     continue
+            if key[0] > recent and key[0] % 10**9 == 0:
+                key = (*key, mark)
+            found[path] = key
     found.update(dict.fromkeys(inside, FOLDER))
     return found
+
+
+def unmarked(key: StatKey) -> StatKey:
+    """A key as the file's stat gives it, without the mark of a look (see `scan_inputs`)."""
+    return key[:4]
 
 
 def digest(data: bytes) -> bytes:
@@ -150,7 +174,9 @@ def read_as_scanned(
     frame = {path: key for path, key in frame.items() if not path.startswith(":")}
     found = {}
     for path, key in frame.items():
-        if key == FOLDER:  # listed, not read
+        # a folder is listed, not read; a file too recent to vouch for has no digest, so
+        # that the next build reads it again rather than trust one taken after it was read
+        if key == FOLDER or key != unmarked(key):
             continue
         known = digests.get(path) if built.get(path) == key else None
         if known is None:
@@ -159,7 +185,8 @@ def read_as_scanned(
             found[path] = known
     # looked at after the digests: the same files with the same stats (every write changes
     # the ctime) mean that no file was written before or while they were taken
-    if scan_inputs(root, FRAME) != frame:
+    now = scan_inputs(root, FRAME)
+    if now.keys() != frame.keys() or any(unmarked(now[p]) != unmarked(k) for p, k in frame.items()):
         return None
     return found
 
