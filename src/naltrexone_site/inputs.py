@@ -185,10 +185,14 @@ def read_as_scanned(
             found[path] = known
     # looked at after the digests: the same files with the same stats (every write changes
     # the ctime) mean that no file was written before or while they were taken
-    now = scan_inputs(root, FRAME)
-    if now.keys() != frame.keys() or any(unmarked(now[p]) != unmarked(k) for p, k in frame.items()):
+    if _unmarked_all(scan_inputs(root, FRAME)) != _unmarked_all(frame):
         return None
     return found
+
+
+def _unmarked_all(keys: Mapping[str, StatKey]) -> dict[str, StatKey]:
+    """Two looks' stats, comparable: a mark tells the look apart, not the file."""
+    return {path: unmarked(key) for path, key in keys.items()}
 
 
 def files_under(
