@@ -61,6 +61,12 @@ class Case:
     def peak(self) -> float:
         return max(s.rss_mb for s in self.samples)
 
+    def spread(self) -> str:
+        """The quickest and the slowest run's wall time: on this shared machine a median
+        near a target says little without them."""
+        walls = [s.wall for s in self.samples]
+        return f"{min(walls):.2f} to {max(walls):.2f}"
+
 
 def run(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Sample:
     """Run a command, timing it; its output is discarded (errors are reported)."""
@@ -337,8 +343,9 @@ def table(results: dict[int, dict[str, Case]], real: Case | None) -> list[str]:
         "mkdocs",
     ]
     lines = [
-        "| claims | command | median wall (s) | median CPU (s) | peak RSS (MB) | Hugo / this |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| claims | command | median wall (s) | runs' wall (s) | median CPU (s) | peak RSS (MB) "
+        "| Hugo / this |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for n, cases in results.items():
         hugo = cases["hugo"].median() if "hugo" in cases else None
@@ -348,13 +355,13 @@ def table(results: dict[int, dict[str, Case]], real: Case | None) -> list[str]:
                 continue
             ratio = f"{hugo / case.median():.2f}" if hugo else ""
             lines.append(
-                f"| {n:,} | {name} | {case.median():.2f} | {case.median('cpu'):.2f} | "
-                f"{case.peak():.0f} | {ratio} |"
+                f"| {n:,} | {name} | {case.median():.2f} | {case.spread()} | "
+                f"{case.median('cpu'):.2f} | {case.peak():.0f} | {ratio} |"
             )
     if real is not None:
         lines.append(
-            f"| 151 (real) | build cold | {real.median():.2f} | {real.median('cpu'):.2f} | "
-            f"{real.peak():.0f} | |"
+            f"| 151 (real) | build cold | {real.median():.2f} | {real.spread()} | "
+            f"{real.median('cpu'):.2f} | {real.peak():.0f} | |"
         )
     return lines
 
