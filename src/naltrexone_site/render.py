@@ -586,8 +586,9 @@ class Renderer:
     def listed(self, root: str, number: int, claims: Sequence[Claim]) -> Markup:
         """The items of page `number` of the browse list. A claim added or removed moves
         every later claim by one place, and one at each page's end onto the next page or
-        the one before: the pages after it are all made again (20 at 10,000 claims, 70 ms
-        of a rebuild, nearly all of it their items). An item follows from its claim's
+        the one before; and every page gives the total: all the pages are made again (21
+        at 10,000 claims, 30 to 70 ms of a rebuild, most of it their items, though those
+        before the claim keep every one). An item follows from its claim's
         version, the build key and the page's root, so the items kept (in the cache)
         from the last pages of this number and its neighbours are taken where the version
         is the same, and the rest are made."""
