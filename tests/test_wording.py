@@ -32,6 +32,14 @@ REPO = Path(__file__).parent.parent
         # what is yet to be found out claims nothing
         ("Further research is needed on its effects on mood.", False),
         ("Patients took 4.5 mg for 12 weeks to determine its effect; pain fell by 30%.", True),
+        # "report" hedges as an attribution, not as an instruction (the vendor's sentence)
+        ("Some users report sleeping better.", False),
+        ("Better sleep is reported by some users.", False),
+        (
+            "While these side effects are generally mild and often improve with time, it's "
+            "important to report any persistent or severe side effects to a healthcare provider.",
+            True,
+        ),
     ],
 )
 def test_a_passage_is_flat_without_a_hedge_or_when_it_says_shown(
@@ -161,3 +169,5 @@ def test_the_bundled_registry_marks_has_been_shown_as_overstated() -> None:
     ):
         assert marks[claim_id].overstated, claim_id
     assert not marks["ldn-users-report-less-pain"].overstated  # "anecdotally associated"
+    # the vendor's "generally mild": its "it's important to report" is advice, not a hedge
+    assert marks["side-effects-generally-mild-and-temporary"].overstated
