@@ -1001,7 +1001,7 @@ def test_every_listed_claim_shows_the_kind_of_each_source_that_supports_it(
     for claim_id, kinds in expected.items():
         assert seen[claim_id] == {tuple(kinds)}, claim_id
     legend = (run.site / "methodology.html").read_text(encoding="utf-8")
-    assert "it carries the kind of each source that supports it" in legend
+    assert "include the kind of each source that supports it" in legend
     conflicts = (run.site / "conflicts.html").read_text(encoding="utf-8")
     assert '<span class="vh">Source: </span>SEO content</a>' in conflicts
 
