@@ -17,14 +17,16 @@ from .models import Claim, Evidence, Source
 # Wording that marks a passage as hedged; a supporting passage without any is "flat". It
 # includes "research is needed": what is yet to be found out claims nothing a hedge could
 # weaken. "Report" hedges as an attribution ("users report"), not as an instruction ("it's
-# important to report any persistent side effects" left "generally mild" unmarked).
+# important to report any persistent side effects" left "generally mild" unmarked). The
+# look-behind comes after "re", so that it is tried only where "re" matched (put first,
+# it made the search 30% slower).
 # Grouped by first letter: the regex engine tries a dozen letters at each word, not every
 # word of the list.
 _HEDGE_WORDS = (
     r"a(?:necdotal(?:ly)?|ppears?|rgue[ds]?)|believed?|c(?:an|ould)|hypothes\w*|"
     r"l(?:ikely|imited)|m(?:ay|ight)|"
     r"not fully understood|p(?:erhaps|ossibly|otential(?:ly)?|reliminary|ropos\w*)|"
-    r"(?<!\bto )re(?:port(?:s|ed)?|search is needed)|"
+    r"re(?:(?<!\bto re)port(?:s|ed)?|search is needed)|"
     r"s(?:eems?|ome research|ome studies|uggests?|uggested)|"
     r"th(?:eoretical(?:ly)?|ought)|un(?:certain|clear)"
 )
